@@ -1,0 +1,122 @@
+//! Federation policy: the one place that decides who may read what over ActivityPub.
+//!
+//! Every handler that serves an AS2 object asks [`ReadPolicy::decide`] and obeys the answer, so
+//! switching on authorized fetch (signed GETs from allowed peers only) changes this module and
+//! nothing else.
+
+/// Who is asking, as far as the HTTP layer could establish it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requester {
+    /// No signature, or one we did not check.
+    Anonymous,
+    /// A request whose HTTP signature verified; both domains matter for the allowlist.
+    Signed {
+        key_domain: String,
+        actor_domain: String,
+    },
+}
+
+/// What is being read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    /// An actor document: peers need at least its public key to verify our signatures.
+    Actor,
+    /// A status, activity or collection.
+    Content,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// Serve the whole object.
+    Full,
+    /// Serve only the actor's public key, nothing about the account.
+    KeyOnly,
+    /// Refuse: 401 asks the requester to sign, 403 says signing will not help.
+    Unauthorized(&'static str),
+    Forbidden(&'static str),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadPolicy {
+    /// Anyone may read. The node runs like this until incoming signatures are verified.
+    Open,
+    /// Authorized fetch: only signed requests from peers `allowed` accepts see content.
+    SignedPeersOnly,
+}
+
+impl ReadPolicy {
+    pub fn decide(
+        &self,
+        requester: &Requester,
+        object: ObjectKind,
+        allowed: impl Fn(&str) -> bool,
+    ) -> Access {
+        match (self, requester) {
+            (ReadPolicy::Open, _) => Access::Full,
+            (ReadPolicy::SignedPeersOnly, Requester::Anonymous) => match object {
+                ObjectKind::Actor => Access::KeyOnly,
+                ObjectKind::Content => Access::Unauthorized("request must be signed"),
+            },
+            (
+                ReadPolicy::SignedPeersOnly,
+                Requester::Signed {
+                    key_domain,
+                    actor_domain,
+                },
+            ) => {
+                if allowed(key_domain) && allowed(actor_domain) {
+                    Access::Full
+                } else {
+                    Access::Forbidden("peer is not allowed to federate with this node")
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_policy_serves_everyone() {
+        assert_eq!(
+            ReadPolicy::Open.decide(&Requester::Anonymous, ObjectKind::Content, |_| false),
+            Access::Full
+        );
+    }
+
+    #[test]
+    fn signed_policy_checks_both_domains() {
+        let p = ReadPolicy::SignedPeersOnly;
+        assert_eq!(
+            p.decide(&Requester::Anonymous, ObjectKind::Actor, |_| true),
+            Access::KeyOnly
+        );
+        assert!(matches!(
+            p.decide(&Requester::Anonymous, ObjectKind::Content, |_| true),
+            Access::Unauthorized(_)
+        ));
+        let signed = |k: &str, a: &str| Requester::Signed {
+            key_domain: k.into(),
+            actor_domain: a.into(),
+        };
+        let allowed = |d: &str| d == "hq.example";
+        assert_eq!(
+            p.decide(
+                &signed("hq.example", "hq.example"),
+                ObjectKind::Content,
+                allowed
+            ),
+            Access::Full
+        );
+        assert!(matches!(
+            p.decide(
+                &signed("relay.example", "hq.example"),
+                ObjectKind::Content,
+                allowed
+            ),
+            Access::Forbidden(_)
+        ));
+    }
+}

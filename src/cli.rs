@@ -1,0 +1,262 @@
+//! The `fika` command line: the server and what sysadmins and admins run beside it.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::convert::rfc3339_millis;
+use crate::domain::accounts::{self, NewAccount, Role};
+
+#[derive(Parser)]
+#[command(
+    name = "fika",
+    version,
+    about = "A federated social network node for organisations"
+)]
+struct Cli {
+    /// Configuration file (TOML). Without one, defaults and FIKA_* variables apply.
+    #[arg(long, short, global = true, env = "FIKA_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the node (HTTP server), applying pending migrations first.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a local account; prints a generated password unless one is read from stdin.
+    CreateUser {
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long, default_value = "user", value_parser = parse_role)]
+        role: Role,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List local accounts.
+    ListUsers,
+    /// Set a password; prints a generated one unless one is read from stdin.
+    SetPassword {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Make an account a user, moderator or admin.
+    SetRole {
+        username: String,
+        #[arg(value_parser = parse_role)]
+        role: Role,
+    },
+    /// Suspend an account: it can no longer log in and peers see it as gone.
+    Suspend { username: String },
+    /// Lift a suspension.
+    Unsuspend { username: String },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration and print the effective settings.
+    Check,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+        .map_err(|e: crate::domain::DomainError| e.to_string())
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("fika: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::logging::init(&config.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("fika: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "fika failed");
+            eprintln!("fika: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => crate::server::serve(config).await,
+        Command::Migrate => {
+            let store = crate::server::open_store(&config).await?;
+            println!(
+                "database is at schema version {}",
+                store.latest_known_migration()
+            );
+            store.close().await;
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Check) => {
+            println!("configuration is valid; effective settings:\n");
+            let mut shown = config.clone();
+            shown.database.url = crate::server::redact_password(&config.database_url());
+            print!("{}", toml_string(&shown)?);
+            Ok(())
+        }
+        Command::Admin(admin) => {
+            let store = crate::server::open_store(&config).await?;
+            let result = run_admin(admin, &store).await;
+            store.close().await;
+            result
+        }
+    }
+}
+
+fn toml_string(config: &Config) -> anyhow::Result<String> {
+    // figment serialises through serde; render as JSON-ish TOML by hand-free route.
+    let value = serde_json::to_value(config)?;
+    let mut out = String::new();
+    let mut sections = Vec::new();
+    if let serde_json::Value::Object(map) = value {
+        for (key, v) in map {
+            match v {
+                serde_json::Value::Object(inner) => sections.push((key, inner)),
+                other => out.push_str(&format!("{key} = {}\n", toml_value(&other))),
+            }
+        }
+        for (name, inner) in sections {
+            out.push_str(&format!("\n[{name}]\n"));
+            for (key, v) in inner {
+                if !v.is_null() {
+                    out.push_str(&format!("{key} = {}\n", toml_value(&v)));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn toml_value(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    }
+}
+
+fn read_password_line() -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("password: ");
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn run_admin(command: AdminCommand, store: &crate::store::Store) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::CreateUser {
+            username,
+            email,
+            role,
+            password_stdin,
+        } => {
+            let (password, generated) = if password_stdin {
+                (read_password_line()?, false)
+            } else {
+                (accounts::generate_password(), true)
+            };
+            let account = accounts::create_local_account(
+                store,
+                NewAccount {
+                    username: &username,
+                    email: email.as_deref(),
+                    password: &password,
+                    role,
+                },
+            )
+            .await?;
+            println!("created {} ({})", account.username, account.role);
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        AdminCommand::ListUsers => {
+            let rows = store.list_local_accounts().await?;
+            println!(
+                "{:<20} {:<30} {:<10} {:<10} created",
+                "id", "username", "role", "state"
+            );
+            for a in rows {
+                println!(
+                    "{:<20} {:<30} {:<10} {:<10} {}",
+                    a.id,
+                    a.username,
+                    a.role,
+                    if a.suspended { "suspended" } else { "active" },
+                    rfc3339_millis(a.created_at)
+                );
+            }
+        }
+        AdminCommand::SetPassword {
+            username,
+            password_stdin,
+        } => {
+            let (password, generated) = if password_stdin {
+                (read_password_line()?, false)
+            } else {
+                (accounts::generate_password(), true)
+            };
+            accounts::set_password(store, &username, &password).await?;
+            println!("password of {username} changed");
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        AdminCommand::SetRole { username, role } => {
+            accounts::set_role(store, &username, role).await?;
+            println!("{username} is now {role}");
+        }
+        AdminCommand::Suspend { username } => {
+            accounts::set_suspended(store, &username, true).await?;
+            println!("{username} is suspended");
+        }
+        AdminCommand::Unsuspend { username } => {
+            accounts::set_suspended(store, &username, false).await?;
+            println!("{username} is no longer suspended");
+        }
+    }
+    Ok(())
+}

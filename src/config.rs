@@ -1,0 +1,382 @@
+//! Node configuration: an optional TOML file, overlaid by `FIKA_*` environment variables.
+//!
+//! `FIKA_SECTION_KEY` sets `key` in `[section]` (`FIKA_DATABASE_URL` → `database.url`), and
+//! `FIKA_KEY` sets a top-level key (`FIKA_DATA_DIR` → `data_dir`). Errors name the key.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// Sections of the file; an environment variable `FIKA_<SECTION>_<KEY>` maps into them.
+const SECTIONS: &[&str] = &["server", "database", "log", "admin"];
+/// Top-level keys that contain an underscore, so `FIKA_DATA_DIR` is not read as `[data] dir`.
+const TOP_LEVEL_KEYS: &[&str] = &["data_dir"];
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the SQLite database, keys and media live.
+    pub data_dir: PathBuf,
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub log: LogConfig,
+    pub admin: AdminConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// Public domain of the node (host, plus `:port` if not the scheme's default). Taken from
+    /// `listen` when that is a loopback address; required otherwise.
+    pub domain: Option<String>,
+    /// Serve the public URL as plain `http://` although the domain is not loopback (labs only).
+    pub insecure_http: bool,
+    /// Name shown to apps and peers.
+    pub node_name: String,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` or `postgres://...`; empty means `DATA_DIR/fika.db`.
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A `tracing` filter such as `info` or `fika=debug,info`; `RUST_LOG` wins when set.
+    pub level: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Username of the admin account created on the first start of an empty node; empty to
+    /// create none.
+    pub initial_username: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("fika-data"),
+            server: ServerConfig::default(),
+            database: DatabaseConfig::default(),
+            log: LogConfig::default(),
+            admin: AdminConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            domain: None,
+            insecure_http: false,
+            node_name: "fika".into(),
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: String::new(),
+            max_connections: 8,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".into(),
+            format: LogFormat::Text,
+        }
+    }
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            initial_username: "admin".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {path}: {message}")]
+    File { path: PathBuf, message: String },
+    /// figment's message already names the key and where its value came from.
+    #[error("configuration: {0}")]
+    Parse(String),
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+/// Which database engine a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Config {
+    /// Loads defaults, then `file` (which must exist if given), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::File {
+                    path: path.to_owned(),
+                    message: "not found".into(),
+                });
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(env_provider());
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Parse(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(domain) = &self.server.domain {
+            validate_domain(domain).map_err(|message| ConfigError::Invalid {
+                key: "server.domain",
+                message,
+            })?;
+        } else if !self.server.listen.ip().is_loopback() {
+            return Err(ConfigError::Invalid {
+                key: "server.domain",
+                message: format!(
+                    "must be set when server.listen ({}) is not a loopback address",
+                    self.server.listen
+                ),
+            });
+        }
+        if self.server.max_body_bytes < 1024 {
+            return Err(ConfigError::Invalid {
+                key: "server.max_body_bytes",
+                message: "must be at least 1024".into(),
+            });
+        }
+        if self.server.node_name.trim().is_empty() {
+            return Err(ConfigError::Invalid {
+                key: "server.node_name",
+                message: "must not be empty".into(),
+            });
+        }
+        if !self.database.url.is_empty() {
+            self.backend()?;
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                key: "database.max_connections",
+                message: "must be at least 1".into(),
+            });
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.level).map_err(|e| {
+            ConfigError::Invalid {
+                key: "log.level",
+                message: e.to_string(),
+            }
+        })?;
+        let name = &self.admin.initial_username;
+        if !name.is_empty() {
+            crate::domain::accounts::validate_username(name).map_err(|e| ConfigError::Invalid {
+                key: "admin.initial_username",
+                message: e.to_string(),
+            })?;
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Result<Backend, ConfigError> {
+        let url = self.database_url();
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(ConfigError::Invalid {
+                key: "database.url",
+                message: "must start with sqlite:, postgres:// or postgresql://".into(),
+            })
+        }
+    }
+
+    /// The database URL, defaulting to a SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        if self.database.url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("fika.db").display())
+        } else {
+            self.database.url.clone()
+        }
+    }
+
+    /// The public domain for a node that ended up listening on `bound` (which differs from
+    /// `server.listen` when that asked for port 0).
+    pub fn public_domain(&self, bound: SocketAddr) -> String {
+        match &self.server.domain {
+            Some(d) => d.to_ascii_lowercase(),
+            None => match bound.ip() {
+                IpAddr::V6(ip) => format!("[{ip}]:{}", bound.port()),
+                IpAddr::V4(ip) => format!("{ip}:{}", bound.port()),
+            },
+        }
+    }
+
+    /// `http` only for a loopback domain or when explicitly allowed; `https` otherwise.
+    pub fn public_scheme(&self, domain: &str) -> &'static str {
+        if self.server.insecure_http || is_loopback_domain(domain) {
+            "http"
+        } else {
+            "https"
+        }
+    }
+}
+
+/// Is `domain` (host with optional port) a name or address that only this machine reaches?
+pub fn is_loopback_domain(domain: &str) -> bool {
+    let host = match domain.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => domain.rsplit_once(':').map_or(domain, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.to_ascii_lowercase().ends_with(".localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn validate_domain(domain: &str) -> Result<(), String> {
+    if domain.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if domain.contains("://") || domain.contains('/') {
+        return Err(format!(
+            "{domain:?} must be a host name (with an optional :port), not a URL"
+        ));
+    }
+    let url = url::Url::parse(&format!("https://{domain}/"))
+        .map_err(|e| format!("{domain:?} is not a valid host: {e}"))?;
+    if url.host_str().is_none() || !url.username().is_empty() {
+        return Err(format!("{domain:?} is not a valid host"));
+    }
+    Ok(())
+}
+
+fn env_provider() -> Env {
+    Env::prefixed("FIKA_")
+        .map(|key| {
+            let key = key.as_str().to_ascii_lowercase();
+            if TOP_LEVEL_KEYS.contains(&key.as_str()) {
+                return key.into();
+            }
+            match key.split_once('_') {
+                Some((section, rest)) if SECTIONS.contains(&section) => {
+                    format!("{section}.{rest}").into()
+                }
+                _ => key.into(),
+            }
+        })
+        // Variables such as FIKA_CONFIG (the file path) or the test suite's own are not settings.
+        .filter_map(|key| {
+            let k = key.as_str();
+            let known = TOP_LEVEL_KEYS.contains(&k)
+                || k.split_once('.')
+                    .is_some_and(|(section, _)| SECTIONS.contains(&section));
+            known.then(|| key.into())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_local() {
+        let c = Config::default();
+        c.validate().unwrap();
+        assert_eq!(c.backend().unwrap(), Backend::Sqlite);
+        let domain = c.public_domain(c.server.listen);
+        assert_eq!(domain, "127.0.0.1:8080");
+        assert_eq!(c.public_scheme(&domain), "http");
+    }
+
+    #[test]
+    fn https_unless_loopback() {
+        let c = Config::default();
+        assert_eq!(c.public_scheme("hq.example.com"), "https");
+        assert_eq!(c.public_scheme("localhost:3000"), "http");
+        assert_eq!(c.public_scheme("[::1]:3000"), "http");
+        assert_eq!(c.public_scheme("10.0.0.5"), "https");
+    }
+
+    #[test]
+    fn public_listen_needs_a_domain() {
+        let mut c = Config::default();
+        c.server.listen = "0.0.0.0:8080".parse().unwrap();
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.contains("server.domain"), "{err}");
+        c.server.domain = Some("https://hq.example".into());
+        assert!(c.validate().unwrap_err().to_string().contains("not a URL"));
+        c.server.domain = Some("hq.example:8443".into());
+        c.validate().unwrap();
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's error type, not ours
+    fn file_and_env_errors_name_the_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("fika.toml", "[log]\nformat = \"xml\"\n")?;
+            let err = Config::load(Some(Path::new("fika.toml")))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("log.format"), "{err}");
+            jail.create_file("ok.toml", "[server]\nnode_name = \"HQ\"\n")?;
+            jail.set_env("FIKA_SERVER_LISTEN", "not-an-address");
+            let err = Config::load(Some(Path::new("ok.toml")))
+                .unwrap_err()
+                .to_string();
+            // figment names an environment-sourced key in upper case.
+            assert!(err.to_lowercase().contains("server.listen"), "{err}");
+            jail.set_env("FIKA_SERVER_LISTEN", "127.0.0.1:9999");
+            jail.set_env("FIKA_DATABASE_URL", "postgres://localhost/fika");
+            jail.set_env("FIKA_DATA_DIR", "/var/lib/fika");
+            jail.set_env("FIKA_CONFIG", "ignored.toml");
+            let c = Config::load(Some(Path::new("ok.toml"))).unwrap();
+            assert_eq!(c.server.node_name, "HQ");
+            assert_eq!(c.server.listen.port(), 9999);
+            assert_eq!(c.backend().unwrap(), Backend::Postgres);
+            assert_eq!(c.data_dir, PathBuf::from("/var/lib/fika"));
+            jail.create_file("typo.toml", "[server]\nlisten_addr = \"x\"\n")?;
+            let err = Config::load(Some(Path::new("typo.toml")))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("listen_addr"), "{err}");
+            Ok(())
+        });
+    }
+}

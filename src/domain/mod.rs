@@ -1,0 +1,29 @@
+//! The rules of the node. HTTP handlers and the CLI call these; these call the store.
+
+pub mod accounts;
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// The request itself is wrong; the message is safe to show to the user.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for DomainError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => DomainError::Conflict(format!("{what} already exists")),
+            other => DomainError::Store(other),
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! fika: a federated social network node for the inside of organisations.
+
+pub mod cli;
+pub mod config;
+pub mod convert;
+pub mod domain;
+pub mod http;
+pub mod ids;
+pub mod logging;
+pub mod server;
+pub mod store;

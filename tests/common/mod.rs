@@ -1,0 +1,310 @@
+//! Test harness: real `fika` processes on loopback ports, each with its own database.
+//!
+//! `FIKA_TEST_BACKEND=postgres` runs every test against a fresh PostgreSQL database on
+//! `FIKA_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432`), dropped afterwards;
+//! otherwise each test gets a SQLite file in a temporary directory.
+#![allow(dead_code)] // each test binary uses part of the harness
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use sqlx::Connection;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_fika");
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub fn postgres_base_url() -> String {
+    std::env::var("FIKA_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+pub fn backend_is_postgres() -> bool {
+    std::env::var("FIKA_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// One node's storage: a data directory and a database that disappear with the value.
+pub struct TestDb {
+    pub dir: tempfile::TempDir,
+    pub url: String,
+    pg_name: Option<String>,
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        if !backend_is_postgres() {
+            let url = format!("sqlite://{}", dir.path().join("fika.db").display());
+            return TestDb {
+                dir,
+                url,
+                pg_name: None,
+            };
+        }
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "fika_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            rand_suffix()
+        );
+        let admin_url = format!("{}/postgres", postgres_base_url());
+        let create = format!("CREATE DATABASE {name}");
+        // In its own thread so that it also works from inside a test's async runtime.
+        std::thread::spawn(move || {
+            block_on(async {
+                let mut conn = sqlx::PgConnection::connect(&admin_url)
+                    .await
+                    .expect("connect to the test PostgreSQL server");
+                sqlx::query(&create)
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test database");
+            })
+        })
+        .join()
+        .expect("create database thread");
+        let url = format!("{}/{name}", postgres_base_url());
+        TestDb {
+            dir,
+            url,
+            pg_name: Some(name),
+        }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The environment that points a `fika` process at this storage.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            (
+                "FIKA_DATA_DIR".into(),
+                self.dir.path().display().to_string(),
+            ),
+            ("FIKA_DATABASE_URL".into(), self.url.clone()),
+        ]
+    }
+
+    /// Runs `fika ARGS` against this storage and waits for it.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        self.cli_with_stdin(args, None)
+    }
+
+    pub fn cli_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut cmd = base_command();
+        cmd.args(args).envs(self.env());
+        cmd.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn fika");
+        if let Some(input) = stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        child.wait_with_output().expect("wait for fika")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_name.take() {
+            let admin_url = format!("{}/postgres", postgres_base_url());
+            let _ = std::thread::spawn(move || {
+                block_on(async {
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
+                        let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                        let _ = sqlx::query(&drop).execute(&mut conn).await;
+                    }
+                })
+            })
+            .join();
+        }
+    }
+}
+
+fn rand_suffix() -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    nanos ^ std::process::id().rotate_left(16)
+}
+
+/// A `fika` command with a clean environment: no settings leak in from the developer's shell.
+pub fn base_command() -> Command {
+    let mut cmd = Command::new(BIN);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("FIKA_") || key == "RUST_LOG" {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("FIKA_LOG_LEVEL", "info,sqlx=warn");
+    cmd
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind an ephemeral port")
+        .port()
+}
+
+/// A running node.
+pub struct Node {
+    child: Option<Child>,
+    pub port: u16,
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub base: String,
+    pub domain: String,
+    /// The first admin's password, when this start created the account.
+    pub admin_password: Option<String>,
+    pub stderr_path: PathBuf,
+}
+
+impl Node {
+    pub fn start(db: &TestDb) -> Node {
+        Self::start_on(db, free_port(), &[])
+    }
+
+    pub fn start_on(db: &TestDb, port: u16, extra_env: &[(&str, &str)]) -> Node {
+        static STARTS: AtomicUsize = AtomicUsize::new(0);
+        let stderr_path = db.data_dir().join(format!(
+            "stderr-{}.log",
+            STARTS.fetch_add(1, Ordering::Relaxed)
+        ));
+        let stderr = std::fs::File::create(&stderr_path).expect("stderr log");
+        let mut cmd = base_command();
+        cmd.arg("serve")
+            .envs(db.env())
+            .env("FIKA_SERVER_LISTEN", format!("127.0.0.1:{port}"))
+            .envs(
+                extra_env
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string())),
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr);
+        let mut child = cmd.spawn().expect("spawn fika serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + START_TIMEOUT;
+        let mut admin_password = None;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(p) = line.trim().strip_prefix("password: ") {
+                        admin_password = Some(p.to_string());
+                    }
+                    if line.starts_with("fika listening on") {
+                        break;
+                    }
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+                    panic!("node did not start on port {port}; its log:\n{log}");
+                }
+            }
+        }
+        // Keep draining stdout so the node never blocks on a full pipe.
+        std::thread::spawn(move || while rx.recv().is_ok() {});
+        let domain = format!("127.0.0.1:{port}");
+        Node {
+            child: Some(child),
+            port,
+            base: format!("http://{domain}"),
+            domain,
+            admin_password,
+            stderr_path,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub fn stop(mut self) -> ExitStatus {
+        let mut child = self.child.take().unwrap();
+        terminate(&mut child)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+}
+
+fn terminate(child: &mut Child) -> ExitStatus {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            return child.wait().expect("wait after kill");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
