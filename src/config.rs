@@ -11,7 +11,9 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 
 /// Sections of the file; an environment variable `FIKA_<SECTION>_<KEY>` maps into them.
-const SECTIONS: &[&str] = &["server", "database", "log", "admin"];
+const SECTIONS: &[&str] = &[
+    "server", "database", "log", "admin", "oauth", "media", "limits",
+];
 /// Top-level keys that contain an underscore, so `FIKA_DATA_DIR` is not read as `[data] dir`.
 const TOP_LEVEL_KEYS: &[&str] = &["data_dir"];
 
@@ -24,6 +26,50 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub log: LogConfig,
     pub admin: AdminConfig,
+    pub oauth: OAuthConfig,
+    pub media: MediaConfig,
+    pub limits: LimitsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct OAuthConfig {
+    /// Allow the OAuth `password` grant (removed from Mastodon 4.4; for test tools and
+    /// scripted clients only). Listed in the discovery document only when on.
+    pub password_grant: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaConfig {
+    /// Largest image upload, in bytes.
+    pub max_image_bytes: usize,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        MediaConfig {
+            max_image_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Client API requests allowed per access token (or per address, without one) in each
+    /// window; Mastodon's default is 300 per 5 minutes.
+    pub requests_per_window: u32,
+    pub window_seconds: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            requests_per_window: 300,
+            window_seconds: 300,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -81,6 +127,9 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             log: LogConfig::default(),
             admin: AdminConfig::default(),
+            oauth: OAuthConfig::default(),
+            media: MediaConfig::default(),
+            limits: LimitsConfig::default(),
         }
     }
 }
@@ -191,6 +240,18 @@ impl Config {
         }
         if !self.database.url.is_empty() {
             self.backend()?;
+        }
+        if self.media.max_image_bytes < 1024 {
+            return Err(ConfigError::Invalid {
+                key: "media.max_image_bytes",
+                message: "must be at least 1024".into(),
+            });
+        }
+        if self.limits.requests_per_window == 0 || self.limits.window_seconds == 0 {
+            return Err(ConfigError::Invalid {
+                key: "limits.requests_per_window",
+                message: "requests_per_window and window_seconds must be at least 1".into(),
+            });
         }
         if self.database.max_connections == 0 {
             return Err(ConfigError::Invalid {

@@ -6,6 +6,7 @@ pub mod convert;
 pub mod domain;
 pub mod http;
 pub mod ids;
+pub mod jobs;
 pub mod logging;
 pub mod server;
 pub mod store;

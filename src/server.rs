@@ -82,11 +82,19 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("building the public URL from domain {domain:?}"))?;
     bootstrap_admin(&store, &config, &urls).await?;
 
+    let rate_limiter = crate::http::ratelimit::RateLimiter::new(
+        config.limits.requests_per_window,
+        config.limits.window_seconds,
+    );
     let state = AppState {
-        store: store.clone(),
-        config: Arc::new(config),
-        urls: Arc::new(urls.clone()),
+        node: crate::domain::Node {
+            store: store.clone(),
+            urls: Arc::new(urls.clone()),
+            config: Arc::new(config),
+            hub: crate::jobs::streaming::Hub::new(),
+        },
         read_policy: ReadPolicy::Open,
+        rate_limiter,
     };
     let app = http::router(state);
     // Trailing slashes must be trimmed before routing, so the layer wraps the whole router.

@@ -250,7 +250,7 @@ async fn errors_are_mastodon_json_and_never_500() {
             "POST /users/admin HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
              Content-Length: {}\r\nConnection: close\r\n\r\n{{}}",
             node.domain,
-            2 * 1024 * 1024
+            64 * 1024 * 1024
         ),
     )
     .await;

@@ -2,6 +2,7 @@
 //! with the client API.
 
 pub mod activitypub;
+pub mod mastodon;
 pub mod text;
 
 use url::Url;
@@ -50,6 +51,23 @@ impl NodeUrls {
     }
     pub fn shared_inbox(&self) -> Url {
         self.join("/inbox")
+    }
+    pub fn status(&self, username: &str, id: i64) -> Url {
+        self.join(&format!("/users/{username}/statuses/{id}"))
+    }
+    pub fn status_page(&self, username: &str, id: i64) -> Url {
+        self.join(&format!("/@{username}/{id}"))
+    }
+    pub fn tag(&self, name: &str) -> Url {
+        self.join(&format!("/tags/{}", name.to_lowercase()))
+    }
+    /// The client API root, for Link headers (`/api/v1/...`).
+    pub fn api(&self, path_and_query: &str) -> String {
+        format!(
+            "{}{}",
+            self.base.as_str().trim_end_matches('/'),
+            path_and_query
+        )
     }
     pub fn media(&self, path: &str) -> Url {
         self.join(&format!("/media/{path}"))

@@ -275,3 +275,172 @@ mod tests {
         assert_eq!(key.rsa().unwrap().size() * 8, 2048);
     }
 }
+
+/// Account entities for `ids`, keyed by id.
+pub async fn render_many(
+    node: &super::Node,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, serde_json::Value>, DomainError> {
+    let mut unique: Vec<i64> = ids.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    let rows = node.store.accounts_by_ids(&unique).await?;
+    let counts = node.store.account_counts(&unique).await?;
+    Ok(rows
+        .iter()
+        .map(|a| {
+            (
+                a.id,
+                crate::convert::mastodon::account(
+                    a,
+                    &counts.get(&a.id).copied().unwrap_or_default(),
+                    &node.urls,
+                ),
+            )
+        })
+        .collect())
+}
+
+/// Account entities for `ids` in the given order, skipping unknown ones.
+pub async fn render_list(
+    node: &super::Node,
+    ids: &[i64],
+) -> Result<Vec<serde_json::Value>, DomainError> {
+    let map = render_many(node, ids).await?;
+    Ok(ids.iter().filter_map(|id| map.get(id).cloned()).collect())
+}
+
+/// The signed-in user's own account entity.
+pub async fn render_credential(
+    node: &super::Node,
+    row: &AccountRow,
+) -> Result<serde_json::Value, DomainError> {
+    let counts = node.store.account_counts(&[row.id]).await?;
+    let requests = node
+        .store
+        .follow_list(
+            row.id,
+            crate::store::social::FollowList::Requests,
+            &crate::store::statuses::Page {
+                limit: 1000,
+                ..Default::default()
+            },
+        )
+        .await?
+        .len() as i64;
+    Ok(crate::convert::mastodon::credential_account(
+        row,
+        &counts.get(&row.id).copied().unwrap_or_default(),
+        &node.urls,
+        requests,
+    ))
+}
+
+/// Checks a login for the OAuth pages and the password grant: the account, if the password
+/// matches and the account may log in. Costs one password hash either way.
+pub async fn authenticate(
+    store: &Store,
+    login: &str,
+    password: &str,
+) -> Result<Option<AccountRow>, DomainError> {
+    let account = store.local_account_by_login(login).await?;
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = match account.as_ref().and_then(|a| a.password_hash.clone()) {
+        Some(h) => h,
+        // Verify against something anyway, so a wrong username costs as much as a wrong password.
+        None => DUMMY
+            .get_or_init(|| hash_password(&generate_password()).unwrap_or_default())
+            .clone(),
+    };
+    let password = password.to_owned();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| DomainError::Internal(e.to_string()))?;
+    Ok(account.filter(|a| ok && !a.suspended && a.password_hash.is_some()))
+}
+
+/// Profile changes from `update_credentials`. Images are uploads already checked by the media
+/// rules; `fields` replaces all fields when given.
+#[derive(Debug, Default)]
+pub struct ProfileInput {
+    pub display_name: Option<String>,
+    pub note: Option<String>,
+    pub locked: Option<bool>,
+    pub bot: Option<bool>,
+    pub discoverable: Option<bool>,
+    pub fields: Option<Vec<(String, String)>>,
+    pub avatar: Option<Vec<u8>>,
+    pub header: Option<Vec<u8>>,
+    pub privacy: Option<String>,
+    pub sensitive: Option<bool>,
+    pub language: Option<String>,
+}
+
+pub const MAX_FIELDS: usize = 4;
+
+pub async fn update_profile(
+    node: &super::Node,
+    account: &AccountRow,
+    input: ProfileInput,
+) -> Result<(), DomainError> {
+    if let Some(name) = &input.display_name {
+        if name.chars().count() > 30 {
+            return Err(DomainError::Invalid(
+                "Display name is too long (maximum is 30 characters)".into(),
+            ));
+        }
+    }
+    if let Some(note) = &input.note {
+        if note.chars().count() > 500 {
+            return Err(DomainError::Invalid(
+                "Note is too long (maximum is 500 characters)".into(),
+            ));
+        }
+    }
+    if let Some(p) = &input.privacy {
+        p.parse::<super::visibility::Visibility>()
+            .map_err(DomainError::Invalid)?;
+    }
+    let fields = match &input.fields {
+        Some(f) => {
+            let kept: Vec<&(String, String)> = f
+                .iter()
+                .filter(|(n, v)| !n.trim().is_empty() || !v.trim().is_empty())
+                .collect();
+            if kept.len() > MAX_FIELDS {
+                return Err(DomainError::Invalid(format!(
+                    "At most {MAX_FIELDS} profile fields"
+                )));
+            }
+            let json: Vec<serde_json::Value> = kept
+                .iter()
+                .map(|(n, v)| serde_json::json!({"name": n.trim(), "value": v.trim()}))
+                .collect();
+            Some(serde_json::Value::Array(json).to_string())
+        }
+        None => None,
+    };
+    let mut update = crate::store::accounts::ProfileUpdate {
+        display_name: input.display_name.map(|s| s.trim().to_string()),
+        note: input.note,
+        fields,
+        locked: input.locked,
+        bot: input.bot,
+        discoverable: input.discoverable,
+        default_privacy: input.privacy,
+        default_sensitive: input.sensitive,
+        default_language: input.language,
+        ..Default::default()
+    };
+    let data_dir = node.config.data_dir.clone();
+    if let Some(bytes) = input.avatar {
+        let m = super::media::upload(&node.store, &data_dir, account.id, bytes, None, None).await?;
+        update.avatar_path = Some(m.file_name);
+    }
+    if let Some(bytes) = input.header {
+        let m = super::media::upload(&node.store, &data_dir, account.id, bytes, None, None).await?;
+        update.header_path = Some(m.file_name);
+    }
+    node.store.update_profile(account.id, &update).await?;
+    Ok(())
+}

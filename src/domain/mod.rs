@@ -1,6 +1,29 @@
 //! The rules of the node. HTTP handlers and the CLI call these; these call the store.
 
 pub mod accounts;
+pub mod follows;
+pub mod media;
+pub mod notifications;
+pub mod oauth;
+pub mod statuses;
+pub mod text;
+pub mod visibility;
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::convert::NodeUrls;
+use crate::jobs::streaming::Hub;
+use crate::store::Store;
+
+/// What the rules need to act: storage, the node's addresses and settings, the event hub.
+#[derive(Clone)]
+pub struct Node {
+    pub store: Store,
+    pub urls: Arc<NodeUrls>,
+    pub config: Arc<Config>,
+    pub hub: Hub,
+}
 
 use crate::store::StoreError;
 

@@ -50,11 +50,13 @@ pub async fn actor(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(accepts_activity_json);
-    let account = crate::domain::accounts::find_local(&state.store, &username)
+    let account = crate::domain::accounts::find_local(&state.node.store, &username)
         .await?
         .ok_or_else(ApiError::not_found)?;
     if !wants_as2 {
-        return Ok(Redirect::to(state.urls.profile(&account.username).as_str()).into_response());
+        return Ok(
+            Redirect::to(state.node.urls.profile(&account.username).as_str()).into_response(),
+        );
     }
     if account.suspended {
         return Err(ApiError::new(StatusCode::GONE, "Account suspended"));
@@ -64,9 +66,9 @@ pub async fn actor(
         .read_policy
         .decide(&requester(&headers), ObjectKind::Actor, allowed)
     {
-        Access::Full => Ok(as2(local_person(&account, &state.urls))),
+        Access::Full => Ok(as2(local_person(&account, &state.node.urls))),
         Access::KeyOnly => {
-            let id = state.urls.actor(&account.username);
+            let id = state.node.urls.actor(&account.username);
             let key = PublicKey {
                 id: main_key_id(&id),
                 owner: id.clone(),

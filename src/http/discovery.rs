@@ -31,13 +31,13 @@ pub async fn webfinger(
     let raw = query
         .resource
         .ok_or_else(|| ApiError::bad_request("missing resource parameter"))?;
-    let urls = &state.urls;
+    let urls = &state.node.urls;
     let username = match webfinger::parse_resource(&raw, &urls.domain, &urls.base) {
         Ok(Resource::Account(name)) => name,
         Err(ResourceError::Malformed(why)) => return Err(ApiError::bad_request(why)),
         Err(ResourceError::NotHere) => return Err(ApiError::not_found()),
     };
-    let account = crate::domain::accounts::find_local(&state.store, &username)
+    let account = crate::domain::accounts::find_local(&state.node.store, &username)
         .await?
         .filter(|a| !a.suspended)
         .ok_or_else(ApiError::not_found)?;
@@ -55,20 +55,20 @@ pub async fn webfinger(
 
 pub async fn host_meta(State(state): State<AppState>) -> Response {
     with_content_type(
-        webfinger::host_meta_xrd(&state.urls.base).into_response(),
+        webfinger::host_meta_xrd(&state.node.urls.base).into_response(),
         "application/xrd+xml; charset=utf-8",
     )
 }
 
 pub async fn host_meta_json(State(state): State<AppState>) -> Response {
     with_content_type(
-        Json(webfinger::host_meta_json(&state.urls.base)).into_response(),
+        Json(webfinger::host_meta_json(&state.node.urls.base)).into_response(),
         "application/jrd+json; charset=utf-8",
     )
 }
 
 pub async fn nodeinfo_links(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(nodeinfo::discovery(&state.urls.base))
+    Json(nodeinfo::discovery(&state.node.urls.base))
 }
 
 pub async fn nodeinfo(
@@ -91,7 +91,7 @@ pub async fn nodeinfo(
             ))
         }
     };
-    let users = state.store.count_local_accounts().await?;
+    let users = state.node.store.count_local_accounts().await?;
     let usage = nodeinfo::Usage {
         total_users: users,
         // Activity tracking arrives with sessions; until then every account counts as active.
@@ -102,7 +102,7 @@ pub async fn nodeinfo(
     let doc = nodeinfo::document(
         version,
         env!("CARGO_PKG_VERSION"),
-        &state.config.server.node_name,
+        &state.node.config.server.node_name,
         false,
         &usage,
     );

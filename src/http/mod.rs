@@ -3,15 +3,17 @@
 pub mod activitypub;
 pub mod discovery;
 pub mod error;
+pub mod mastodon;
 pub mod ops;
 pub mod pages;
+pub mod ratelimit;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, Method};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use fika_federation::policy::ReadPolicy;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -21,22 +23,132 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 
-use crate::config::Config;
-use crate::convert::NodeUrls;
-use crate::store::Store;
+use crate::domain::Node;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
-    pub config: Arc<Config>,
-    pub urls: Arc<NodeUrls>,
+    pub node: Node,
     /// Who may read our AS2 objects; see `fika_federation::policy`.
     pub read_policy: ReadPolicy,
+    pub rate_limiter: Arc<ratelimit::RateLimiter>,
+}
+
+/// The Mastodon client API and OAuth endpoints (rate-limited).
+fn client_api(state: &AppState) -> Router<AppState> {
+    use mastodon::*;
+    let upload_limit = state.node.config.media.max_image_bytes + 256 * 1024;
+    let uploads = Router::new()
+        .route("/api/v1/media", post(media::upload))
+        .route("/api/v2/media", post(media::upload))
+        .route(
+            "/api/v1/accounts/update_credentials",
+            axum::routing::patch(accounts::update_credentials),
+        )
+        .layer(DefaultBodyLimit::max(upload_limit));
+    Router::new()
+        .route("/api/v1/apps", post(oauth::create_app))
+        .route("/api/v1/apps/verify_credentials", get(oauth::verify_app))
+        .route(
+            "/oauth/authorize",
+            get(oauth::authorize_page).post(oauth::authorize_submit),
+        )
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/revoke", post(oauth::revoke))
+        .route("/api/v1/instance", get(instance::v1))
+        .route("/api/v2/instance", get(instance::v2))
+        .route("/api/v1/custom_emojis", get(instance::custom_emojis))
+        .route("/api/v1/preferences", get(instance::preferences))
+        .route(
+            "/api/v1/markers",
+            get(instance::get_markers).post(instance::set_markers),
+        )
+        .route(
+            "/api/v1/accounts/verify_credentials",
+            get(accounts::verify_credentials),
+        )
+        .route("/api/v1/accounts/lookup", get(accounts::lookup))
+        .route("/api/v1/accounts/search", get(accounts::search))
+        .route(
+            "/api/v1/accounts/relationships",
+            get(accounts::relationships),
+        )
+        .route("/api/v1/accounts/{id}", get(accounts::get))
+        .route("/api/v1/accounts/{id}/statuses", get(accounts::statuses))
+        .route("/api/v1/accounts/{id}/followers", get(accounts::followers))
+        .route("/api/v1/accounts/{id}/following", get(accounts::following))
+        .route("/api/v1/accounts/{id}/follow", post(accounts::follow))
+        .route("/api/v1/accounts/{id}/unfollow", post(accounts::unfollow))
+        .route("/api/v1/follow_requests", get(accounts::follow_requests))
+        .route(
+            "/api/v1/follow_requests/{id}/authorize",
+            post(accounts::authorize_request),
+        )
+        .route(
+            "/api/v1/follow_requests/{id}/reject",
+            post(accounts::reject_request),
+        )
+        .route(
+            "/api/v1/statuses",
+            post(statuses::create).get(statuses::get_many),
+        )
+        .route(
+            "/api/v1/statuses/{id}",
+            get(statuses::get)
+                .delete(statuses::delete)
+                .put(statuses::edit),
+        )
+        .route("/api/v1/statuses/{id}/context", get(statuses::context))
+        .route("/api/v1/statuses/{id}/history", get(statuses::history))
+        .route("/api/v1/statuses/{id}/source", get(statuses::source))
+        .route("/api/v1/statuses/{id}/favourite", post(statuses::favourite))
+        .route(
+            "/api/v1/statuses/{id}/unfavourite",
+            post(statuses::unfavourite),
+        )
+        .route("/api/v1/statuses/{id}/reblog", post(statuses::reblog))
+        .route("/api/v1/statuses/{id}/unreblog", post(statuses::unreblog))
+        .route("/api/v1/statuses/{id}/bookmark", post(statuses::bookmark))
+        .route(
+            "/api/v1/statuses/{id}/unbookmark",
+            post(statuses::unbookmark),
+        )
+        .route(
+            "/api/v1/statuses/{id}/favourited_by",
+            get(statuses::favourited_by),
+        )
+        .route(
+            "/api/v1/statuses/{id}/reblogged_by",
+            get(statuses::reblogged_by),
+        )
+        .route("/api/v1/timelines/home", get(timelines::home))
+        .route("/api/v1/timelines/public", get(timelines::public))
+        .route("/api/v1/timelines/tag/{tag}", get(timelines::tag))
+        .route("/api/v1/notifications", get(notifications::list))
+        .route("/api/v1/notifications/clear", post(notifications::clear))
+        .route("/api/v1/notifications/{id}", get(notifications::get))
+        .route(
+            "/api/v1/notifications/{id}/dismiss",
+            post(notifications::dismiss),
+        )
+        .route("/api/v2/search", get(search::v2))
+        .route("/api/v1/media/{id}", get(media::get).put(media::update))
+        .route("/api/v1/streaming", get(streaming::websocket))
+        .route("/api/v1/streaming/health", get(streaming::health))
+        .route("/api/v1/streaming/{*stream}", get(streaming::sse))
+        .route("/api/v1/trends/tags", get(instance::empty_list))
+        .route("/api/v1/trends/statuses", get(instance::empty_list))
+        .route("/api/v1/announcements", get(instance::empty_list))
+        .merge(uploads)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::limit,
+        ))
 }
 
 pub fn router(state: AppState) -> Router {
-    let max_body = state.config.server.max_body_bytes;
+    let max_body = state.node.config.server.max_body_bytes;
+    let transport_limit = max_body.max(state.node.config.media.max_image_bytes + 256 * 1024);
     // Web clients run on other origins and authenticate with bearer tokens, never cookies, so
     // any origin may call; they need Link and the rate-limit headers to paginate and back off.
     let cors = CorsLayer::new()
@@ -73,6 +185,13 @@ pub fn router(state: AppState) -> Router {
         .route("/nodeinfo/{version}", get(discovery::nodeinfo))
         .route("/users/{username}", get(activitypub::actor))
         .route("/{profile}", get(pages::profile))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(mastodon::oauth::server_metadata),
+        )
+        .route("/media/{name}", get(mastodon::media::file))
+        .route("/static/{name}", get(mastodon::media::default_image))
+        .merge(client_api(&state))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -82,7 +201,8 @@ pub fn router(state: AppState) -> Router {
         })
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(RequestBodyLimitLayer::new(max_body))
+        // The transport limit admits uploads; each route's extractor limit is the real one.
+        .layer(RequestBodyLimitLayer::new(transport_limit))
         .layer(CatchPanicLayer::new())
         // Outside the limit and panic layers, so their plain responses get our JSON shape too.
         .layer(axum::middleware::map_response(error::json_errors))

@@ -19,11 +19,12 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<Value>, ApiErro
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why)
     };
     let applied = state
+        .node
         .store
         .applied_migration()
         .await
         .map_err(|e| unavailable(format!("database unavailable: {e}")))?;
-    let expected = state.store.latest_known_migration();
+    let expected = state.node.store.latest_known_migration();
     if applied != Some(expected) {
         return Err(unavailable(format!(
             "database schema is at {applied:?}, expected {expected}"

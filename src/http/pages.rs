@@ -17,14 +17,14 @@ fn page(title: &str, body: &str) -> Html<String> {
 }
 
 pub async fn landing(State(state): State<AppState>) -> Html<String> {
-    let name = &state.config.server.node_name;
+    let name = &state.node.config.server.node_name;
     page(
         name,
         &format!(
             "<h1>{}</h1><p>This is a fika node. Log in with a Mastodon app using the address \
              <code>{}</code>.</p>",
             escape(name),
-            escape(state.urls.base.as_str())
+            escape(state.node.urls.base.as_str())
         ),
     )
 }
@@ -36,11 +36,11 @@ pub async fn profile(
     Path(profile): Path<String>,
 ) -> Result<Html<String>, ApiError> {
     let username = profile.strip_prefix('@').ok_or_else(ApiError::not_found)?;
-    let account = crate::domain::accounts::find_local(&state.store, username)
+    let account = crate::domain::accounts::find_local(&state.node.store, username)
         .await?
         .filter(|a| !a.suspended)
         .ok_or_else(ApiError::not_found)?;
-    let handle = format!("@{}@{}", account.username, state.urls.domain);
+    let handle = format!("@{}@{}", account.username, state.node.urls.domain);
     Ok(page(
         &handle,
         &format!(

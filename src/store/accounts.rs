@@ -25,6 +25,10 @@ pub struct AccountRow {
     pub suspended: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    pub bot: bool,
+    pub default_privacy: String,
+    pub default_sensitive: bool,
+    pub default_language: Option<String>,
 }
 
 /// What creating a local account writes.
@@ -41,9 +45,10 @@ pub struct NewLocalAccount {
     pub created_at: i64,
 }
 
-const COLUMNS: &str = "id, username, domain, display_name, note, fields, avatar_path, \
+pub(crate) const COLUMNS: &str = "id, username, domain, display_name, note, fields, avatar_path, \
     header_path, email, password_hash, private_key_pem, public_key_pem, role, locked, \
-    discoverable, suspended, created_at, updated_at";
+    discoverable, suspended, created_at, updated_at, bot, default_privacy, default_sensitive, \
+    default_language";
 
 impl Store {
     pub async fn insert_local_account(&self, a: &NewLocalAccount) -> Result<(), StoreError> {
@@ -132,5 +137,169 @@ impl Store {
             .await
             .map(|r| r.rows_affected()))?;
         Ok(done == 1)
+    }
+}
+
+/// Counters shown on an Account entity.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AccountCounts {
+    pub followers: i64,
+    pub following: i64,
+    pub statuses: i64,
+    /// Milliseconds of the newest status, if any.
+    pub last_status_at: Option<i64>,
+}
+
+/// Profile changes; `None` leaves a column as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileUpdate {
+    pub display_name: Option<String>,
+    pub note: Option<String>,
+    pub fields: Option<String>,
+    pub avatar_path: Option<String>,
+    pub header_path: Option<String>,
+    pub locked: Option<bool>,
+    pub bot: Option<bool>,
+    pub discoverable: Option<bool>,
+    pub default_privacy: Option<String>,
+    pub default_sensitive: Option<bool>,
+    pub default_language: Option<String>,
+}
+
+impl Store {
+    pub async fn account_by_id(&self, id: i64) -> Result<Option<AccountRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
+        let row = on_pool!(self, |pool| sqlx::query_as::<_, AccountRow>(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row)
+    }
+
+    pub async fn accounts_by_ids(&self, ids: &[i64]) -> Result<Vec<AccountRow>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM accounts WHERE id IN ({})",
+            super::placeholders(1, ids.len())
+        );
+        let rows = on_pool!(self, |pool| {
+            let mut q = sqlx::query_as::<_, AccountRow>(&sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(pool).await
+        })?;
+        Ok(rows)
+    }
+
+    /// A local account by email or username, for logging in.
+    pub async fn local_account_by_login(
+        &self,
+        login: &str,
+    ) -> Result<Option<AccountRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM accounts WHERE domain = '' AND (email = $1 OR username_key = $1)"
+        );
+        let row = on_pool!(self, |pool| sqlx::query_as::<_, AccountRow>(&sql)
+            .bind(login.trim().to_lowercase())
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row)
+    }
+
+    pub async fn account_counts(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, AccountCounts>, StoreError> {
+        let mut out: std::collections::HashMap<i64, AccountCounts> = ids
+            .iter()
+            .map(|id| (*id, AccountCounts::default()))
+            .collect();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let list = super::placeholders(1, ids.len());
+        let sql = format!(
+            "SELECT a.id, \
+               (SELECT COUNT(*) FROM follows f WHERE f.target_account_id = a.id), \
+               (SELECT COUNT(*) FROM follows f WHERE f.account_id = a.id), \
+               (SELECT COUNT(*) FROM statuses s WHERE s.account_id = a.id \
+                  AND s.reblog_of_id IS NULL AND s.visibility <> 'direct'), \
+               (SELECT MAX(s.created_at) FROM statuses s WHERE s.account_id = a.id) \
+             FROM accounts a WHERE a.id IN ({list})"
+        );
+        let rows: Vec<(i64, i64, i64, i64, Option<i64>)> = on_pool!(self, |pool| {
+            let mut q = sqlx::query_as(&sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(pool).await
+        })?;
+        for (id, followers, following, statuses, last) in rows {
+            out.insert(
+                id,
+                AccountCounts {
+                    followers,
+                    following,
+                    statuses,
+                    last_status_at: last,
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    pub async fn update_profile(&self, id: i64, u: &ProfileUpdate) -> Result<(), StoreError> {
+        let sql = "UPDATE accounts SET \
+            display_name = COALESCE($1, display_name), note = COALESCE($2, note), \
+            fields = COALESCE($3, fields), avatar_path = COALESCE($4, avatar_path), \
+            header_path = COALESCE($5, header_path), locked = COALESCE($6, locked), \
+            bot = COALESCE($7, bot), discoverable = COALESCE($8, discoverable), \
+            default_privacy = COALESCE($9, default_privacy), \
+            default_sensitive = COALESCE($10, default_sensitive), \
+            default_language = COALESCE($11, default_language), updated_at = $12 \
+            WHERE id = $13";
+        on_pool!(self, |pool| sqlx::query(sql)
+            .bind(&u.display_name)
+            .bind(&u.note)
+            .bind(&u.fields)
+            .bind(&u.avatar_path)
+            .bind(&u.header_path)
+            .bind(u.locked)
+            .bind(u.bot)
+            .bind(u.discoverable)
+            .bind(&u.default_privacy)
+            .bind(u.default_sensitive)
+            .bind(&u.default_language)
+            .bind(super::now_millis())
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Accounts whose username or display name starts with `prefix` (case-insensitive).
+    pub async fn search_accounts(
+        &self,
+        prefix: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<AccountRow>, StoreError> {
+        let pattern = format!("{}%", super::escape_like(&prefix.to_lowercase()));
+        let sql = format!(
+            "SELECT {COLUMNS} FROM accounts WHERE NOT suspended AND \
+             (username_key LIKE $1 ESCAPE '\\' OR LOWER(display_name) LIKE $1 ESCAPE '\\') \
+             ORDER BY username_key LIMIT $2 OFFSET $3"
+        );
+        let rows = on_pool!(self, |pool| sqlx::query_as::<_, AccountRow>(&sql)
+            .bind(&pattern)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
     }
 }

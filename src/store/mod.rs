@@ -2,6 +2,10 @@
 //! and the backend chosen by the database URL.
 
 pub mod accounts;
+pub mod media;
+pub mod oauth;
+pub mod social;
+pub mod statuses;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -159,3 +163,41 @@ impl Store {
 pub fn now_millis() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
+
+/// `$start, $start+1, ...` for `n` values, for `IN (...)` lists.
+pub fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
+pub fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Runs `$body` inside a transaction on whichever backend the store has, with `$tx` the
+/// connection to run queries on (`&mut *$tx`). An early return (`?`) rolls back. SQLite takes
+/// the write lock up front so two writers queue on the busy timeout instead of failing.
+macro_rules! in_tx {
+    ($store:expr, |$tx:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite(pool) => {
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+            $crate::store::Pool::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+        }
+    };
+}
+pub(crate) use in_tx;

@@ -1,0 +1,178 @@
+//! Following: requests for locked accounts, the home feed kept in step, relationships.
+
+use serde_json::{json, Value};
+
+use super::visibility::{self, Relation};
+use super::{DomainError, Node};
+use crate::jobs::streaming::Event;
+use crate::store::accounts::AccountRow;
+use crate::store::statuses::NewNotification;
+
+async fn target(node: &Node, viewer: &AccountRow, id: i64) -> Result<AccountRow, DomainError> {
+    let target = node
+        .store
+        .account_by_id(id)
+        .await?
+        .filter(|a| !a.suspended)
+        .ok_or(DomainError::NotFound("account"))?;
+    if target.id == viewer.id {
+        return Err(DomainError::Invalid("You cannot follow yourself".into()));
+    }
+    Ok(target)
+}
+
+/// What the follower may now read of the followed account, copied into the home feed.
+async fn backfill(node: &Node, follower: i64, followed: i64) -> Result<(), DomainError> {
+    let rel = Relation {
+        is_author: false,
+        follows_author: true,
+        mentioned: false,
+    };
+    node.store
+        .backfill_feed(
+            follower,
+            followed,
+            &visibility::listable_on_profile(Some(rel)),
+        )
+        .await?;
+    Ok(())
+}
+
+pub async fn follow(
+    node: &Node,
+    viewer: &AccountRow,
+    target_id: i64,
+    reblogs: bool,
+    notify: bool,
+) -> Result<Value, DomainError> {
+    let target = target(node, viewer, target_id).await?;
+    let store = &node.store;
+    let already = store.follows(viewer.id, target.id).await?;
+    if target.locked && !already {
+        let note = NewNotification {
+            id: crate::ids::next_id(),
+            account_id: target.id,
+            from_account_id: viewer.id,
+            kind: "follow_request",
+            status_id: None,
+        };
+        if store
+            .insert_follow_request(viewer.id, target.id, reblogs, notify, Some(note.clone()))
+            .await?
+        {
+            node.hub.publish(Event::Notification {
+                account_id: target.id,
+                notification_id: note.id,
+            });
+        }
+    } else {
+        let note = NewNotification {
+            id: crate::ids::next_id(),
+            account_id: target.id,
+            from_account_id: viewer.id,
+            kind: "follow",
+            status_id: None,
+        };
+        if store
+            .insert_follow(viewer.id, target.id, reblogs, notify, Some(note.clone()))
+            .await?
+        {
+            backfill(node, viewer.id, target.id).await?;
+            node.hub.publish(Event::Notification {
+                account_id: target.id,
+                notification_id: note.id,
+            });
+        }
+    }
+    Ok(relationships(node, viewer, &[target.id]).await?.remove(0))
+}
+
+pub async fn unfollow(
+    node: &Node,
+    viewer: &AccountRow,
+    target_id: i64,
+) -> Result<Value, DomainError> {
+    let target = target(node, viewer, target_id).await?;
+    node.store.delete_follow(viewer.id, target.id).await?;
+    node.store.remove_from_feed(viewer.id, target.id).await?;
+    Ok(relationships(node, viewer, &[target.id]).await?.remove(0))
+}
+
+/// `viewer` accepts `requester`'s follow request.
+pub async fn authorize(
+    node: &Node,
+    viewer: &AccountRow,
+    requester: i64,
+) -> Result<Value, DomainError> {
+    let (reblogs, notify) = node
+        .store
+        .follow_request(requester, viewer.id)
+        .await?
+        .ok_or(DomainError::NotFound("follow request"))?;
+    node.store
+        .delete_follow_request(requester, viewer.id)
+        .await?;
+    let note = NewNotification {
+        id: crate::ids::next_id(),
+        account_id: viewer.id,
+        from_account_id: requester,
+        kind: "follow",
+        status_id: None,
+    };
+    if node
+        .store
+        .insert_follow(requester, viewer.id, reblogs, notify, Some(note.clone()))
+        .await?
+    {
+        backfill(node, requester, viewer.id).await?;
+    }
+    Ok(relationships(node, viewer, &[requester]).await?.remove(0))
+}
+
+pub async fn reject(
+    node: &Node,
+    viewer: &AccountRow,
+    requester: i64,
+) -> Result<Value, DomainError> {
+    if !node
+        .store
+        .delete_follow_request(requester, viewer.id)
+        .await?
+    {
+        return Err(DomainError::NotFound("follow request"));
+    }
+    Ok(relationships(node, viewer, &[requester]).await?.remove(0))
+}
+
+/// Mastodon Relationship entities, one per id, in order (unknown ids included, all false).
+pub async fn relationships(
+    node: &Node,
+    viewer: &AccountRow,
+    ids: &[i64],
+) -> Result<Vec<Value>, DomainError> {
+    let facts = node.store.relation_facts(viewer.id, ids).await?;
+    Ok(ids
+        .iter()
+        .map(|id| {
+            let following = facts.following.contains(id);
+            let requested = facts.requested.contains(id);
+            json!({
+                "id": id.to_string(),
+                "following": following,
+                "showing_reblogs": (following || requested) && !facts.hiding_reblogs.contains(id),
+                "notifying": facts.notifying.contains(id),
+                "languages": null,
+                "followed_by": facts.followed_by.contains(id),
+                "blocking": false,
+                "blocked_by": false,
+                "muting": false,
+                "muting_notifications": false,
+                "requested": requested,
+                "requested_by": facts.requested_by.contains(id),
+                "domain_blocking": false,
+                "endorsed": false,
+                "note": "",
+            })
+        })
+        .collect())
+}

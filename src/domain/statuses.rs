@@ -1,0 +1,842 @@
+//! Statuses: posting, reading (always through the visibility rules), editing, deleting,
+//! favourites, reblogs, bookmarks, threads.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{json, Value};
+
+use super::text::{self, ResolvedMention};
+use super::visibility::{self, Relation, Visibility};
+use super::{DomainError, Node};
+use crate::convert::mastodon;
+use crate::jobs::streaming::{Audience, Event};
+use crate::store::accounts::AccountRow;
+use crate::store::now_millis;
+use crate::store::statuses::{NewNotification, NewStatus, Page, StatusRow};
+
+/// Longest status text, in characters (advertised in `/api/v2/instance`).
+pub const MAX_CHARACTERS: usize = 5000;
+pub const MAX_MEDIA: usize = 4;
+/// How long an `Idempotency-Key` returns the same status.
+const IDEMPOTENCY_WINDOW_MS: i64 = 3_600_000;
+
+#[derive(Debug, Clone, Default)]
+pub struct PostInput {
+    pub text: String,
+    pub spoiler_text: String,
+    pub sensitive: Option<bool>,
+    pub visibility: Option<Visibility>,
+    pub language: Option<String>,
+    pub in_reply_to_id: Option<i64>,
+    pub media_ids: Vec<i64>,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AppInfo {
+    pub name: String,
+    pub website: Option<String>,
+}
+
+fn visibility_of(row: &StatusRow) -> Visibility {
+    row.visibility.parse().unwrap_or(Visibility::Direct)
+}
+
+/// Relations of `viewer` to the authors of `rows`, for the visibility rules.
+async fn relations(
+    node: &Node,
+    viewer: Option<&AccountRow>,
+    rows: &[&StatusRow],
+) -> Result<HashMap<i64, Relation>, DomainError> {
+    let Some(viewer) = viewer else {
+        return Ok(HashMap::new());
+    };
+    let authors: Vec<i64> = rows
+        .iter()
+        .map(|r| r.account_id)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let facts = node.store.relation_facts(viewer.id, &authors).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mentioned: HashSet<i64> = node
+        .store
+        .mentions_of(&ids)
+        .await?
+        .into_iter()
+        .filter(|(_, account)| *account == viewer.id)
+        .map(|(status, _)| status)
+        .collect();
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                r.id,
+                Relation {
+                    is_author: r.account_id == viewer.id,
+                    follows_author: facts.following.contains(&r.account_id),
+                    mentioned: mentioned.contains(&r.id),
+                },
+            )
+        })
+        .collect())
+}
+
+fn visible(row: &StatusRow, viewer: Option<&AccountRow>, rel: &HashMap<i64, Relation>) -> bool {
+    visibility::may_see(
+        visibility_of(row),
+        viewer.map(|_| rel.get(&row.id).copied().unwrap_or_default()),
+    )
+}
+
+/// A status the viewer may see, or NotFound (never "forbidden": that would leak existence).
+pub async fn visible_status(
+    node: &Node,
+    viewer: Option<&AccountRow>,
+    id: i64,
+) -> Result<StatusRow, DomainError> {
+    let row = node
+        .store
+        .status_by_id(id)
+        .await?
+        .ok_or(DomainError::NotFound("status"))?;
+    let rel = relations(node, viewer, &[&row]).await?;
+    if !visible(&row, viewer, &rel) {
+        return Err(DomainError::NotFound("status"));
+    }
+    if let Some(target) = row.reblog_of_id {
+        Box::pin(visible_status(node, viewer, target)).await?;
+    }
+    Ok(row)
+}
+
+/// Renders the statuses of `ids` the viewer may see, in the order given.
+pub async fn render(
+    node: &Node,
+    viewer: Option<&AccountRow>,
+    ids: &[i64],
+) -> Result<Vec<Value>, DomainError> {
+    if ids.is_empty() || viewer.is_none() {
+        return Ok(Vec::new());
+    }
+    let store = &node.store;
+    let mut rows: HashMap<i64, StatusRow> = store
+        .statuses_by_ids(ids)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    let targets: Vec<i64> = rows
+        .values()
+        .filter_map(|r| r.reblog_of_id)
+        .filter(|t| !rows.contains_key(t))
+        .collect();
+    for r in store.statuses_by_ids(&targets).await? {
+        rows.insert(r.id, r);
+    }
+    let all: Vec<&StatusRow> = rows.values().collect();
+    let rel = relations(node, viewer, &all).await?;
+    let all_ids: Vec<i64> = rows.keys().copied().collect();
+    let mention_pairs = store.mentions_of(&all_ids).await?;
+    let mut account_ids: HashSet<i64> = rows.values().map(|r| r.account_id).collect();
+    account_ids.extend(mention_pairs.iter().map(|(_, a)| *a));
+    let account_ids: Vec<i64> = account_ids.into_iter().collect();
+    let account_rows: HashMap<i64, AccountRow> = store
+        .accounts_by_ids(&account_ids)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let counts = store.account_counts(&account_ids).await?;
+    let accounts: HashMap<i64, Value> = account_rows
+        .values()
+        .map(|a| {
+            (
+                a.id,
+                mastodon::account(
+                    a,
+                    &counts.get(&a.id).copied().unwrap_or_default(),
+                    &node.urls,
+                ),
+            )
+        })
+        .collect();
+    let status_counts = store.status_counts(&all_ids).await?;
+    let mut media: HashMap<i64, Vec<Value>> = HashMap::new();
+    for m in store.media_of_statuses(&all_ids).await? {
+        if let Some(s) = m.status_id {
+            media
+                .entry(s)
+                .or_default()
+                .push(mastodon::media(&m, &node.urls));
+        }
+    }
+    let mut mentions: HashMap<i64, Vec<Value>> = HashMap::new();
+    for (s, a) in &mention_pairs {
+        if let Some(row) = account_rows.get(a) {
+            mentions
+                .entry(*s)
+                .or_default()
+                .push(mastodon::mention(row, &node.urls));
+        }
+    }
+    let mut tags: HashMap<i64, Vec<Value>> = HashMap::new();
+    for (s, display) in store.tags_of(&all_ids).await? {
+        tags.entry(s)
+            .or_default()
+            .push(json!({"name": display, "url": node.urls.tag(&display).to_string()}));
+    }
+    let (favourited, reblogged, bookmarked) = match viewer {
+        Some(v) => store.viewer_marks(v.id, &all_ids).await?,
+        None => Default::default(),
+    };
+
+    let one = |row: &StatusRow, reblog: Option<Value>| -> Option<Value> {
+        let author = account_rows.get(&row.account_id)?;
+        let uri = mastodon::status_uri(row, author, &node.urls);
+        let url = row.url.clone().or_else(|| {
+            author
+                .domain
+                .is_empty()
+                .then(|| node.urls.status_page(&author.username, row.id).to_string())
+        });
+        let marks = viewer.map(|_| ());
+        Some(mastodon::status(
+            mastodon::StatusParts {
+                row,
+                account: accounts.get(&row.account_id)?.clone(),
+                counts: status_counts.get(&row.id).copied().unwrap_or_default(),
+                media: media.get(&row.id).cloned().unwrap_or_default(),
+                mentions: mentions.get(&row.id).cloned().unwrap_or_default(),
+                tags: tags.get(&row.id).cloned().unwrap_or_default(),
+                favourited: marks.map(|_| favourited.contains(&row.id)),
+                reblogged: marks.map(|_| reblogged.contains(&row.id)),
+                bookmarked: marks.map(|_| bookmarked.contains(&row.id)),
+                reblog,
+            },
+            uri,
+            url,
+        ))
+    };
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some(row) = rows.get(id) else { continue };
+        if !visible(row, viewer, &rel) {
+            continue;
+        }
+        let reblog = match row.reblog_of_id {
+            Some(t) => match rows.get(&t) {
+                Some(target) if visible(target, viewer, &rel) => one(target, None),
+                _ => continue,
+            },
+            None => None,
+        };
+        if let Some(v) = one(row, reblog) {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+pub async fn render_one(node: &Node, viewer: &AccountRow, id: i64) -> Result<Value, DomainError> {
+    render(node, Some(viewer), &[id])
+        .await?
+        .pop()
+        .ok_or(DomainError::NotFound("status"))
+}
+
+/// Local accounts mentioned in `text`, by username (remote ones resolve once federation lands).
+async fn resolve_mentions(node: &Node, text: &str) -> Result<Vec<AccountRow>, DomainError> {
+    let mut out: Vec<AccountRow> = Vec::new();
+    for (username, domain) in text::mentions(text) {
+        let local = domain
+            .as_deref()
+            .is_none_or(|d| d.eq_ignore_ascii_case(&node.urls.domain));
+        if !local {
+            continue;
+        }
+        if let Some(a) = super::accounts::find_local(&node.store, &username).await? {
+            if !a.suspended && !out.iter().any(|o| o.id == a.id) {
+                out.push(a);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn render_html(node: &Node, text: &str, mentioned: &[AccountRow]) -> String {
+    text::render(
+        text,
+        |username, domain| {
+            let local = domain.is_none_or(|d| d.eq_ignore_ascii_case(&node.urls.domain));
+            mentioned
+                .iter()
+                .find(|a| local && a.username.eq_ignore_ascii_case(username))
+                .map(|a| ResolvedMention {
+                    username: a.username.clone(),
+                    domain: None,
+                    profile_url: node.urls.profile(&a.username).to_string(),
+                })
+        },
+        |tag| node.urls.tag(tag).to_string(),
+    )
+}
+
+/// Checks text, content warning and media; returns the media ids as owned by `author`.
+async fn validate_content(
+    node: &Node,
+    author: &AccountRow,
+    input: &PostInput,
+    editing: Option<i64>,
+) -> Result<(), DomainError> {
+    let text = input.text.trim();
+    if text.is_empty() && input.media_ids.is_empty() {
+        return Err(DomainError::Invalid("Text can't be blank".into()));
+    }
+    let length = text.chars().count() + input.spoiler_text.chars().count();
+    if length > MAX_CHARACTERS {
+        return Err(DomainError::Invalid(format!(
+            "Text character limit of {MAX_CHARACTERS} exceeded"
+        )));
+    }
+    if input.media_ids.len() > MAX_MEDIA {
+        return Err(DomainError::Invalid(format!(
+            "Cannot attach more than {MAX_MEDIA} files"
+        )));
+    }
+    let media = node.store.media_by_ids(&input.media_ids).await?;
+    for id in &input.media_ids {
+        let ok = media.iter().any(|m| {
+            m.id == *id
+                && m.account_id == author.id
+                && (m.status_id.is_none() || m.status_id == editing)
+        });
+        if !ok {
+            return Err(DomainError::Invalid(format!(
+                "Media {id} does not exist or is already attached"
+            )));
+        }
+    }
+    if let Some(lang) = &input.language {
+        let ok = (2..=3).contains(&lang.len()) && lang.chars().all(|c| c.is_ascii_alphabetic());
+        if !ok {
+            return Err(DomainError::Invalid(format!(
+                "{lang:?} is not an ISO 639 language code"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Posts a status. Returns its id; an `Idempotency-Key` seen within the hour returns the
+/// status it made instead of posting again.
+pub async fn post(
+    node: &Node,
+    author: &AccountRow,
+    input: PostInput,
+    app: Option<AppInfo>,
+) -> Result<i64, DomainError> {
+    let store = &node.store;
+    if let Some(key) = &input.idempotency_key {
+        if let Some(id) = store
+            .status_by_idempotency_key(author.id, key, now_millis() - IDEMPOTENCY_WINDOW_MS)
+            .await?
+        {
+            return Ok(id);
+        }
+    }
+    validate_content(node, author, &input, None).await?;
+    let reply_to = match input.in_reply_to_id {
+        Some(id) => Some(visible_status(node, Some(author), id).await?),
+        None => None,
+    };
+    let visibility = input
+        .visibility
+        .unwrap_or_else(|| author.default_privacy.parse().unwrap_or(Visibility::Public));
+    let text = input.text.trim().to_string();
+    let mentioned = resolve_mentions(node, &text).await?;
+    let content = render_html(node, &text, &mentioned);
+    let id = crate::ids::next_id();
+    let now = now_millis();
+    let row = StatusRow {
+        id,
+        account_id: author.id,
+        uri: None,
+        url: None,
+        text: text.clone(),
+        content,
+        spoiler_text: input.spoiler_text.trim().to_string(),
+        sensitive: input.sensitive.unwrap_or(author.default_sensitive)
+            || !input.spoiler_text.trim().is_empty(),
+        visibility: visibility.as_str().to_string(),
+        language: input
+            .language
+            .clone()
+            .or_else(|| author.default_language.clone()),
+        in_reply_to_id: reply_to.as_ref().map(|r| r.id),
+        in_reply_to_account_id: reply_to.as_ref().map(|r| r.account_id),
+        reblog_of_id: None,
+        app_name: app.as_ref().map(|a| a.name.clone()),
+        app_website: app.and_then(|a| a.website),
+        created_at: now,
+        edited_at: None,
+    };
+    let followers = store.follower_ids(author.id).await?;
+    let reply_account = row.in_reply_to_account_id;
+    let followers_of_replied: HashSet<i64> = match reply_account {
+        Some(other) if other != author.id => store.follower_ids(other).await?.into_iter().collect(),
+        _ => HashSet::new(),
+    };
+    let followers: Vec<(i64, bool)> = followers
+        .into_iter()
+        .map(|f| (f, followers_of_replied.contains(&f)))
+        .collect();
+    let mentioned_ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
+    let home = visibility::home_recipients(
+        visibility,
+        author.id,
+        reply_account,
+        &followers,
+        &mentioned_ids,
+    );
+    let notifications: Vec<NewNotification> = mentioned
+        .iter()
+        .filter(|a| a.id != author.id && a.domain.is_empty())
+        .map(|a| NewNotification {
+            id: crate::ids::next_id(),
+            account_id: a.id,
+            from_account_id: author.id,
+            kind: "mention",
+            status_id: Some(id),
+        })
+        .collect();
+    let tags = text::hashtags(&text);
+    let new = NewStatus {
+        row,
+        mentions: mentioned_ids.clone(),
+        tags: tags.clone(),
+        media_ids: input.media_ids.clone(),
+        feed_recipients: home.clone(),
+        notifications: notifications.clone(),
+        idempotency_key: input.idempotency_key.clone(),
+    };
+    store.insert_status(&new).await?;
+    let public = visibility == Visibility::Public;
+    node.hub.publish(Event::Status {
+        status_id: id,
+        edited: false,
+        audience: Audience {
+            home,
+            public,
+            local: public && author.domain.is_empty(),
+            tags: if public {
+                tags.into_iter().map(|t| t.0).collect()
+            } else {
+                vec![]
+            },
+            direct: if visibility == Visibility::Direct {
+                let mut d = mentioned_ids;
+                d.push(author.id);
+                d
+            } else {
+                vec![]
+            },
+            with_media: !input.media_ids.is_empty(),
+        },
+    });
+    for n in notifications {
+        node.hub.publish(Event::Notification {
+            account_id: n.account_id,
+            notification_id: n.id,
+        });
+    }
+    Ok(id)
+}
+
+/// Edits the author's own status; the previous versions stay in its history.
+pub async fn edit(
+    node: &Node,
+    author: &AccountRow,
+    id: i64,
+    input: PostInput,
+) -> Result<(), DomainError> {
+    let store = &node.store;
+    let current = store
+        .status_by_id(id)
+        .await?
+        .filter(|s| s.account_id == author.id && s.reblog_of_id.is_none())
+        .ok_or(DomainError::NotFound("status"))?;
+    validate_content(node, author, &input, Some(id)).await?;
+    let current_media: Vec<i64> = store
+        .media_of_statuses(&[id])
+        .await?
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    let text = input.text.trim().to_string();
+    let mentioned = resolve_mentions(node, &text).await?;
+    let now = now_millis();
+    let mut row = current.clone();
+    row.text = text.clone();
+    row.content = render_html(node, &text, &mentioned);
+    row.spoiler_text = input.spoiler_text.trim().to_string();
+    row.sensitive = input.sensitive.unwrap_or(current.sensitive) || !row.spoiler_text.is_empty();
+    row.language = input.language.clone().or(current.language.clone());
+    row.edited_at = Some(now);
+    // Those who reblogged it are told it changed.
+    let rebloggers = store
+        .status_actors(
+            id,
+            true,
+            &Page {
+                limit: 1000,
+                ..Page::default()
+            },
+        )
+        .await?;
+    let notifications: Vec<NewNotification> = rebloggers
+        .iter()
+        .filter(|(_, a)| *a != author.id)
+        .map(|(_, a)| NewNotification {
+            id: crate::ids::next_id(),
+            account_id: *a,
+            from_account_id: author.id,
+            kind: "update",
+            status_id: Some(id),
+        })
+        .collect();
+    let tags = text::hashtags(&text);
+    let new = NewStatus {
+        row,
+        mentions: mentioned.iter().map(|a| a.id).collect(),
+        tags: tags.clone(),
+        media_ids: input.media_ids.clone(),
+        feed_recipients: vec![],
+        notifications: notifications.clone(),
+        idempotency_key: None,
+    };
+    store
+        .edit_status(&current, &current_media, &new, current.edited_at.is_none())
+        .await?;
+    let audience = audience_of(node, &current).await?;
+    node.hub.publish(Event::Status {
+        status_id: id,
+        edited: true,
+        audience,
+    });
+    for n in notifications {
+        node.hub.publish(Event::Notification {
+            account_id: n.account_id,
+            notification_id: n.id,
+        });
+    }
+    Ok(())
+}
+
+/// Who saw a status, for update and delete events.
+async fn audience_of(node: &Node, row: &StatusRow) -> Result<Audience, DomainError> {
+    let visibility = visibility_of(row);
+    let mut home = node.store.follower_ids(row.account_id).await?;
+    home.push(row.account_id);
+    let mentioned: Vec<i64> = node
+        .store
+        .mentions_of(&[row.id])
+        .await?
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    if visibility == Visibility::Direct {
+        home = mentioned.clone();
+        home.push(row.account_id);
+    }
+    let public = visibility == Visibility::Public;
+    let tags = node
+        .store
+        .tags_of(&[row.id])
+        .await?
+        .into_iter()
+        .map(|(_, t)| t.to_lowercase())
+        .collect();
+    Ok(Audience {
+        home,
+        public,
+        local: public,
+        tags: if public { tags } else { vec![] },
+        direct: if visibility == Visibility::Direct {
+            let mut d = mentioned;
+            d.push(row.account_id);
+            d
+        } else {
+            vec![]
+        },
+        with_media: false,
+    })
+}
+
+/// Deletes the author's own status (or reblog). Returns it as it was, with its source text,
+/// so apps can offer "delete and redraft".
+pub async fn delete(node: &Node, author: &AccountRow, id: i64) -> Result<Value, DomainError> {
+    let row = node
+        .store
+        .status_by_id(id)
+        .await?
+        .filter(|s| s.account_id == author.id)
+        .ok_or(DomainError::NotFound("status"))?;
+    let mut rendered = render_one(node, author, id).await?;
+    rendered["text"] = json!(row.text);
+    let audience = audience_of(node, &row).await?;
+    node.store.delete_status(id).await?;
+    node.hub.publish(Event::Delete {
+        status_id: id,
+        audience,
+    });
+    Ok(rendered)
+}
+
+pub async fn favourite(
+    node: &Node,
+    viewer: &AccountRow,
+    id: i64,
+    on: bool,
+) -> Result<Value, DomainError> {
+    let row = visible_status(node, Some(viewer), id).await?;
+    let target = row.reblog_of_id.unwrap_or(row.id);
+    let author = if target == row.id {
+        row.account_id
+    } else {
+        node.store
+            .status_by_id(target)
+            .await?
+            .ok_or(DomainError::NotFound("status"))?
+            .account_id
+    };
+    if on {
+        let note = (author != viewer.id).then(|| NewNotification {
+            id: crate::ids::next_id(),
+            account_id: author,
+            from_account_id: viewer.id,
+            kind: "favourite",
+            status_id: Some(target),
+        });
+        let created = node
+            .store
+            .favourite(viewer.id, target, note.clone())
+            .await?;
+        if let (true, Some(n)) = (created, note) {
+            node.hub.publish(Event::Notification {
+                account_id: n.account_id,
+                notification_id: n.id,
+            });
+        }
+    } else {
+        node.store.unfavourite(viewer.id, target).await?;
+    }
+    render_one(node, viewer, target).await
+}
+
+pub async fn bookmark(
+    node: &Node,
+    viewer: &AccountRow,
+    id: i64,
+    on: bool,
+) -> Result<Value, DomainError> {
+    let row = visible_status(node, Some(viewer), id).await?;
+    let target = row.reblog_of_id.unwrap_or(row.id);
+    node.store.bookmark(viewer.id, target, on).await?;
+    render_one(node, viewer, target).await
+}
+
+/// Reblogs a status; returns the reblog (the wrapper status), as Mastodon does.
+pub async fn reblog(
+    node: &Node,
+    viewer: &AccountRow,
+    id: i64,
+    visibility: Option<Visibility>,
+) -> Result<Value, DomainError> {
+    let row = visible_status(node, Some(viewer), id).await?;
+    let target = match row.reblog_of_id {
+        Some(t) => visible_status(node, Some(viewer), t).await?,
+        None => row,
+    };
+    let vis = visibility_of(&target);
+    if !visibility::may_reblog(vis) {
+        return Err(DomainError::Invalid(
+            "This status cannot be reblogged: its audience was chosen by its author".into(),
+        ));
+    }
+    if let Some(existing) = node.store.reblog_by(viewer.id, target.id).await? {
+        return render_one(node, viewer, existing).await;
+    }
+    let wrapper_visibility = match visibility.unwrap_or(Visibility::Public) {
+        Visibility::Direct => return Err(DomainError::Invalid("A reblog cannot be direct".into())),
+        v => v,
+    };
+    let id = crate::ids::next_id();
+    let mut home = node.store.follower_ids_showing_reblogs(viewer.id).await?;
+    home.push(viewer.id);
+    // Followers who follow the original author already have it in their home.
+    let notification = (target.account_id != viewer.id).then(|| NewNotification {
+        id: crate::ids::next_id(),
+        account_id: target.account_id,
+        from_account_id: viewer.id,
+        kind: "reblog",
+        status_id: Some(target.id),
+    });
+    let new = NewStatus {
+        row: StatusRow {
+            id,
+            account_id: viewer.id,
+            uri: None,
+            url: None,
+            text: String::new(),
+            content: String::new(),
+            spoiler_text: String::new(),
+            sensitive: false,
+            visibility: wrapper_visibility.as_str().to_string(),
+            language: None,
+            in_reply_to_id: None,
+            in_reply_to_account_id: None,
+            reblog_of_id: Some(target.id),
+            app_name: None,
+            app_website: None,
+            created_at: now_millis(),
+            edited_at: None,
+        },
+        mentions: vec![],
+        tags: vec![],
+        media_ids: vec![],
+        feed_recipients: home.clone(),
+        notifications: notification.iter().cloned().collect(),
+        idempotency_key: None,
+    };
+    match node.store.insert_status(&new).await {
+        Ok(()) => {}
+        // Two reblogs at once: the other one won, return it.
+        Err(crate::store::StoreError::Conflict(_)) => {
+            if let Some(existing) = node.store.reblog_by(viewer.id, target.id).await? {
+                return render_one(node, viewer, existing).await;
+            }
+        }
+        Err(e) => return Err(e.into()),
+    }
+    node.hub.publish(Event::Status {
+        status_id: id,
+        edited: false,
+        audience: Audience {
+            home,
+            ..Audience::default()
+        },
+    });
+    if let Some(n) = notification {
+        node.hub.publish(Event::Notification {
+            account_id: n.account_id,
+            notification_id: n.id,
+        });
+    }
+    render_one(node, viewer, id).await
+}
+
+/// Undoes a reblog; returns the original status.
+pub async fn unreblog(node: &Node, viewer: &AccountRow, id: i64) -> Result<Value, DomainError> {
+    let row = visible_status(node, Some(viewer), id).await?;
+    let target = row.reblog_of_id.unwrap_or(row.id);
+    if let Some(wrapper) = node.store.reblog_by(viewer.id, target).await? {
+        if let Some(wrapper_row) = node.store.status_by_id(wrapper).await? {
+            let audience = audience_of(node, &wrapper_row).await?;
+            node.store.delete_status(wrapper).await?;
+            node.hub.publish(Event::Delete {
+                status_id: wrapper,
+                audience,
+            });
+        }
+    }
+    render_one(node, viewer, target).await
+}
+
+/// The thread around a status: ancestors oldest first, then descendants in order.
+pub async fn context(node: &Node, viewer: &AccountRow, id: i64) -> Result<Value, DomainError> {
+    let row = visible_status(node, Some(viewer), id).await?;
+    let mut ancestors = Vec::new();
+    let mut parent = row.in_reply_to_id;
+    while let Some(p) = parent {
+        if ancestors.len() >= 100 || ancestors.contains(&p) {
+            break;
+        }
+        match node.store.status_by_id(p).await? {
+            Some(r) => {
+                ancestors.push(r.id);
+                parent = r.in_reply_to_id;
+            }
+            None => break,
+        }
+    }
+    ancestors.reverse();
+    let descendants = node.store.descendants(row.id).await?;
+    Ok(json!({
+        "ancestors": render(node, Some(viewer), &ancestors).await?,
+        "descendants": render(node, Some(viewer), &descendants).await?,
+    }))
+}
+
+/// The versions of a status, oldest first (one entry if it was never edited).
+pub async fn history(node: &Node, viewer: &AccountRow, id: i64) -> Result<Vec<Value>, DomainError> {
+    let row = visible_status(node, Some(viewer), id).await?;
+    let author = node
+        .store
+        .account_by_id(row.account_id)
+        .await?
+        .ok_or(DomainError::NotFound("account"))?;
+    let counts = node.store.account_counts(&[author.id]).await?;
+    let account = mastodon::account(
+        &author,
+        &counts.get(&author.id).copied().unwrap_or_default(),
+        &node.urls,
+    );
+    let edits = node.store.status_edits(id).await?;
+    if edits.is_empty() {
+        let media: Vec<Value> = node
+            .store
+            .media_of_statuses(&[id])
+            .await?
+            .iter()
+            .map(|m| mastodon::media(m, &node.urls))
+            .collect();
+        return Ok(vec![json!({
+            "content": row.content,
+            "spoiler_text": row.spoiler_text,
+            "sensitive": row.sensitive,
+            "created_at": crate::convert::rfc3339_millis(row.created_at),
+            "account": account,
+            "poll": null,
+            "media_attachments": media,
+            "emojis": [],
+        })]);
+    }
+    let mut out = Vec::new();
+    for e in &edits {
+        let ids: Vec<i64> = serde_json::from_str::<Vec<String>>(&e.media_ids)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .collect();
+        let media = node
+            .store
+            .media_by_ids(&ids)
+            .await?
+            .iter()
+            .map(|m| mastodon::media(m, &node.urls))
+            .collect();
+        out.push(mastodon::edit(e, account.clone(), media));
+    }
+    Ok(out)
+}
+
+pub async fn source(node: &Node, viewer: &AccountRow, id: i64) -> Result<Value, DomainError> {
+    let row = node
+        .store
+        .status_by_id(id)
+        .await?
+        .filter(|s| s.account_id == viewer.id)
+        .ok_or(DomainError::NotFound("status"))?;
+    Ok(json!({"id": row.id.to_string(), "text": row.text, "spoiler_text": row.spoiler_text}))
+}

@@ -1,0 +1,477 @@
+//! Accounts: the signed-in user's own, others', relationships, follows.
+
+use axum::extract::{Path, State};
+use axum::http::Uri;
+use axum::response::Response;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::extract::{flex_bool, flex_ids, parse_id, Auth, Body, MultipartForm, Query};
+use super::{paginated, query_pairs, PageParams};
+use crate::domain::accounts::{self, ProfileInput};
+use crate::domain::follows;
+use crate::domain::visibility::{self, Relation};
+use crate::http::{ApiError, AppState};
+use crate::store::accounts::AccountRow;
+use crate::store::social::FollowList;
+use crate::store::statuses::StatusFilter;
+
+pub async fn verify_credentials(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("read:accounts")?;
+    Ok(Json(accounts::render_credential(&state.node, me).await?))
+}
+
+#[derive(Deserialize, Default)]
+struct ProfileForm {
+    display_name: Option<String>,
+    note: Option<String>,
+    #[serde(default, deserialize_with = "flex_bool")]
+    locked: Option<bool>,
+    #[serde(default, deserialize_with = "flex_bool")]
+    bot: Option<bool>,
+    #[serde(default, deserialize_with = "flex_bool")]
+    discoverable: Option<bool>,
+    #[serde(rename = "source[privacy]")]
+    privacy: Option<String>,
+    #[serde(default, rename = "source[sensitive]", deserialize_with = "flex_bool")]
+    sensitive: Option<bool>,
+    #[serde(rename = "source[language]")]
+    language: Option<String>,
+    source: Option<SourceJson>,
+    fields_attributes: Option<Value>,
+}
+
+#[derive(Deserialize, Default)]
+struct SourceJson {
+    privacy: Option<String>,
+    #[serde(default, deserialize_with = "flex_bool")]
+    sensitive: Option<bool>,
+    language: Option<String>,
+}
+
+/// `fields_attributes[0][name]=…` pairs from a form, or a JSON object/array.
+fn fields_from_pairs(pairs: &[(String, String)]) -> Option<Vec<(String, String)>> {
+    let mut fields: std::collections::BTreeMap<usize, (String, String)> = Default::default();
+    let mut any = false;
+    for (k, v) in pairs {
+        let Some(rest) = k.strip_prefix("fields_attributes[") else {
+            continue;
+        };
+        let Some((index, attr)) = rest.split_once("][") else {
+            continue;
+        };
+        let Ok(i) = index.parse::<usize>() else {
+            continue;
+        };
+        any = true;
+        let entry = fields.entry(i).or_default();
+        match attr.trim_end_matches(']') {
+            "name" => entry.0 = v.clone(),
+            "value" => entry.1 = v.clone(),
+            _ => {}
+        }
+    }
+    any.then(|| fields.into_values().collect())
+}
+
+fn fields_from_json(v: &Value) -> Option<Vec<(String, String)>> {
+    let items: Vec<&Value> = match v {
+        Value::Array(a) => a.iter().collect(),
+        Value::Object(o) => {
+            let mut keys: Vec<(&String, &Value)> = o.iter().collect();
+            keys.sort_by_key(|(k, _)| k.parse::<usize>().unwrap_or(usize::MAX));
+            keys.into_iter().map(|(_, v)| v).collect()
+        }
+        _ => return None,
+    };
+    Some(
+        items
+            .iter()
+            .map(|f| {
+                (
+                    f["name"].as_str().unwrap_or("").to_string(),
+                    f["value"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect(),
+    )
+}
+
+pub async fn update_credentials(
+    State(state): State<AppState>,
+    auth: Auth,
+    request: axum::extract::Request,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("write:accounts")?.clone();
+    let ct = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let (form, fields, avatar, header) = if ct.starts_with("multipart/form-data") {
+        let mut multipart =
+            <MultipartForm as axum::extract::FromRequest<()>>::from_request(request, &()).await?;
+        let form: ProfileForm = multipart.deserialize()?;
+        let fields = fields_from_pairs(&multipart.fields);
+        (
+            form,
+            fields,
+            multipart.file("avatar").map(|f| f.bytes),
+            multipart.file("header").map(|f| f.bytes),
+        )
+    } else {
+        let bytes =
+            axum::body::to_bytes(request.into_body(), state.node.config.server.max_body_bytes)
+                .await
+                .map_err(|_| {
+                    ApiError::new(
+                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        "Request body is too large",
+                    )
+                })?;
+        if ct.starts_with("application/json") {
+            let form: ProfileForm = if bytes.is_empty() {
+                ProfileForm::default()
+            } else {
+                serde_json::from_slice(&bytes)
+                    .map_err(|e| ApiError::bad_request(format!("Malformed JSON body: {e}")))?
+            };
+            let fields = form.fields_attributes.as_ref().and_then(fields_from_json);
+            (form, fields, None, None)
+        } else {
+            let pairs: Vec<(String, String)> = serde_html_form::from_bytes(&bytes)
+                .map_err(|e| ApiError::unprocessable(format!("Validation failed: {e}")))?;
+            let form: ProfileForm = serde_html_form::from_bytes(&bytes)
+                .map_err(|e| ApiError::unprocessable(format!("Validation failed: {e}")))?;
+            (form, fields_from_pairs(&pairs), None, None)
+        }
+    };
+    let source = form.source.unwrap_or_default();
+    let input = ProfileInput {
+        display_name: form.display_name,
+        note: form.note,
+        locked: form.locked,
+        bot: form.bot,
+        discoverable: form.discoverable,
+        fields,
+        avatar,
+        header,
+        privacy: form.privacy.or(source.privacy),
+        sensitive: form.sensitive.or(source.sensitive),
+        language: form.language.or(source.language),
+    };
+    accounts::update_profile(&state.node, &me, input).await?;
+    let fresh = state
+        .node
+        .store
+        .account_by_id(me.id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(
+        accounts::render_credential(&state.node, &fresh).await?,
+    ))
+}
+
+async fn load(state: &AppState, id: &str) -> Result<AccountRow, ApiError> {
+    state
+        .node
+        .store
+        .account_by_id(parse_id(id)?)
+        .await?
+        .filter(|a| !a.suspended)
+        .ok_or_else(ApiError::not_found)
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require("read:accounts")?;
+    let account = load(&state, &id).await?;
+    accounts::render_list(&state.node, &[account.id])
+        .await?
+        .pop()
+        .map(Json)
+        .ok_or_else(ApiError::not_found)
+}
+
+#[derive(Deserialize)]
+pub struct LookupQuery {
+    #[serde(default)]
+    acct: String,
+}
+
+pub async fn lookup(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<LookupQuery>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require("read:accounts")?;
+    let acct = q.acct.trim().trim_start_matches('@');
+    let (name, domain) = match acct.split_once('@') {
+        Some((n, d)) => (n, Some(d)),
+        None => (acct, None),
+    };
+    if domain.is_some_and(|d| !d.eq_ignore_ascii_case(&state.node.urls.domain)) {
+        return Err(ApiError::not_found());
+    }
+    let account = accounts::find_local(&state.node.store, name)
+        .await?
+        .filter(|a| !a.suspended)
+        .ok_or_else(ApiError::not_found)?;
+    accounts::render_list(&state.node, &[account.id])
+        .await?
+        .pop()
+        .map(Json)
+        .ok_or_else(ApiError::not_found)
+}
+
+#[derive(Deserialize, Default)]
+pub struct AccountStatusesQuery {
+    #[serde(flatten)]
+    page: PageParams,
+    #[serde(default, deserialize_with = "flex_bool")]
+    only_media: Option<bool>,
+    #[serde(default, deserialize_with = "flex_bool")]
+    exclude_replies: Option<bool>,
+    #[serde(default, deserialize_with = "flex_bool")]
+    exclude_reblogs: Option<bool>,
+    #[serde(default, deserialize_with = "flex_bool")]
+    pinned: Option<bool>,
+    tagged: Option<String>,
+}
+
+pub async fn statuses(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    uri: Uri,
+    Query(q): Query<AccountStatusesQuery>,
+) -> Result<Response, ApiError> {
+    let me = auth.user("read:statuses")?;
+    let account = load(&state, &id).await?;
+    let page = q.page.page(20, 40)?;
+    let url = state
+        .node
+        .urls
+        .api(&format!("/api/v1/accounts/{}/statuses", account.id));
+    if q.pinned == Some(true) {
+        return Ok(paginated(vec![], None, &url, &[]));
+    }
+    let relation = Relation {
+        is_author: me.id == account.id,
+        follows_author: state.node.store.follows(me.id, account.id).await?,
+        mentioned: false,
+    };
+    let filter = StatusFilter {
+        visibilities: visibility::listable_on_profile(Some(relation)),
+        account_id: Some(account.id),
+        exclude_replies: q.exclude_replies.unwrap_or(false),
+        exclude_reblogs: q.exclude_reblogs.unwrap_or(false),
+        only_media: q.only_media.unwrap_or(false),
+        tag: q.tagged.clone(),
+        ..Default::default()
+    };
+    let ids = state.node.store.list_statuses(&filter, &page).await?;
+    let keys = ids.first().zip(ids.last()).map(|(a, b)| (*a, *b));
+    let items = crate::domain::statuses::render(&state.node, Some(me), &ids).await?;
+    Ok(paginated(items, keys, &url, &query_pairs(&uri)))
+}
+
+async fn follow_list(
+    state: &AppState,
+    auth: &Auth,
+    id: &str,
+    kind: FollowList,
+    uri: &Uri,
+    q: &PageParams,
+    path: &str,
+) -> Result<Response, ApiError> {
+    auth.require("read:accounts")?;
+    let account = load(state, id).await?;
+    let page = q.page(40, 80)?;
+    let rows = state
+        .node
+        .store
+        .follow_list(account.id, kind, &page)
+        .await?;
+    let keys = rows.first().zip(rows.last()).map(|(a, b)| (a.0, b.0));
+    let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    let items = accounts::render_list(&state.node, &ids).await?;
+    let url = state
+        .node
+        .urls
+        .api(&format!("/api/v1/accounts/{}/{path}", account.id));
+    Ok(paginated(items, keys, &url, &query_pairs(uri)))
+}
+
+pub async fn followers(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    uri: Uri,
+    Query(q): Query<PageParams>,
+) -> Result<Response, ApiError> {
+    follow_list(
+        &state,
+        &auth,
+        &id,
+        FollowList::Followers,
+        &uri,
+        &q,
+        "followers",
+    )
+    .await
+}
+
+pub async fn following(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    uri: Uri,
+    Query(q): Query<PageParams>,
+) -> Result<Response, ApiError> {
+    follow_list(
+        &state,
+        &auth,
+        &id,
+        FollowList::Following,
+        &uri,
+        &q,
+        "following",
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct IdsQuery {
+    #[serde(default, rename = "id[]", alias = "id", deserialize_with = "flex_ids")]
+    id: Vec<String>,
+}
+
+pub async fn relationships(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<IdsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("read:follows")?;
+    let ids: Vec<i64> = q.id.iter().filter_map(|s| s.parse().ok()).collect();
+    Ok(Json(Value::Array(
+        follows::relationships(&state.node, me, &ids).await?,
+    )))
+}
+
+#[derive(Deserialize, Default)]
+pub struct FollowForm {
+    #[serde(default, deserialize_with = "flex_bool")]
+    reblogs: Option<bool>,
+    #[serde(default, deserialize_with = "flex_bool")]
+    notify: Option<bool>,
+}
+
+pub async fn follow(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Body(form): Body<FollowForm>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("write:follows")?;
+    let target = parse_id(&id)?;
+    Ok(Json(
+        follows::follow(
+            &state.node,
+            me,
+            target,
+            form.reblogs.unwrap_or(true),
+            form.notify.unwrap_or(false),
+        )
+        .await?,
+    ))
+}
+
+pub async fn unfollow(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("write:follows")?;
+    Ok(Json(
+        follows::unfollow(&state.node, me, parse_id(&id)?).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(flatten)]
+    page: PageParams,
+    #[serde(default, deserialize_with = "super::extract::flex_id")]
+    offset: Option<String>,
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<SearchQuery>,
+) -> Result<Json<Value>, ApiError> {
+    auth.user("read:accounts")?;
+    let limit = q.page.page(40, 80)?.limit;
+    let offset = q.offset.and_then(|o| o.parse().ok()).unwrap_or(0);
+    let ids = super::search::account_ids(&state, &q.q, limit, offset).await?;
+    Ok(Json(Value::Array(
+        accounts::render_list(&state.node, &ids).await?,
+    )))
+}
+
+pub async fn follow_requests(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Query(q): Query<PageParams>,
+) -> Result<Response, ApiError> {
+    let me = auth.user("read:follows")?;
+    let page = q.page(40, 80)?;
+    let rows = state
+        .node
+        .store
+        .follow_list(me.id, FollowList::Requests, &page)
+        .await?;
+    let keys = rows.first().zip(rows.last()).map(|(a, b)| (a.0, b.0));
+    let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    let items = accounts::render_list(&state.node, &ids).await?;
+    Ok(paginated(
+        items,
+        keys,
+        &state.node.urls.api("/api/v1/follow_requests"),
+        &query_pairs(&uri),
+    ))
+}
+
+pub async fn authorize_request(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("write:follows")?;
+    Ok(Json(
+        follows::authorize(&state.node, me, parse_id(&id)?).await?,
+    ))
+}
+
+pub async fn reject_request(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("write:follows")?;
+    Ok(Json(
+        follows::reject(&state.node, me, parse_id(&id)?).await?,
+    ))
+}

@@ -1,0 +1,126 @@
+//! Search v2: accounts, statuses, hashtags.
+
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::{flex_bool, flex_id, Auth, Query};
+use crate::domain::{accounts, statuses, visibility};
+use crate::http::{ApiError, AppState};
+
+#[derive(Deserialize, Default)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "flex_bool")]
+    resolve: Option<bool>,
+    #[serde(default, deserialize_with = "flex_id")]
+    limit: Option<String>,
+    #[serde(default, deserialize_with = "flex_id")]
+    offset: Option<String>,
+}
+
+/// Local accounts for a query: an exact `@user` / `@user@ourdomain` first, then prefix matches.
+pub async fn account_ids(
+    state: &AppState,
+    q: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<i64>, ApiError> {
+    let term = q.trim().trim_start_matches('@');
+    if term.is_empty() {
+        return Ok(vec![]);
+    }
+    let (name, domain) = match term.split_once('@') {
+        Some((n, d)) => (n, Some(d)),
+        None => (term, None),
+    };
+    if domain.is_some_and(|d| !d.eq_ignore_ascii_case(&state.node.urls.domain)) {
+        // Remote accounts are found once federation lands.
+        return Ok(vec![]);
+    }
+    let mut ids = Vec::new();
+    if offset == 0 {
+        if let Some(exact) = accounts::find_local(&state.node.store, name).await? {
+            if !exact.suspended {
+                ids.push(exact.id);
+            }
+        }
+    }
+    for a in state
+        .node
+        .store
+        .search_accounts(name, limit, offset)
+        .await?
+    {
+        if !ids.contains(&a.id) {
+            ids.push(a.id);
+        }
+    }
+    ids.truncate(limit as usize);
+    Ok(ids)
+}
+
+pub async fn v2(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<SearchQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("read:search")?;
+    let limit = q
+        .limit
+        .as_deref()
+        .and_then(|l| l.parse::<i64>().ok())
+        .unwrap_or(20)
+        .clamp(1, 40);
+    let offset = q
+        .offset
+        .as_deref()
+        .and_then(|o| o.parse::<i64>().ok())
+        .unwrap_or(0)
+        .max(0);
+    let _ = q.resolve;
+    let wants = |k: &str| q.kind.as_deref().is_none_or(|t| t.is_empty() || t == k);
+    let query = q.q.trim();
+    let mut result = json!({"accounts": [], "statuses": [], "hashtags": []});
+    if query.is_empty() {
+        return Ok(Json(result));
+    }
+    if wants("accounts") {
+        let ids = account_ids(&state, query, limit, offset).await?;
+        result["accounts"] = Value::Array(accounts::render_list(&state.node, &ids).await?);
+    }
+    if wants("statuses") {
+        // A status URL or id finds that status, if visible.
+        let mut ids: Vec<i64> = Vec::new();
+        if let Some(id) = query.rsplit('/').next().and_then(|s| s.parse::<i64>().ok()) {
+            if query.starts_with("http") {
+                ids.push(id);
+            }
+        }
+        if ids.is_empty() {
+            let words: Vec<String> = query.split_whitespace().map(str::to_string).collect();
+            ids = state
+                .node
+                .store
+                .search_statuses(&words, &visibility::searchable(), limit, offset)
+                .await?;
+        }
+        result["statuses"] = Value::Array(statuses::render(&state.node, Some(me), &ids).await?);
+    }
+    if wants("hashtags") {
+        let term = query.trim_start_matches('#');
+        if !term.is_empty() && term.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            let tags = state.node.store.search_tags(term, limit).await?;
+            result["hashtags"] = Value::Array(
+                tags.iter()
+                    .map(|(display, _)| crate::convert::mastodon::tag(display, &state.node.urls))
+                    .collect(),
+            );
+        }
+    }
+    Ok(Json(result))
+}

@@ -1,0 +1,315 @@
+//! Statuses: post, read, edit, delete, and the actions on them.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::extract::{flex_bool, flex_id, flex_ids, parse_id, Auth, Body, Query};
+use super::{paginated, query_pairs, PageParams};
+use crate::domain::statuses::{self, PostInput};
+use crate::domain::visibility::Visibility;
+use crate::http::{ApiError, AppState};
+
+#[derive(Deserialize, Default)]
+pub struct StatusForm {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(
+        default,
+        rename = "media_ids[]",
+        alias = "media_ids",
+        deserialize_with = "flex_ids"
+    )]
+    media_ids: Vec<String>,
+    #[serde(default, deserialize_with = "flex_id")]
+    in_reply_to_id: Option<String>,
+    #[serde(default, deserialize_with = "flex_bool")]
+    sensitive: Option<bool>,
+    spoiler_text: Option<String>,
+    visibility: Option<String>,
+    language: Option<String>,
+    scheduled_at: Option<String>,
+    #[serde(rename = "poll[options][]")]
+    poll_options: Option<Value>,
+    poll: Option<Value>,
+}
+
+fn input(form: StatusForm, headers: &HeaderMap) -> Result<PostInput, ApiError> {
+    if form.scheduled_at.as_deref().is_some_and(|s| !s.is_empty()) {
+        return Err(ApiError::unprocessable(
+            "Validation failed: Scheduled posts are not supported on this node",
+        ));
+    }
+    if form.poll.is_some() || form.poll_options.is_some() {
+        return Err(ApiError::unprocessable(
+            "Validation failed: Polls are not supported on this node",
+        ));
+    }
+    let visibility = form
+        .visibility
+        .filter(|v| !v.is_empty())
+        .map(|v| v.parse::<Visibility>())
+        .transpose()
+        .map_err(|m| ApiError::unprocessable(format!("Validation failed: {m}")))?;
+    let media_ids = form
+        .media_ids
+        .iter()
+        .map(|s| {
+            s.parse::<i64>().map_err(|_| {
+                ApiError::unprocessable(format!("Validation failed: media id {s:?} is invalid"))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let in_reply_to_id = form.in_reply_to_id.map(|s| parse_id(&s)).transpose()?;
+    let idempotency_key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(200).collect::<String>())
+        .filter(|s| !s.is_empty());
+    Ok(PostInput {
+        text: form.status.unwrap_or_default(),
+        spoiler_text: form.spoiler_text.unwrap_or_default(),
+        sensitive: form.sensitive,
+        visibility,
+        language: form.language.filter(|l| !l.is_empty()),
+        in_reply_to_id,
+        media_ids,
+        idempotency_key,
+    })
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Body(form): Body<StatusForm>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("write:statuses")?;
+    let input = input(form, &headers)?;
+    let id = statuses::post(&state.node, me, input, Some(auth.app_info())).await?;
+    Ok(Json(statuses::render_one(&state.node, me, id).await?))
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(form): Body<StatusForm>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("write:statuses")?;
+    let id = parse_id(&id)?;
+    let mut input = input(form, &headers)?;
+    input.idempotency_key = None;
+    statuses::edit(&state.node, me, id, input).await?;
+    Ok(Json(statuses::render_one(&state.node, me, id).await?))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("read:statuses")?;
+    Ok(Json(
+        statuses::render_one(&state.node, me, parse_id(&id)?).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ManyQuery {
+    #[serde(default, rename = "id[]", alias = "id", deserialize_with = "flex_ids")]
+    id: Vec<String>,
+}
+
+pub async fn get_many(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<ManyQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("read:statuses")?;
+    let ids: Vec<i64> =
+        q.id.iter()
+            .filter_map(|s| s.parse().ok())
+            .take(40)
+            .collect();
+    Ok(Json(Value::Array(
+        statuses::render(&state.node, Some(me), &ids).await?,
+    )))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("write:statuses")?;
+    Ok(Json(
+        statuses::delete(&state.node, me, parse_id(&id)?).await?,
+    ))
+}
+
+pub async fn context(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("read:statuses")?;
+    Ok(Json(
+        statuses::context(&state.node, me, parse_id(&id)?).await?,
+    ))
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("read:statuses")?;
+    Ok(Json(Value::Array(
+        statuses::history(&state.node, me, parse_id(&id)?).await?,
+    )))
+}
+
+pub async fn source(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("read:statuses")?;
+    Ok(Json(
+        statuses::source(&state.node, me, parse_id(&id)?).await?,
+    ))
+}
+
+pub async fn favourite(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("write:favourites")?;
+    Ok(Json(
+        statuses::favourite(&state.node, me, parse_id(&id)?, true).await?,
+    ))
+}
+
+pub async fn unfavourite(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("write:favourites")?;
+    Ok(Json(
+        statuses::favourite(&state.node, me, parse_id(&id)?, false).await?,
+    ))
+}
+
+pub async fn bookmark(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("write:bookmarks")?;
+    Ok(Json(
+        statuses::bookmark(&state.node, me, parse_id(&id)?, true).await?,
+    ))
+}
+
+pub async fn unbookmark(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("write:bookmarks")?;
+    Ok(Json(
+        statuses::bookmark(&state.node, me, parse_id(&id)?, false).await?,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+pub struct ReblogForm {
+    visibility: Option<String>,
+}
+
+pub async fn reblog(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Body(form): Body<ReblogForm>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("write:statuses")?;
+    let visibility = form
+        .visibility
+        .filter(|v| !v.is_empty())
+        .map(|v| v.parse::<Visibility>())
+        .transpose()
+        .map_err(|m| ApiError::unprocessable(format!("Validation failed: {m}")))?;
+    Ok(Json(
+        statuses::reblog(&state.node, me, parse_id(&id)?, visibility).await?,
+    ))
+}
+
+pub async fn unreblog(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("write:statuses")?;
+    Ok(Json(
+        statuses::unreblog(&state.node, me, parse_id(&id)?).await?,
+    ))
+}
+
+async fn actors(
+    state: &AppState,
+    auth: &Auth,
+    id: &str,
+    reblogs: bool,
+    uri: &Uri,
+    q: &PageParams,
+) -> Result<Response, ApiError> {
+    let me = auth.user("read:accounts")?;
+    let status = statuses::visible_status(&state.node, Some(me), parse_id(id)?).await?;
+    let page = q.page(40, 80)?;
+    let rows = state
+        .node
+        .store
+        .status_actors(status.id, reblogs, &page)
+        .await?;
+    let keys = rows.first().zip(rows.last()).map(|(a, b)| (a.0, b.0));
+    let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    let items = crate::domain::accounts::render_list(&state.node, &ids).await?;
+    let path = if reblogs {
+        "reblogged_by"
+    } else {
+        "favourited_by"
+    };
+    let url = state
+        .node
+        .urls
+        .api(&format!("/api/v1/statuses/{}/{path}", status.id));
+    Ok(paginated(items, keys, &url, &query_pairs(uri)))
+}
+
+pub async fn favourited_by(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    uri: Uri,
+    Query(q): Query<PageParams>,
+) -> Result<Response, ApiError> {
+    actors(&state, &auth, &id, false, &uri, &q).await
+}
+
+pub async fn reblogged_by(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    uri: Uri,
+    Query(q): Query<PageParams>,
+) -> Result<Response, ApiError> {
+    actors(&state, &auth, &id, true, &uri, &q).await
+}

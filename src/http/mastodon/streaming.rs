@@ -1,0 +1,327 @@
+//! The streaming API: one multiplexed WebSocket, and server-sent events per stream.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::request::Parts;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::broadcast::error::RecvError;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::StreamExt;
+
+use super::extract::{authenticate, bearer_token, invalid_token, Query};
+use crate::domain::{notifications, statuses};
+use crate::http::{ApiError, AppState};
+use crate::jobs::streaming::Event;
+use crate::store::accounts::AccountRow;
+
+/// A subscription: a stream name and, for hashtag and list streams, its parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stream {
+    name: String,
+    param: Option<String>,
+}
+
+const STREAMS: &[&str] = &[
+    "user",
+    "user:notification",
+    "public",
+    "public:local",
+    "public:remote",
+    "public:media",
+    "public:local:media",
+    "public:remote:media",
+    "hashtag",
+    "hashtag:local",
+    "direct",
+];
+
+impl Stream {
+    fn new(name: &str, tag: Option<&str>) -> Result<Stream, String> {
+        if !STREAMS.contains(&name) {
+            return Err(format!("Unknown stream type {name:?}"));
+        }
+        let param = if name.starts_with("hashtag") {
+            Some(
+                tag.map(|t| t.trim_start_matches('#').to_lowercase())
+                    .filter(|t| !t.is_empty())
+                    .ok_or("No tag for hashtag stream")?,
+            )
+        } else {
+            None
+        };
+        Ok(Stream {
+            name: name.to_string(),
+            param,
+        })
+    }
+
+    /// The `stream` array of an event, as masto.js matches it.
+    fn label(&self) -> Value {
+        match &self.param {
+            Some(p) => json!([self.name, p]),
+            None => json!([self.name]),
+        }
+    }
+
+    /// Does `event` belong on this stream for `viewer`?
+    fn wants(&self, event: &Event, viewer: i64) -> bool {
+        let audience = match event {
+            Event::Notification { account_id, .. } => {
+                return *account_id == viewer
+                    && (self.name == "user" || self.name == "user:notification")
+            }
+            Event::Status { audience, .. } | Event::Delete { audience, .. } => audience,
+        };
+        let media_ok = !self.name.ends_with(":media") || audience.with_media;
+        match self.name.as_str() {
+            "user" => audience.home.contains(&viewer),
+            "user:notification" => false,
+            "public" | "public:media" => audience.public && media_ok,
+            "public:local" | "public:local:media" => audience.local && media_ok,
+            "public:remote" | "public:remote:media" => {
+                audience.public && !audience.local && media_ok
+            }
+            "hashtag" => {
+                audience.public
+                    && self
+                        .param
+                        .as_ref()
+                        .is_some_and(|t| audience.tags.contains(t))
+            }
+            "hashtag:local" => {
+                audience.local
+                    && self
+                        .param
+                        .as_ref()
+                        .is_some_and(|t| audience.tags.contains(t))
+            }
+            "direct" => audience.direct.contains(&viewer),
+            _ => false,
+        }
+    }
+}
+
+/// Renders an event for one viewer: (event name, payload string). `None` when the viewer may
+/// not see it (the visibility rules decide, as everywhere).
+async fn render(
+    state: &AppState,
+    viewer: &AccountRow,
+    event: &Event,
+    stream: &Stream,
+) -> Option<(String, String)> {
+    match event {
+        Event::Status {
+            status_id, edited, ..
+        } => {
+            let status = statuses::render(&state.node, Some(viewer), &[*status_id])
+                .await
+                .ok()?
+                .pop()?;
+            if stream.name == "direct" {
+                let conversation = json!({
+                    "id": status_id.to_string(),
+                    "unread": status["account"]["id"] != json!(viewer.id.to_string()),
+                    "accounts": [status["account"].clone()],
+                    "last_status": status,
+                });
+                return Some(("conversation".into(), conversation.to_string()));
+            }
+            let name = if *edited { "status.update" } else { "update" };
+            Some((name.into(), status.to_string()))
+        }
+        Event::Delete { status_id, .. } => Some(("delete".into(), status_id.to_string())),
+        Event::Notification {
+            notification_id, ..
+        } => {
+            let row = state
+                .node
+                .store
+                .notification(viewer.id, *notification_id)
+                .await
+                .ok()??;
+            let rendered = notifications::render(&state.node, viewer, &[row])
+                .await
+                .ok()?
+                .pop()?;
+            Some(("notification".into(), rendered.to_string()))
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct StreamQuery {
+    stream: Option<String>,
+    tag: Option<String>,
+    list: Option<String>,
+}
+
+/// The viewer of a streaming request; a user token is required (as since Mastodon 4.2).
+async fn viewer(state: &AppState, token: Option<String>) -> Result<AccountRow, ApiError> {
+    let auth = authenticate(state, &token.ok_or_else(invalid_token)?).await?;
+    auth.user("read:statuses").cloned()
+}
+
+pub async fn health() -> &'static str {
+    "OK"
+}
+
+pub async fn websocket(
+    State(state): State<AppState>,
+    ws: WebSocketUpgrade,
+    parts: Parts,
+) -> Result<Response, ApiError> {
+    let protocol = parts
+        .headers
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    let token = bearer_token(&parts).or(protocol.clone());
+    let viewer = viewer(&state, token).await?;
+    let query: StreamQuery = parts
+        .uri
+        .query()
+        .and_then(|q| serde_html_form::from_str(q).ok())
+        .unwrap_or_default();
+    let mut initial = Vec::new();
+    if let Some(name) = &query.stream {
+        match Stream::new(name, query.tag.as_deref()) {
+            Ok(s) => initial.push(s),
+            Err(e) => return Err(ApiError::bad_request(e)),
+        }
+    }
+    let _ = query.list;
+    // Browsers require the offered protocol to be echoed when the token travels in it.
+    let ws = match protocol {
+        Some(p) => ws.protocols([p]),
+        None => ws,
+    };
+    Ok(ws.on_upgrade(move |socket| run_socket(state, viewer, socket, initial)))
+}
+
+async fn run_socket(
+    state: AppState,
+    viewer: AccountRow,
+    mut socket: WebSocket,
+    mut subs: Vec<Stream>,
+) {
+    let mut events = state.node.hub.subscribe();
+    let mut ping = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    if let Some(reply) = handle_command(&mut subs, text.as_str()) {
+                        if socket.send(Message::Text(reply.into())).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+            event = events.recv() => match event {
+                Ok(event) => {
+                    for stream in subs.clone() {
+                        if !stream.wants(&event, viewer.id) {
+                            continue;
+                        }
+                        if let Some((name, payload)) = render(&state, &viewer, &event, &stream).await {
+                            let frame = json!({"stream": stream.label(), "event": name, "payload": payload});
+                            if socket.send(Message::Text(frame.to_string().into())).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+                Err(RecvError::Lagged(n)) => tracing::warn!(missed = n, "a WebSocket stream fell behind"),
+                Err(RecvError::Closed) => break,
+            },
+            _ = ping.tick() => {
+                if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Command {
+    #[serde(rename = "type")]
+    kind: String,
+    stream: String,
+    tag: Option<String>,
+}
+
+/// Applies a subscribe / unsubscribe message; returns an error frame for a bad one.
+fn handle_command(subs: &mut Vec<Stream>, text: &str) -> Option<String> {
+    let command: Command = match serde_json::from_str(text) {
+        Ok(c) => c,
+        Err(e) => {
+            return Some(
+                json!({"error": format!("Invalid message: {e}"), "status": 400}).to_string(),
+            )
+        }
+    };
+    let stream = match Stream::new(&command.stream, command.tag.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return Some(json!({"error": e, "status": 400}).to_string()),
+    };
+    match command.kind.as_str() {
+        "subscribe" => {
+            if !subs.contains(&stream) {
+                subs.push(stream);
+            }
+            None
+        }
+        "unsubscribe" => {
+            subs.retain(|s| *s != stream);
+            None
+        }
+        other => Some(
+            json!({"error": format!("Unknown message type {other:?}"), "status": 400}).to_string(),
+        ),
+    }
+}
+
+/// Server-sent events for one stream: `/api/v1/streaming/user`, `/public/local`, `/hashtag`...
+pub async fn sse(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+    Query(query): Query<StreamQuery>,
+    parts: Parts,
+) -> Result<Response, ApiError> {
+    let viewer = viewer(&state, bearer_token(&parts)).await?;
+    let name = path.trim_matches('/').replace('/', ":");
+    let stream = Stream::new(&name, query.tag.as_deref()).map_err(ApiError::bad_request)?;
+    let viewer = Arc::new(viewer);
+    let events = BroadcastStream::new(state.node.hub.subscribe());
+    let out = events.then(move |event| {
+        let (state, viewer, stream) = (state.clone(), viewer.clone(), stream.clone());
+        async move {
+            let Ok(event) = event else { return None };
+            if !stream.wants(&event, viewer.id) {
+                return None;
+            }
+            render(&state, &viewer, &event, &stream).await
+        }
+    });
+    let out = out
+        .filter_map(|e| e)
+        .map(|(name, payload)| Ok::<_, Infallible>(SseEvent::default().event(name).data(payload)));
+    Ok(Sse::new(out)
+        .keep_alive(
+            KeepAlive::new()
+                .interval(Duration::from_secs(15))
+                .text("thump"),
+        )
+        .into_response())
+}

@@ -1,0 +1,3 @@
+//! Side effects after a write commits: streaming events now; deliveries to peers next.
+
+pub mod streaming;

@@ -1,0 +1,68 @@
+//! In-process event hub for the streaming API. Writers publish what happened and to whom it
+//! may go; each open stream filters and renders events for its own viewer.
+
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+
+/// Who an event about a status concerns (derived from the visibility rules when it was made).
+#[derive(Debug, Clone, Default)]
+pub struct Audience {
+    /// Accounts whose home feed holds the status (`user` streams).
+    pub home: Vec<i64>,
+    /// On the public timelines (`public`, `public:local`, `hashtag`).
+    pub public: bool,
+    pub local: bool,
+    /// Lower-cased hashtags.
+    pub tags: Vec<String>,
+    /// Participants of a direct status (`direct` streams).
+    pub direct: Vec<i64>,
+    pub with_media: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A new status (`update`) or an edited one (`status.update`).
+    Status {
+        status_id: i64,
+        edited: bool,
+        audience: Audience,
+    },
+    Delete {
+        status_id: i64,
+        audience: Audience,
+    },
+    Notification {
+        account_id: i64,
+        notification_id: i64,
+    },
+}
+
+#[derive(Clone)]
+pub struct Hub {
+    tx: broadcast::Sender<Arc<Event>>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Hub {
+    pub fn new() -> Hub {
+        // A slow stream that falls this far behind loses events (and is told so by a lag),
+        // rather than holding memory for everyone.
+        let (tx, _) = broadcast::channel(1024);
+        Hub { tx }
+    }
+
+    pub fn publish(&self, event: Event) {
+        // No subscribers is normal.
+        let _ = self.tx.send(Arc::new(event));
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.tx.subscribe()
+    }
+}

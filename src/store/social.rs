@@ -1,0 +1,425 @@
+//! Follows, follow requests, notifications and markers.
+
+use std::collections::HashSet;
+
+use sqlx::FromRow;
+
+use super::statuses::{insert_notification, NewNotification, Page};
+use super::{in_tx, on_pool, placeholders, Store, StoreError};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub from_account_id: i64,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub status_id: Option<i64>,
+    pub created_at: i64,
+}
+
+/// What `viewer` has to do with each of a set of accounts.
+#[derive(Debug, Clone, Default)]
+pub struct RelationFacts {
+    pub following: HashSet<i64>,
+    pub followed_by: HashSet<i64>,
+    pub requested: HashSet<i64>,
+    pub requested_by: HashSet<i64>,
+    /// Targets whose reblogs the viewer hides / whose posts notify the viewer.
+    pub hiding_reblogs: HashSet<i64>,
+    pub notifying: HashSet<i64>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct MarkerRow {
+    pub timeline: String,
+    pub last_read_id: String,
+    pub version: i64,
+    pub updated_at: i64,
+}
+
+impl Store {
+    pub async fn follows(&self, account: i64, target: i64) -> Result<bool, StoreError> {
+        let sql = "SELECT 1 FROM follows WHERE account_id = $1 AND target_account_id = $2";
+        let found = on_pool!(self, |pool| sqlx::query_scalar::<_, i32>(sql)
+            .bind(account)
+            .bind(target)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(found.is_some())
+    }
+
+    /// Local followers of `target` (their home feeds get its posts).
+    pub async fn follower_ids(&self, target: i64) -> Result<Vec<i64>, StoreError> {
+        let sql = "SELECT f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id \
+                   WHERE f.target_account_id = $1 AND a.domain = ''";
+        let ids = on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(sql)
+            .bind(target)
+            .fetch_all(pool)
+            .await)?;
+        Ok(ids)
+    }
+
+    /// Local followers of `target` who want its reblogs in their feeds.
+    pub async fn follower_ids_showing_reblogs(&self, target: i64) -> Result<Vec<i64>, StoreError> {
+        let sql = "SELECT f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id \
+                   WHERE f.target_account_id = $1 AND a.domain = '' AND f.show_reblogs";
+        let ids = on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(sql)
+            .bind(target)
+            .fetch_all(pool)
+            .await)?;
+        Ok(ids)
+    }
+
+    /// Creates a follow, replacing any request, with its notification. `false` if it existed
+    /// (then only the options change).
+    pub async fn insert_follow(
+        &self,
+        account: i64,
+        target: i64,
+        show_reblogs: bool,
+        notify: bool,
+        notification: Option<NewNotification>,
+    ) -> Result<bool, StoreError> {
+        let created = in_tx!(self, |tx| {
+            sqlx::query(
+                "DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2",
+            )
+            .bind(account)
+            .bind(target)
+            .execute(&mut *tx)
+            .await?;
+            let n = sqlx::query("INSERT INTO follows (id, account_id, target_account_id, show_reblogs, notify, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
+                .bind(crate::ids::next_id())
+                .bind(account)
+                .bind(target)
+                .bind(show_reblogs)
+                .bind(notify)
+                .bind(super::now_millis())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                sqlx::query("UPDATE follows SET show_reblogs = $1, notify = $2 WHERE account_id = $3 AND target_account_id = $4")
+                    .bind(show_reblogs)
+                    .bind(notify)
+                    .bind(account)
+                    .bind(target)
+                    .execute(&mut *tx)
+                    .await?;
+            } else if let Some(note) = &notification {
+                insert_notification!(&mut *tx, note)?;
+            }
+            n == 1
+        });
+        Ok(created)
+    }
+
+    pub async fn insert_follow_request(
+        &self,
+        account: i64,
+        target: i64,
+        show_reblogs: bool,
+        notify: bool,
+        notification: Option<NewNotification>,
+    ) -> Result<bool, StoreError> {
+        let created = in_tx!(self, |tx| {
+            let n = sqlx::query("INSERT INTO follow_requests (id, account_id, target_account_id, show_reblogs, notify, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
+                .bind(crate::ids::next_id())
+                .bind(account)
+                .bind(target)
+                .bind(show_reblogs)
+                .bind(notify)
+                .bind(super::now_millis())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 1 {
+                if let Some(note) = &notification {
+                    insert_notification!(&mut *tx, note)?;
+                }
+            }
+            n == 1
+        });
+        Ok(created)
+    }
+
+    /// The options of a pending request, if there is one: (show_reblogs, notify).
+    pub async fn follow_request(
+        &self,
+        account: i64,
+        target: i64,
+    ) -> Result<Option<(bool, bool)>, StoreError> {
+        let sql = "SELECT show_reblogs, notify FROM follow_requests WHERE account_id = $1 AND target_account_id = $2";
+        let row = on_pool!(self, |pool| sqlx::query_as::<_, (bool, bool)>(sql)
+            .bind(account)
+            .bind(target)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row)
+    }
+
+    /// Removes a follow and any request between the two, and the notifications they made.
+    pub async fn delete_follow(&self, account: i64, target: i64) -> Result<(), StoreError> {
+        in_tx!(self, |tx| {
+            for table in ["follows", "follow_requests"] {
+                sqlx::query(&format!(
+                    "DELETE FROM {table} WHERE account_id = $1 AND target_account_id = $2"
+                ))
+                .bind(account)
+                .bind(target)
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query("DELETE FROM notifications WHERE from_account_id = $1 AND account_id = $2 AND type IN ('follow', 'follow_request')")
+                .bind(account)
+                .bind(target)
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Rejecting a request: it goes, and so does its notification.
+    pub async fn delete_follow_request(
+        &self,
+        account: i64,
+        target: i64,
+    ) -> Result<bool, StoreError> {
+        let n = in_tx!(self, |tx| {
+            let n = sqlx::query(
+                "DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2",
+            )
+            .bind(account)
+            .bind(target)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            sqlx::query("DELETE FROM notifications WHERE from_account_id = $1 AND account_id = $2 AND type = 'follow_request'")
+                .bind(account)
+                .bind(target)
+                .execute(&mut *tx)
+                .await?;
+            n
+        });
+        Ok(n == 1)
+    }
+
+    pub async fn relation_facts(
+        &self,
+        viewer: i64,
+        targets: &[i64],
+    ) -> Result<RelationFacts, StoreError> {
+        let mut facts = RelationFacts::default();
+        if targets.is_empty() {
+            return Ok(facts);
+        }
+        let list = placeholders(2, targets.len());
+        let query = |sql: String| async move {
+            let rows: Vec<(i64, bool, bool)> = on_pool!(self, |pool| {
+                let mut q = sqlx::query_as(&sql).bind(viewer);
+                for t in targets {
+                    q = q.bind(t);
+                }
+                q.fetch_all(pool).await
+            })?;
+            Ok::<_, StoreError>(rows)
+        };
+        for (t, reblogs, notify) in query(format!("SELECT target_account_id, show_reblogs, notify FROM follows WHERE account_id = $1 AND target_account_id IN ({list})")).await? {
+            facts.following.insert(t);
+            if !reblogs {
+                facts.hiding_reblogs.insert(t);
+            }
+            if notify {
+                facts.notifying.insert(t);
+            }
+        }
+        for (t, _, _) in query(format!("SELECT account_id, show_reblogs, notify FROM follows WHERE target_account_id = $1 AND account_id IN ({list})")).await? {
+            facts.followed_by.insert(t);
+        }
+        for (t, reblogs, notify) in query(format!("SELECT target_account_id, show_reblogs, notify FROM follow_requests WHERE account_id = $1 AND target_account_id IN ({list})")).await? {
+            facts.requested.insert(t);
+            if !reblogs {
+                facts.hiding_reblogs.insert(t);
+            }
+            if notify {
+                facts.notifying.insert(t);
+            }
+        }
+        for (t, _, _) in query(format!("SELECT account_id, show_reblogs, notify FROM follow_requests WHERE target_account_id = $1 AND account_id IN ({list})")).await? {
+            facts.requested_by.insert(t);
+        }
+        Ok(facts)
+    }
+
+    /// One page of (relation id, account id): `followers` of an account, or whom it follows,
+    /// or who asks to follow it (`requests`).
+    pub async fn follow_list(
+        &self,
+        account: i64,
+        kind: FollowList,
+        page: &Page,
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
+        let (cond, order, binds) = page.sql("id", 2);
+        let (select, table, key) = match kind {
+            FollowList::Followers => ("account_id", "follows", "target_account_id"),
+            FollowList::Following => ("target_account_id", "follows", "account_id"),
+            FollowList::Requests => ("account_id", "follow_requests", "target_account_id"),
+        };
+        let sql = format!(
+            "SELECT id, {select} FROM {table} WHERE {key} = $1 AND {cond} ORDER BY id {order} LIMIT {}",
+            page.limit
+        );
+        let rows: Vec<(i64, i64)> = on_pool!(self, |pool| {
+            let mut q = sqlx::query_as(&sql).bind(account);
+            for b in &binds {
+                q = q.bind(b);
+            }
+            q.fetch_all(pool).await
+        })?;
+        Ok(page.finish(rows))
+    }
+
+    pub async fn insert_notification(&self, n: &NewNotification) -> Result<(), StoreError> {
+        on_pool!(self, |pool| insert_notification!(pool, n))?;
+        Ok(())
+    }
+
+    pub async fn notifications(
+        &self,
+        account: i64,
+        types: &[String],
+        exclude: &[String],
+        from_account: Option<i64>,
+        page: &Page,
+    ) -> Result<Vec<NotificationRow>, StoreError> {
+        let mut conds = vec!["account_id = $1".to_string()];
+        let mut texts: Vec<&String> = Vec::new();
+        let mut n = 2;
+        if let Some(from) = from_account {
+            conds.push(format!("from_account_id = {from}"));
+        }
+        if !types.is_empty() {
+            let p: Vec<String> = types
+                .iter()
+                .map(|_| {
+                    let s = format!("${n}");
+                    n += 1;
+                    s
+                })
+                .collect();
+            conds.push(format!("type IN ({})", p.join(", ")));
+            texts.extend(types);
+        }
+        if !exclude.is_empty() {
+            let p: Vec<String> = exclude
+                .iter()
+                .map(|_| {
+                    let s = format!("${n}");
+                    n += 1;
+                    s
+                })
+                .collect();
+            conds.push(format!("type NOT IN ({})", p.join(", ")));
+            texts.extend(exclude);
+        }
+        let (cond, order, binds) = page.sql("id", n);
+        conds.push(cond);
+        let sql = format!(
+            "SELECT id, account_id, from_account_id, type, status_id, created_at FROM notifications \
+             WHERE {} ORDER BY id {order} LIMIT {}",
+            conds.join(" AND "),
+            page.limit
+        );
+        let rows = on_pool!(self, |pool| {
+            let mut q = sqlx::query_as::<_, NotificationRow>(&sql).bind(account);
+            for t in &texts {
+                q = q.bind(t.as_str());
+            }
+            for b in &binds {
+                q = q.bind(b);
+            }
+            q.fetch_all(pool).await
+        })?;
+        Ok(page.finish(rows))
+    }
+
+    pub async fn notification(
+        &self,
+        account: i64,
+        id: i64,
+    ) -> Result<Option<NotificationRow>, StoreError> {
+        let sql = "SELECT id, account_id, from_account_id, type, status_id, created_at \
+                   FROM notifications WHERE account_id = $1 AND id = $2";
+        let row = on_pool!(self, |pool| sqlx::query_as::<_, NotificationRow>(sql)
+            .bind(account)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row)
+    }
+
+    /// Deletes one notification (`Some(id)`) or all of an account's.
+    pub async fn delete_notifications(
+        &self,
+        account: i64,
+        id: Option<i64>,
+    ) -> Result<(), StoreError> {
+        match id {
+            Some(id) => on_pool!(self, |pool| sqlx::query(
+                "DELETE FROM notifications WHERE account_id = $1 AND id = $2"
+            )
+            .bind(account)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ()))?,
+            None => on_pool!(self, |pool| sqlx::query(
+                "DELETE FROM notifications WHERE account_id = $1"
+            )
+            .bind(account)
+            .execute(pool)
+            .await
+            .map(|_| ()))?,
+        }
+        Ok(())
+    }
+
+    pub async fn markers(&self, account: i64) -> Result<Vec<MarkerRow>, StoreError> {
+        let sql =
+            "SELECT timeline, last_read_id, version, updated_at FROM markers WHERE account_id = $1";
+        let rows = on_pool!(self, |pool| sqlx::query_as::<_, MarkerRow>(sql)
+            .bind(account)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
+    pub async fn set_marker(
+        &self,
+        account: i64,
+        timeline: &str,
+        last_read_id: &str,
+    ) -> Result<(), StoreError> {
+        let sql = "INSERT INTO markers (account_id, timeline, last_read_id, version, updated_at) \
+                   VALUES ($1, $2, $3, 1, $4) ON CONFLICT (account_id, timeline) DO UPDATE SET \
+                   last_read_id = excluded.last_read_id, version = markers.version + 1, \
+                   updated_at = excluded.updated_at";
+        on_pool!(self, |pool| sqlx::query(sql)
+            .bind(account)
+            .bind(timeline)
+            .bind(last_read_id)
+            .bind(super::now_millis())
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowList {
+    Followers,
+    Following,
+    Requests,
+}

@@ -1,0 +1,821 @@
+//! Statuses and what hangs off them: mentions, tags, edits, favourites, bookmarks, the home feed.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::FromRow;
+
+use super::{in_tx, on_pool, placeholders, Store, StoreError};
+
+pub(crate) const STATUS_COLUMNS: &str = "s.id, s.account_id, s.uri, s.url, s.text, s.content, \
+    s.spoiler_text, s.sensitive, s.visibility, s.language, s.in_reply_to_id, \
+    s.in_reply_to_account_id, s.reblog_of_id, s.app_name, s.app_website, s.created_at, s.edited_at";
+
+#[derive(Debug, Clone, FromRow)]
+pub struct StatusRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub uri: Option<String>,
+    pub url: Option<String>,
+    pub text: String,
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub visibility: String,
+    pub language: Option<String>,
+    pub in_reply_to_id: Option<i64>,
+    pub in_reply_to_account_id: Option<i64>,
+    pub reblog_of_id: Option<i64>,
+    pub app_name: Option<String>,
+    pub app_website: Option<String>,
+    pub created_at: i64,
+    pub edited_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct EditRow {
+    pub id: i64,
+    pub status_id: i64,
+    pub text: String,
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub media_ids: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StatusCounts {
+    pub replies: i64,
+    pub reblogs: i64,
+    pub favourites: i64,
+}
+
+/// A notification to write together with the action that causes it.
+#[derive(Debug, Clone)]
+pub struct NewNotification {
+    pub id: i64,
+    pub account_id: i64,
+    pub from_account_id: i64,
+    pub kind: &'static str,
+    pub status_id: Option<i64>,
+}
+
+/// Everything posting a status writes, in one transaction.
+#[derive(Debug, Clone)]
+pub struct NewStatus {
+    pub row: StatusRow,
+    pub mentions: Vec<i64>,
+    /// (lower-cased name, display spelling)
+    pub tags: Vec<(String, String)>,
+    pub media_ids: Vec<i64>,
+    /// Whose home feeds get it (author and followers, or mentioned accounts for direct).
+    pub feed_recipients: Vec<i64>,
+    pub notifications: Vec<NewNotification>,
+    pub idempotency_key: Option<String>,
+}
+
+/// A page request in Mastodon's terms. `min_id` pages forward from a cursor, `since_id` returns
+/// the newest items above it; both come back newest first.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Page {
+    pub max_id: Option<i64>,
+    pub since_id: Option<i64>,
+    pub min_id: Option<i64>,
+    pub limit: i64,
+}
+
+impl Page {
+    /// `(condition on column, order, extra binds)` for a keyset page over `column`, with
+    /// placeholders numbered from `next`.
+    pub(crate) fn sql(&self, column: &str, next: usize) -> (String, &'static str, Vec<i64>) {
+        let mut cond = Vec::new();
+        let mut binds = Vec::new();
+        let mut n = next;
+        if let Some(max) = self.max_id {
+            cond.push(format!("{column} < ${n}"));
+            binds.push(max);
+            n += 1;
+        }
+        let lower = match (self.min_id, self.since_id) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(low) = lower {
+            cond.push(format!("{column} > ${n}"));
+            binds.push(low);
+        }
+        let order = if self.min_id.is_some() { "ASC" } else { "DESC" };
+        let cond = if cond.is_empty() {
+            "1 = 1".to_string()
+        } else {
+            cond.join(" AND ")
+        };
+        (cond, order, binds)
+    }
+
+    /// Pages fetched oldest-first (`min_id`) are returned newest-first like all others.
+    pub(crate) fn finish<T>(&self, mut items: Vec<T>) -> Vec<T> {
+        if self.min_id.is_some() {
+            items.reverse();
+        }
+        items
+    }
+}
+
+/// Filters for listing statuses.
+#[derive(Debug, Clone, Default)]
+pub struct StatusFilter {
+    /// Only these visibilities (always set by the caller from the visibility rules).
+    pub visibilities: Vec<&'static str>,
+    pub account_id: Option<i64>,
+    /// `Some(true)`: local accounts only; `Some(false)`: remote only.
+    pub local: Option<bool>,
+    pub tag: Option<String>,
+    pub exclude_replies: bool,
+    pub exclude_reblogs: bool,
+    pub only_media: bool,
+}
+
+impl Store {
+    pub async fn insert_status(&self, new: &NewStatus) -> Result<(), StoreError> {
+        let r = &new.row;
+        let insert =
+            "INSERT INTO statuses (id, account_id, uri, url, text, content, spoiler_text, \
+            sensitive, visibility, language, in_reply_to_id, in_reply_to_account_id, reblog_of_id, \
+            app_name, app_website, created_at, edited_at) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+        in_tx!(self, |tx| {
+            sqlx::query(insert)
+                .bind(r.id)
+                .bind(r.account_id)
+                .bind(&r.uri)
+                .bind(&r.url)
+                .bind(&r.text)
+                .bind(&r.content)
+                .bind(&r.spoiler_text)
+                .bind(r.sensitive)
+                .bind(&r.visibility)
+                .bind(&r.language)
+                .bind(r.in_reply_to_id)
+                .bind(r.in_reply_to_account_id)
+                .bind(r.reblog_of_id)
+                .bind(&r.app_name)
+                .bind(&r.app_website)
+                .bind(r.created_at)
+                .bind(r.edited_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::conflict_as(e, "this status"))?;
+            for account in &new.mentions {
+                sqlx::query("INSERT INTO mentions (status_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(r.id)
+                    .bind(account)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for (name, display) in &new.tags {
+                sqlx::query("INSERT INTO tags (id, name, display, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING")
+                    .bind(crate::ids::next_id())
+                    .bind(name)
+                    .bind(display)
+                    .bind(r.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO status_tags (tag_id, status_id) SELECT id, $1 FROM tags WHERE name = $2 ON CONFLICT DO NOTHING")
+                    .bind(r.id)
+                    .bind(name)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for media in &new.media_ids {
+                sqlx::query("UPDATE media SET status_id = $1 WHERE id = $2 AND account_id = $3")
+                    .bind(r.id)
+                    .bind(media)
+                    .bind(r.account_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for recipient in &new.feed_recipients {
+                sqlx::query("INSERT INTO home_feed (account_id, status_id, author_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                    .bind(recipient)
+                    .bind(r.id)
+                    .bind(r.account_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for n in &new.notifications {
+                insert_notification!(&mut *tx, n)?;
+            }
+            if let Some(key) = &new.idempotency_key {
+                sqlx::query("INSERT INTO idempotency_keys (account_id, key, status_id, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(r.account_id)
+                    .bind(key)
+                    .bind(r.id)
+                    .bind(r.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| StoreError::conflict_as(e, "a status with this Idempotency-Key"))?;
+            }
+        });
+        Ok(())
+    }
+
+    pub async fn status_by_idempotency_key(
+        &self,
+        account_id: i64,
+        key: &str,
+        not_before: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let sql = "SELECT status_id FROM idempotency_keys WHERE account_id = $1 AND key = $2 \
+                   AND created_at >= $3";
+        let id = on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(sql)
+            .bind(account_id)
+            .bind(key)
+            .bind(not_before)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(id)
+    }
+
+    pub async fn status_by_id(&self, id: i64) -> Result<Option<StatusRow>, StoreError> {
+        Ok(self.statuses_by_ids(&[id]).await?.pop())
+    }
+
+    pub async fn statuses_by_ids(&self, ids: &[i64]) -> Result<Vec<StatusRow>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {STATUS_COLUMNS} FROM statuses s WHERE s.id IN ({})",
+            placeholders(1, ids.len())
+        );
+        let rows = on_pool!(self, |pool| {
+            let mut q = sqlx::query_as::<_, StatusRow>(&sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(pool).await
+        })?;
+        Ok(rows)
+    }
+
+    pub async fn status_counts(
+        &self,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, StatusCounts>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT s.id, \
+               (SELECT COUNT(*) FROM statuses r WHERE r.in_reply_to_id = s.id), \
+               (SELECT COUNT(*) FROM statuses b WHERE b.reblog_of_id = s.id), \
+               (SELECT COUNT(*) FROM favourites f WHERE f.status_id = s.id) \
+             FROM statuses s WHERE s.id IN ({})",
+            placeholders(1, ids.len())
+        );
+        let rows: Vec<(i64, i64, i64, i64)> = on_pool!(self, |pool| {
+            let mut q = sqlx::query_as(&sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(pool).await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, replies, reblogs, favourites)| {
+                (
+                    id,
+                    StatusCounts {
+                        replies,
+                        reblogs,
+                        favourites,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// Which of `ids` `account` has a row for in `table` (favourites, bookmarks) or has
+    /// reblogged.
+    pub async fn viewer_marks(
+        &self,
+        account: i64,
+        ids: &[i64],
+    ) -> Result<(HashSet<i64>, HashSet<i64>, HashSet<i64>), StoreError> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let list = placeholders(2, ids.len());
+        let queries = [
+            format!("SELECT status_id FROM favourites WHERE account_id = $1 AND status_id IN ({list})"),
+            format!("SELECT reblog_of_id FROM statuses WHERE account_id = $1 AND reblog_of_id IN ({list})"),
+            format!("SELECT status_id FROM bookmarks WHERE account_id = $1 AND status_id IN ({list})"),
+        ];
+        let mut sets: Vec<HashSet<i64>> = Vec::new();
+        for sql in &queries {
+            let found: Vec<i64> = on_pool!(self, |pool| {
+                let mut q = sqlx::query_scalar(sql).bind(account);
+                for id in ids {
+                    q = q.bind(id);
+                }
+                q.fetch_all(pool).await
+            })?;
+            sets.push(found.into_iter().collect());
+        }
+        let bookmarked = sets.pop().unwrap_or_default();
+        let reblogged = sets.pop().unwrap_or_default();
+        let favourited = sets.pop().unwrap_or_default();
+        Ok((favourited, reblogged, bookmarked))
+    }
+
+    /// (status id, account id) pairs of mentions in `ids`.
+    pub async fn mentions_of(&self, ids: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
+        self.pairs(
+            "SELECT status_id, account_id FROM mentions WHERE status_id IN",
+            ids,
+        )
+        .await
+    }
+
+    /// (status id, tag display name) pairs for `ids`.
+    pub async fn tags_of(&self, ids: &[i64]) -> Result<Vec<(i64, String)>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT st.status_id, t.display FROM status_tags st JOIN tags t ON t.id = st.tag_id \
+             WHERE st.status_id IN ({}) ORDER BY t.name",
+            placeholders(1, ids.len())
+        );
+        let rows = on_pool!(self, |pool| {
+            let mut q = sqlx::query_as(&sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(pool).await
+        })?;
+        Ok(rows)
+    }
+
+    async fn pairs(&self, prefix: &str, ids: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("{prefix} ({})", placeholders(1, ids.len()));
+        let rows = on_pool!(self, |pool| {
+            let mut q = sqlx::query_as(&sql);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(pool).await
+        })?;
+        Ok(rows)
+    }
+
+    /// Deletes a status; replies keep their text but lose the link (as on Mastodon).
+    pub async fn delete_status(&self, id: i64) -> Result<bool, StoreError> {
+        let n = in_tx!(self, |tx| {
+            sqlx::query("UPDATE statuses SET in_reply_to_id = NULL WHERE in_reply_to_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM statuses WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// Ids of the home feed of `account`.
+    pub async fn home_feed(&self, account: i64, page: &Page) -> Result<Vec<i64>, StoreError> {
+        let (cond, order, binds) = page.sql("status_id", 2);
+        let sql = format!(
+            "SELECT status_id FROM home_feed WHERE account_id = $1 AND {cond} \
+             ORDER BY status_id {order} LIMIT {}",
+            page.limit
+        );
+        let ids: Vec<i64> = on_pool!(self, |pool| {
+            let mut q = sqlx::query_scalar(&sql).bind(account);
+            for b in &binds {
+                q = q.bind(b);
+            }
+            q.fetch_all(pool).await
+        })?;
+        Ok(page.finish(ids))
+    }
+
+    /// Ids of statuses matching `filter`, one page.
+    pub async fn list_statuses(
+        &self,
+        filter: &StatusFilter,
+        page: &Page,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut binds: Vec<i64> = Vec::new();
+        let mut conds: Vec<String> = Vec::new();
+        let vis: Vec<String> = filter
+            .visibilities
+            .iter()
+            .map(|v| format!("'{v}'"))
+            .collect();
+        if vis.is_empty() {
+            return Ok(Vec::new());
+        }
+        conds.push(format!("s.visibility IN ({})", vis.join(", ")));
+        if let Some(account) = filter.account_id {
+            binds.push(account);
+            conds.push(format!("s.account_id = ${}", binds.len()));
+        }
+        match filter.local {
+            Some(true) => conds.push("a.domain = ''".into()),
+            Some(false) => conds.push("a.domain <> ''".into()),
+            None => {}
+        }
+        if filter.exclude_replies {
+            // Replies to oneself (threads) stay, as on Mastodon.
+            conds.push(
+                "(s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id)".into(),
+            );
+        }
+        if filter.exclude_reblogs {
+            conds.push("s.reblog_of_id IS NULL".into());
+        }
+        if filter.only_media {
+            conds.push("EXISTS (SELECT 1 FROM media m WHERE m.status_id = s.id)".into());
+        }
+        let mut tag_bind = None;
+        if let Some(tag) = &filter.tag {
+            tag_bind = Some(tag.to_lowercase());
+            conds.push(
+                "EXISTS (SELECT 1 FROM status_tags st JOIN tags t ON t.id = st.tag_id \
+                 WHERE st.status_id = s.id AND t.name = $TAG)"
+                    .into(),
+            );
+        }
+        let (page_cond, order, page_binds) = page.sql("s.id", binds.len() + 1);
+        binds.extend(page_binds);
+        conds.push(page_cond);
+        let mut sql = format!(
+            "SELECT s.id FROM statuses s JOIN accounts a ON a.id = s.account_id \
+             WHERE NOT a.suspended AND {} ORDER BY s.id {order} LIMIT {}",
+            conds.join(" AND "),
+            page.limit
+        );
+        if tag_bind.is_some() {
+            sql = sql.replace("$TAG", &format!("${}", binds.len() + 1));
+        }
+        let ids: Vec<i64> = on_pool!(self, |pool| {
+            let mut q = sqlx::query_scalar(&sql);
+            for b in &binds {
+                q = q.bind(b);
+            }
+            if let Some(tag) = &tag_bind {
+                q = q.bind(tag);
+            }
+            q.fetch_all(pool).await
+        })?;
+        Ok(page.finish(ids))
+    }
+
+    /// Every reply below `id`, at any depth.
+    pub async fn descendants(&self, id: i64) -> Result<Vec<i64>, StoreError> {
+        let sql = "WITH RECURSIVE d(id) AS ( \
+                     SELECT id FROM statuses WHERE in_reply_to_id = $1 \
+                     UNION SELECT s.id FROM statuses s JOIN d ON s.in_reply_to_id = d.id) \
+                   SELECT id FROM d ORDER BY id LIMIT 4000";
+        let ids = on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(sql)
+            .bind(id)
+            .fetch_all(pool)
+            .await)?;
+        Ok(ids)
+    }
+
+    /// Adds a favourite (with its notification); `false` if it existed.
+    pub async fn favourite(
+        &self,
+        account: i64,
+        status: i64,
+        notification: Option<NewNotification>,
+    ) -> Result<bool, StoreError> {
+        let inserted = in_tx!(self, |tx| {
+            let n = sqlx::query("INSERT INTO favourites (id, account_id, status_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+                .bind(crate::ids::next_id())
+                .bind(account)
+                .bind(status)
+                .bind(super::now_millis())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 1 {
+                if let Some(note) = &notification {
+                    insert_notification!(&mut *tx, note)?;
+                }
+            }
+            n == 1
+        });
+        Ok(inserted)
+    }
+
+    pub async fn unfavourite(&self, account: i64, status: i64) -> Result<(), StoreError> {
+        in_tx!(self, |tx| {
+            sqlx::query("DELETE FROM favourites WHERE account_id = $1 AND status_id = $2")
+                .bind(account)
+                .bind(status)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM notifications WHERE from_account_id = $1 AND status_id = $2 AND type = 'favourite'")
+                .bind(account)
+                .bind(status)
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn bookmark(&self, account: i64, status: i64, on: bool) -> Result<(), StoreError> {
+        if on {
+            on_pool!(self, |pool| {
+                sqlx::query("INSERT INTO bookmarks (id, account_id, status_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+                .bind(crate::ids::next_id())
+                .bind(account)
+                .bind(status)
+                .bind(super::now_millis())
+                .execute(pool)
+                .await
+                .map(|_| ())
+            })?;
+        } else {
+            on_pool!(self, |pool| sqlx::query(
+                "DELETE FROM bookmarks WHERE account_id = $1 AND status_id = $2"
+            )
+            .bind(account)
+            .bind(status)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        }
+        Ok(())
+    }
+
+    /// The reblog `account` made of `status`, if any.
+    pub async fn reblog_by(&self, account: i64, status: i64) -> Result<Option<i64>, StoreError> {
+        let sql = "SELECT id FROM statuses WHERE account_id = $1 AND reblog_of_id = $2";
+        let id = on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(sql)
+            .bind(account)
+            .bind(status)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(id)
+    }
+
+    /// Accounts that favourited (`favourites`) or reblogged a status, newest first, paged by
+    /// the relation's id. Returns (relation id, account id).
+    pub async fn status_actors(
+        &self,
+        status: i64,
+        reblogs: bool,
+        page: &Page,
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
+        let (cond, order, binds) = page.sql("id", 2);
+        let sql = if reblogs {
+            format!("SELECT id, account_id FROM statuses WHERE reblog_of_id = $1 AND {cond} ORDER BY id {order} LIMIT {}", page.limit)
+        } else {
+            format!("SELECT id, account_id FROM favourites WHERE status_id = $1 AND {cond} ORDER BY id {order} LIMIT {}", page.limit)
+        };
+        let rows: Vec<(i64, i64)> = on_pool!(self, |pool| {
+            let mut q = sqlx::query_as(&sql).bind(status);
+            for b in &binds {
+                q = q.bind(b);
+            }
+            q.fetch_all(pool).await
+        })?;
+        Ok(page.finish(rows))
+    }
+
+    /// Records an edit: the previous version goes to history (the first edit also saves the
+    /// original), the status takes the new text, mentions, tags and media.
+    pub async fn edit_status(
+        &self,
+        current: &StatusRow,
+        current_media: &[i64],
+        new: &NewStatus,
+        first_edit: bool,
+    ) -> Result<(), StoreError> {
+        let r = &new.row;
+        let edited_at = r.edited_at.unwrap_or_else(super::now_millis);
+        let media_json = |ids: &[i64]| {
+            serde_json::to_string(&ids.iter().map(|i| i.to_string()).collect::<Vec<_>>())
+                .unwrap_or_else(|_| "[]".into())
+        };
+        let insert_edit = "INSERT INTO status_edits (id, status_id, text, content, spoiler_text, sensitive, media_ids, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        in_tx!(self, |tx| {
+            if first_edit {
+                sqlx::query(insert_edit)
+                    .bind(crate::ids::next_id())
+                    .bind(current.id)
+                    .bind(&current.text)
+                    .bind(&current.content)
+                    .bind(&current.spoiler_text)
+                    .bind(current.sensitive)
+                    .bind(media_json(current_media))
+                    .bind(current.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(insert_edit)
+                .bind(crate::ids::next_id())
+                .bind(current.id)
+                .bind(&r.text)
+                .bind(&r.content)
+                .bind(&r.spoiler_text)
+                .bind(r.sensitive)
+                .bind(media_json(&new.media_ids))
+                .bind(edited_at)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE statuses SET text = $1, content = $2, spoiler_text = $3, sensitive = $4, language = $5, edited_at = $6 WHERE id = $7")
+                .bind(&r.text)
+                .bind(&r.content)
+                .bind(&r.spoiler_text)
+                .bind(r.sensitive)
+                .bind(&r.language)
+                .bind(edited_at)
+                .bind(current.id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM mentions WHERE status_id = $1")
+                .bind(current.id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM status_tags WHERE status_id = $1")
+                .bind(current.id)
+                .execute(&mut *tx)
+                .await?;
+            for account in &new.mentions {
+                sqlx::query("INSERT INTO mentions (status_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(current.id)
+                    .bind(account)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for (name, display) in &new.tags {
+                sqlx::query("INSERT INTO tags (id, name, display, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING")
+                    .bind(crate::ids::next_id())
+                    .bind(name)
+                    .bind(display)
+                    .bind(edited_at)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO status_tags (tag_id, status_id) SELECT id, $1 FROM tags WHERE name = $2 ON CONFLICT DO NOTHING")
+                    .bind(current.id)
+                    .bind(name)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("UPDATE media SET status_id = NULL WHERE status_id = $1")
+                .bind(current.id)
+                .execute(&mut *tx)
+                .await?;
+            for media in &new.media_ids {
+                sqlx::query("UPDATE media SET status_id = $1 WHERE id = $2 AND account_id = $3")
+                    .bind(current.id)
+                    .bind(media)
+                    .bind(current.account_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for n in &new.notifications {
+                insert_notification!(&mut *tx, n)?;
+            }
+        });
+        Ok(())
+    }
+
+    pub async fn status_edits(&self, status: i64) -> Result<Vec<EditRow>, StoreError> {
+        let sql =
+            "SELECT id, status_id, text, content, spoiler_text, sensitive, media_ids, created_at \
+                   FROM status_edits WHERE status_id = $1 ORDER BY id";
+        let rows = on_pool!(self, |pool| sqlx::query_as::<_, EditRow>(sql)
+            .bind(status)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// Statuses whose text contains every word of `query`, newest first.
+    pub async fn search_statuses(
+        &self,
+        words: &[String],
+        visibilities: &[&'static str],
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        if words.is_empty() || visibilities.is_empty() {
+            return Ok(Vec::new());
+        }
+        let vis: Vec<String> = visibilities.iter().map(|v| format!("'{v}'")).collect();
+        let conds: Vec<String> = (1..=words.len())
+            .map(|i| format!("LOWER(s.text) LIKE ${i} ESCAPE '\\'"))
+            .collect();
+        let sql = format!(
+            "SELECT s.id FROM statuses s WHERE s.reblog_of_id IS NULL AND s.visibility IN ({}) \
+             AND {} ORDER BY s.id DESC LIMIT {limit} OFFSET {offset}",
+            vis.join(", "),
+            conds.join(" AND ")
+        );
+        let patterns: Vec<String> = words
+            .iter()
+            .map(|w| format!("%{}%", super::escape_like(&w.to_lowercase())))
+            .collect();
+        let ids = on_pool!(self, |pool| {
+            let mut q = sqlx::query_scalar::<_, i64>(&sql);
+            for p in &patterns {
+                q = q.bind(p);
+            }
+            q.fetch_all(pool).await
+        })?;
+        Ok(ids)
+    }
+
+    /// Hashtags starting with `prefix`, most used first: (display, uses).
+    pub async fn search_tags(
+        &self,
+        prefix: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let pattern = format!("{}%", super::escape_like(&prefix.to_lowercase()));
+        let sql = format!(
+            "SELECT t.display, (SELECT COUNT(*) FROM status_tags st WHERE st.tag_id = t.id) AS uses \
+             FROM tags t WHERE t.name LIKE $1 ESCAPE '\\' ORDER BY uses DESC, t.name LIMIT {limit}"
+        );
+        let rows = on_pool!(self, |pool| sqlx::query_as::<_, (String, i64)>(&sql)
+            .bind(&pattern)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// Drops an account's statuses from a home feed (after an unfollow).
+    pub async fn remove_from_feed(&self, account: i64, author: i64) -> Result<(), StoreError> {
+        on_pool!(self, |pool| sqlx::query(
+            "DELETE FROM home_feed WHERE account_id = $1 AND author_id = $2"
+        )
+        .bind(account)
+        .bind(author)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Copies an account's recent statuses of the given visibilities into a home feed (after a
+    /// follow), so the timeline is not empty until they post again.
+    pub async fn backfill_feed(
+        &self,
+        account: i64,
+        author: i64,
+        visibilities: &[&'static str],
+    ) -> Result<(), StoreError> {
+        let vis: Vec<String> = visibilities.iter().map(|v| format!("'{v}'")).collect();
+        if vis.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO home_feed (account_id, status_id, author_id) \
+             SELECT $1, id, account_id FROM statuses WHERE account_id = $2 \
+             AND visibility IN ({}) ORDER BY id DESC LIMIT 200 ON CONFLICT DO NOTHING",
+            vis.join(", ")
+        );
+        on_pool!(self, |pool| sqlx::query(&sql)
+            .bind(account)
+            .bind(author)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+}
+
+/// Inserts a notification on any connection or transaction of either backend (a macro, so
+/// each backend's arm gets its own monomorphic query).
+macro_rules! insert_notification {
+    ($executor:expr, $n:expr) => {{
+        let n: &$crate::store::statuses::NewNotification = $n;
+        sqlx::query(
+            "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(n.id)
+        .bind(n.account_id)
+        .bind(n.from_account_id)
+        .bind(n.kind)
+        .bind(n.status_id)
+        .bind($crate::store::now_millis())
+        .execute($executor)
+        .await
+        .map(|_| ())
+    }};
+}
+pub(crate) use insert_notification;
