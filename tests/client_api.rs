@@ -577,4 +577,30 @@ async fn pagination_links_walk_every_page() {
         .map(|s| s["id"].as_str().unwrap().parse().unwrap())
         .collect();
     assert_eq!(newer, seen[19..24].to_vec());
+
+    // Bookmarks and favourites list in the order they were made, newest first.
+    api.post(&format!("/api/v1/statuses/{}/bookmark", seen[3]), json!({}))
+        .await;
+    api.post(
+        &format!("/api/v1/statuses/{}/bookmark", seen[10]),
+        json!({}),
+    )
+    .await;
+    api.post(
+        &format!("/api/v1/statuses/{}/favourite", seen[7]),
+        json!({}),
+    )
+    .await;
+    let ids = |v: Value| -> Vec<u64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().parse().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        ids(api.get("/api/v1/bookmarks").await.1),
+        vec![seen[10], seen[3]]
+    );
+    assert_eq!(ids(api.get("/api/v1/favourites").await.1), vec![seen[7]]);
 }

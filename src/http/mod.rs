@@ -124,6 +124,8 @@ fn client_api(state: &AppState) -> Router<AppState> {
         .route("/api/v1/timelines/home", get(timelines::home))
         .route("/api/v1/timelines/public", get(timelines::public))
         .route("/api/v1/timelines/tag/{tag}", get(timelines::tag))
+        .route("/api/v1/bookmarks", get(timelines::bookmarks))
+        .route("/api/v1/favourites", get(timelines::favourites))
         .route("/api/v1/notifications", get(notifications::list))
         .route("/api/v1/notifications/clear", post(notifications::clear))
         .route("/api/v1/notifications/{id}", get(notifications::get))

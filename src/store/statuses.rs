@@ -757,6 +757,29 @@ impl Store {
         Ok(rows)
     }
 
+    /// One page of (relation id, status id) from an account's `bookmarks` or `favourites`.
+    pub async fn marked_statuses(
+        &self,
+        account: i64,
+        bookmarks: bool,
+        page: &Page,
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
+        let table = if bookmarks { "bookmarks" } else { "favourites" };
+        let (cond, order, binds) = page.sql("id", 2);
+        let sql = format!(
+            "SELECT id, status_id FROM {table} WHERE account_id = $1 AND {cond} ORDER BY id {order} LIMIT {}",
+            page.limit
+        );
+        let rows: Vec<(i64, i64)> = on_pool!(self, |pool| {
+            let mut q = sqlx::query_as(&sql).bind(account);
+            for b in &binds {
+                q = q.bind(b);
+            }
+            q.fetch_all(pool).await
+        })?;
+        Ok(page.finish(rows))
+    }
+
     /// Drops an account's statuses from a home feed (after an unfollow).
     pub async fn remove_from_feed(&self, account: i64, author: i64) -> Result<(), StoreError> {
         on_pool!(self, |pool| sqlx::query(

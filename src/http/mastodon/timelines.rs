@@ -96,3 +96,56 @@ pub async fn tag(
     let path = format!("/api/v1/timelines/tag/{tag}");
     list(&state, &auth, &uri, &q, Some(tag), &path).await
 }
+
+async fn marked(
+    state: &AppState,
+    auth: &Auth,
+    uri: &Uri,
+    q: &PageParams,
+    bookmarks: bool,
+) -> Result<Response, ApiError> {
+    let me = auth.user(if bookmarks {
+        "read:bookmarks"
+    } else {
+        "read:favourites"
+    })?;
+    let page = q.page(20, 40)?;
+    let rows = state
+        .node
+        .store
+        .marked_statuses(me.id, bookmarks, &page)
+        .await?;
+    // Cursors are the bookmark's / favourite's own id, as on Mastodon.
+    let keys = rows.first().zip(rows.last()).map(|(a, b)| (a.0, b.0));
+    let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    let items = statuses::render(&state.node, Some(me), &ids).await?;
+    let path = if bookmarks {
+        "/api/v1/bookmarks"
+    } else {
+        "/api/v1/favourites"
+    };
+    Ok(paginated(
+        items,
+        keys,
+        &state.node.urls.api(path),
+        &query_pairs(uri),
+    ))
+}
+
+pub async fn bookmarks(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Query(q): Query<PageParams>,
+) -> Result<Response, ApiError> {
+    marked(&state, &auth, &uri, &q, true).await
+}
+
+pub async fn favourites(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Query(q): Query<PageParams>,
+) -> Result<Response, ApiError> {
+    marked(&state, &auth, &uri, &q, false).await
+}
