@@ -5,6 +5,7 @@
 pub mod actor;
 pub mod nodeinfo;
 pub mod policy;
+pub mod signatures;
 pub mod webfinger;
 
 /// JSON-LD context every AS2 document we serve starts with.
