@@ -2,6 +2,7 @@
 //! host-meta) and the federation policy. Nothing here touches the database: the node supplies
 //! the facts and this crate decides what goes on the wire.
 
+pub mod activities;
 pub mod actor;
 pub mod nodeinfo;
 pub mod policy;

@@ -1,0 +1,371 @@
+//! ActivityStreams objects and activities on the wire: reading what peers send (tolerantly:
+//! ids or embedded objects, strings or arrays, three spellings of "public") and building what
+//! we send (as Mastodon does).
+
+use serde_json::{json, Value};
+
+pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
+/// `as:Public`, `Public` and the full IRI all mean the public collection.
+pub fn is_public(iri: &str) -> bool {
+    iri == PUBLIC || iri == "as:Public" || iri == "Public"
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ParseError {
+    #[error("missing or invalid field {0}")]
+    Field(&'static str),
+}
+
+/// The id of a value that is either an IRI string or an object with an `id`.
+pub fn id_of(v: &Value) -> Option<&str> {
+    match v {
+        Value::String(s) => Some(s.as_str()),
+        Value::Object(o) => o.get("id").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+pub fn type_of(v: &Value) -> Option<&str> {
+    match v.get("type")? {
+        Value::String(s) => Some(s.as_str()),
+        Value::Array(a) => a.first().and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+/// A string-or-array field as a list of ids.
+pub fn ids(v: Option<&Value>) -> Vec<String> {
+    match v {
+        None | Some(Value::Null) => vec![],
+        Some(Value::Array(a)) => a.iter().filter_map(id_of).map(String::from).collect(),
+        Some(other) => id_of(other)
+            .map(|s| vec![s.to_string()])
+            .unwrap_or_default(),
+    }
+}
+
+/// An actor as peers publish it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteActor {
+    pub id: String,
+    pub kind: String,
+    pub preferred_username: String,
+    pub name: String,
+    pub summary: String,
+    pub inbox: String,
+    pub shared_inbox: Option<String>,
+    pub followers: Option<String>,
+    pub url: Option<String>,
+    pub key_id: String,
+    pub public_key_pem: String,
+    pub manually_approves_followers: bool,
+    pub icon: Option<String>,
+    pub image: Option<String>,
+}
+
+fn str_field<'a>(v: &'a Value, name: &'static str) -> Result<&'a str, ParseError> {
+    v.get(name)
+        .and_then(Value::as_str)
+        .ok_or(ParseError::Field(name))
+}
+
+fn image_url(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(a) => a.first().and_then(|i| image_url(Some(i))),
+        obj => match obj.get("url")? {
+            Value::String(s) => Some(s.clone()),
+            other => id_of(other)
+                .map(String::from)
+                .or_else(|| other.get("href").and_then(Value::as_str).map(String::from)),
+        },
+    }
+}
+
+pub fn parse_actor(v: &Value) -> Result<RemoteActor, ParseError> {
+    let key = v.get("publicKey").ok_or(ParseError::Field("publicKey"))?;
+    let key = match key {
+        Value::Array(a) => a.first().ok_or(ParseError::Field("publicKey"))?,
+        k => k,
+    };
+    Ok(RemoteActor {
+        id: str_field(v, "id")?.to_string(),
+        kind: type_of(v).unwrap_or("Person").to_string(),
+        preferred_username: str_field(v, "preferredUsername")?.to_string(),
+        name: v
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        summary: v
+            .get("summary")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        inbox: str_field(v, "inbox")?.to_string(),
+        shared_inbox: v
+            .get("endpoints")
+            .and_then(|e| e.get("sharedInbox"))
+            .and_then(Value::as_str)
+            .map(String::from),
+        followers: v.get("followers").and_then(id_of).map(String::from),
+        url: v
+            .get("url")
+            .and_then(|u| match u {
+                Value::Array(a) => a.first().and_then(id_of),
+                other => id_of(other).or_else(|| other.get("href").and_then(Value::as_str)),
+            })
+            .map(String::from),
+        key_id: str_field(key, "id")?.to_string(),
+        public_key_pem: str_field(key, "publicKeyPem")?.to_string(),
+        manually_approves_followers: v
+            .get("manuallyApprovesFollowers")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        icon: image_url(v.get("icon")),
+        image: image_url(v.get("image")),
+    })
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attachment {
+    pub url: String,
+    pub media_type: Option<String>,
+    pub name: Option<String>,
+}
+
+/// A Note as peers send it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Note {
+    pub id: String,
+    pub attributed_to: String,
+    pub content: String,
+    pub summary: Option<String>,
+    pub sensitive: bool,
+    pub in_reply_to: Option<String>,
+    pub published: Option<String>,
+    pub updated: Option<String>,
+    pub url: Option<String>,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    /// Mentioned actor ids.
+    pub mentions: Vec<String>,
+    /// Hashtag names without `#`.
+    pub hashtags: Vec<String>,
+    pub attachments: Vec<Attachment>,
+    pub language: Option<String>,
+}
+
+pub fn parse_note(v: &Value) -> Result<Note, ParseError> {
+    let kind = type_of(v).ok_or(ParseError::Field("type"))?;
+    if !matches!(kind, "Note" | "Article" | "Page" | "Question") {
+        return Err(ParseError::Field("type"));
+    }
+    let mut mentions = Vec::new();
+    let mut hashtags = Vec::new();
+    let tags = match v.get("tag") {
+        Some(Value::Array(a)) => a.clone(),
+        Some(Value::Object(_)) => vec![v["tag"].clone()],
+        _ => vec![],
+    };
+    for t in &tags {
+        match type_of(t) {
+            Some("Mention") => {
+                if let Some(h) = t.get("href").and_then(Value::as_str) {
+                    mentions.push(h.to_string());
+                }
+            }
+            Some("Hashtag") => {
+                if let Some(n) = t.get("name").and_then(Value::as_str) {
+                    hashtags.push(n.trim_start_matches('#').to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    let attachments = match v.get("attachment") {
+        Some(Value::Array(a)) => a.clone(),
+        Some(o @ Value::Object(_)) => vec![o.clone()],
+        _ => vec![],
+    }
+    .iter()
+    .filter_map(|a| {
+        Some(Attachment {
+            url: match a.get("url")? {
+                Value::String(s) => s.clone(),
+                other => other.get("href").and_then(Value::as_str)?.to_string(),
+            },
+            media_type: a.get("mediaType").and_then(Value::as_str).map(String::from),
+            name: a.get("name").and_then(Value::as_str).map(String::from),
+        })
+    })
+    .collect();
+    let language = v
+        .get("contentMap")
+        .and_then(Value::as_object)
+        .and_then(|m| m.keys().next().cloned());
+    Ok(Note {
+        id: str_field(v, "id")?.to_string(),
+        attributed_to: v
+            .get("attributedTo")
+            .map(|a| ids(Some(a)))
+            .and_then(|a| a.into_iter().next())
+            .ok_or(ParseError::Field("attributedTo"))?,
+        content: v
+            .get("content")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        summary: v
+            .get("summary")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(String::from),
+        sensitive: v.get("sensitive").and_then(Value::as_bool).unwrap_or(false),
+        in_reply_to: v.get("inReplyTo").and_then(id_of).map(String::from),
+        published: v.get("published").and_then(Value::as_str).map(String::from),
+        updated: v.get("updated").and_then(Value::as_str).map(String::from),
+        url: v
+            .get("url")
+            .and_then(|u| match u {
+                Value::Array(a) => a.first().and_then(id_of),
+                other => id_of(other).or_else(|| other.get("href").and_then(Value::as_str)),
+            })
+            .map(String::from),
+        to: ids(v.get("to")),
+        cc: ids(v.get("cc")),
+        mentions,
+        hashtags,
+        attachments,
+        language,
+    })
+}
+
+/// Mastodon's visibility from addressing: public (as:Public in `to`), unlisted (in `cc`),
+/// followers-only (the author's followers collection), otherwise direct.
+pub fn visibility(to: &[String], cc: &[String], followers: Option<&str>) -> &'static str {
+    if to.iter().any(|t| is_public(t)) {
+        "public"
+    } else if cc.iter().any(|t| is_public(t)) {
+        "unlisted"
+    } else if followers.is_some_and(|f| to.iter().chain(cc).any(|t| t == f)) {
+        "private"
+    } else {
+        "direct"
+    }
+}
+
+/// Addressing for a status of `visibility` by an author with `followers`, mentioning
+/// `mentioned` actors: (to, cc), as Mastodon addresses it.
+pub fn addressing(
+    visibility: &str,
+    followers: &str,
+    mentioned: &[String],
+) -> (Vec<String>, Vec<String>) {
+    let mut mentions: Vec<String> = mentioned.to_vec();
+    match visibility {
+        "public" => {
+            let mut cc = vec![followers.to_string()];
+            cc.append(&mut mentions);
+            (vec![PUBLIC.to_string()], cc)
+        }
+        "unlisted" => {
+            let mut cc = vec![PUBLIC.to_string()];
+            cc.append(&mut mentions);
+            (vec![followers.to_string()], cc)
+        }
+        "private" => (vec![followers.to_string()], mentions),
+        _ => (mentions, vec![]),
+    }
+}
+
+/// The `@context` we send with activities.
+pub fn context() -> Value {
+    json!([
+        crate::AS_CONTEXT,
+        crate::SECURITY_CONTEXT,
+        {"sensitive": "as:sensitive", "Hashtag": "as:Hashtag", "toot": "http://joinmastodon.org/ns#"}
+    ])
+}
+
+/// Wraps `object` in an activity of `kind` by `actor`.
+pub fn activity(
+    kind: &str,
+    id: &str,
+    actor: &str,
+    object: Value,
+    to: &[String],
+    cc: &[String],
+) -> Value {
+    let mut v = json!({
+        "@context": context(),
+        "id": id,
+        "type": kind,
+        "actor": actor,
+        "object": object,
+    });
+    if !to.is_empty() {
+        v["to"] = json!(to);
+    }
+    if !cc.is_empty() {
+        v["cc"] = json!(cc);
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visibility_round_trips_through_addressing() {
+        let f = "https://a.example/users/x/followers";
+        let m = vec!["https://b.example/users/y".to_string()];
+        for vis in ["public", "unlisted", "private", "direct"] {
+            let (to, cc) = addressing(vis, f, &m);
+            assert_eq!(visibility(&to, &cc, Some(f)), vis);
+        }
+        assert_eq!(visibility(&["as:Public".into()], &[], None), "public");
+        assert_eq!(visibility(&[], &["Public".into()], None), "unlisted");
+    }
+
+    #[test]
+    fn parses_notes_as_mastodon_sends_them() {
+        let v = json!({
+            "id": "https://m.example/users/a/statuses/1", "type": "Note",
+            "attributedTo": "https://m.example/users/a",
+            "content": "<p>hi</p>", "summary": "cw", "sensitive": true,
+            "inReplyTo": "https://f.example/users/b/statuses/9",
+            "to": "https://www.w3.org/ns/activitystreams#Public",
+            "cc": ["https://m.example/users/a/followers"],
+            "tag": [{"type": "Mention", "href": "https://f.example/users/b", "name": "@b@f.example"},
+                    {"type": "Hashtag", "href": "https://m.example/tags/x", "name": "#x"}],
+            "attachment": [{"type": "Document", "mediaType": "image/png", "url": "https://m.example/m.png", "name": "alt"}],
+            "contentMap": {"de": "<p>hi</p>"}
+        });
+        let n = parse_note(&v).unwrap();
+        assert_eq!(n.to, vec![PUBLIC]);
+        assert_eq!(n.mentions, vec!["https://f.example/users/b"]);
+        assert_eq!(n.hashtags, vec!["x"]);
+        assert_eq!(n.attachments[0].name.as_deref(), Some("alt"));
+        assert_eq!(n.language.as_deref(), Some("de"));
+        assert!(n.sensitive);
+        assert!(parse_note(&json!({"id": "x", "type": "Person"})).is_err());
+    }
+
+    #[test]
+    fn parses_actors_with_and_without_fragments() {
+        let v = json!({
+            "id": "https://g.example/users/x", "type": "Person", "preferredUsername": "x",
+            "inbox": "https://g.example/users/x/inbox",
+            "publicKey": {"id": "https://g.example/users/x/main-key", "owner": "https://g.example/users/x", "publicKeyPem": "PEM"},
+            "icon": {"type": "Image", "url": "https://g.example/a.png"}
+        });
+        let a = parse_actor(&v).unwrap();
+        assert_eq!(a.key_id, "https://g.example/users/x/main-key");
+        assert_eq!(a.shared_inbox, None);
+        assert_eq!(a.icon.as_deref(), Some("https://g.example/a.png"));
+        assert!(parse_actor(&json!({"id": "x"})).is_err());
+    }
+}
