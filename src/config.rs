@@ -12,7 +12,14 @@ use serde::{Deserialize, Serialize};
 
 /// Sections of the file; an environment variable `FIKA_<SECTION>_<KEY>` maps into them.
 const SECTIONS: &[&str] = &[
-    "server", "database", "log", "admin", "oauth", "media", "limits",
+    "server",
+    "database",
+    "log",
+    "admin",
+    "oauth",
+    "media",
+    "limits",
+    "federation",
 ];
 /// Top-level keys that contain an underscore, so `FIKA_DATA_DIR` is not read as `[data] dir`.
 const TOP_LEVEL_KEYS: &[&str] = &["data_dir"];
@@ -29,6 +36,44 @@ pub struct Config {
     pub oauth: OAuthConfig,
     pub media: MediaConfig,
     pub limits: LimitsConfig,
+    pub federation: FederationConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FederationConfig {
+    /// `allowlist`: only `allowed_domains` federate. `blocklist`: all but `blocked_domains`.
+    pub mode: fika_federation::policy::Mode,
+    /// Peer domains (`host` or `host:port`) this node federates with.
+    pub allowed_domains: Vec<String>,
+    /// Peer domains refused in either mode; a block wins over an allow.
+    pub blocked_domains: Vec<String>,
+    /// Talk plain HTTP to peers (tests and labs only).
+    pub allow_http: bool,
+    /// First retry delay of a failed delivery; each later one doubles, up to 4 hours.
+    pub retry_base_seconds: u64,
+    /// Attempts before a delivery is given up (dead-lettered). The default spreads them over
+    /// about a day.
+    pub max_attempts: u32,
+    /// Deliveries in flight at once.
+    pub concurrency: usize,
+    /// Seconds a request to a peer may take.
+    pub timeout_seconds: u64,
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        FederationConfig {
+            mode: fika_federation::policy::Mode::Allowlist,
+            allowed_domains: vec![],
+            blocked_domains: vec![],
+            allow_http: false,
+            retry_base_seconds: 30,
+            max_attempts: 14,
+            concurrency: 16,
+            timeout_seconds: 10,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -130,6 +175,7 @@ impl Default for Config {
             oauth: OAuthConfig::default(),
             media: MediaConfig::default(),
             limits: LimitsConfig::default(),
+            federation: FederationConfig::default(),
         }
     }
 }
@@ -252,6 +298,23 @@ impl Config {
                 key: "limits.requests_per_window",
                 message: "requests_per_window and window_seconds must be at least 1".into(),
             });
+        }
+        if self.federation.max_attempts == 0 || self.federation.concurrency == 0 {
+            return Err(ConfigError::Invalid {
+                key: "federation.max_attempts",
+                message: "max_attempts and concurrency must be at least 1".into(),
+            });
+        }
+        for d in self
+            .federation
+            .allowed_domains
+            .iter()
+            .chain(&self.federation.blocked_domains)
+        {
+            validate_domain(d).map_err(|message| ConfigError::Invalid {
+                key: "federation.allowed_domains",
+                message,
+            })?;
         }
         if self.database.max_connections == 0 {
             return Err(ConfigError::Invalid {
@@ -384,6 +447,24 @@ mod tests {
         let domain = c.public_domain(c.server.listen);
         assert_eq!(domain, "127.0.0.1:8080");
         assert_eq!(c.public_scheme(&domain), "http");
+    }
+
+    #[test]
+    fn every_section_is_reachable_from_the_environment() {
+        let value = serde_json::to_value(Config::default()).unwrap();
+        for (key, v) in value.as_object().unwrap() {
+            if v.is_object() {
+                assert!(
+                    SECTIONS.contains(&key.as_str()),
+                    "section {key} missing from SECTIONS"
+                );
+            } else if key.contains('_') {
+                assert!(
+                    TOP_LEVEL_KEYS.contains(&key.as_str()),
+                    "{key} missing from TOP_LEVEL_KEYS"
+                );
+            }
+        }
     }
 
     #[test]

@@ -8,5 +8,6 @@ pub mod http;
 pub mod ids;
 pub mod jobs;
 pub mod logging;
+pub mod net;
 pub mod server;
 pub mod store;

@@ -82,6 +82,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("building the public URL from domain {domain:?}"))?;
     bootstrap_admin(&store, &config, &urls).await?;
 
+    let fed = federation_setup(&store, &config, &urls).await?;
     let rate_limiter = crate::http::ratelimit::RateLimiter::new(
         config.limits.requests_per_window,
         config.limits.window_seconds,
@@ -92,9 +93,18 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             urls: Arc::new(urls.clone()),
             config: Arc::new(config),
             hub: crate::jobs::streaming::Hub::new(),
+            fed,
         },
         read_policy: ReadPolicy::Open,
         rate_limiter,
+    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = {
+        let node = state.node.clone();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(crate::jobs::delivery::run(node, async move {
+            let _ = stop.wait_for(|s| *s).await;
+        }))
     };
     let app = http::router(state);
     // Trailing slashes must be trimmed before routing, so the layer wraps the whole router.
@@ -115,9 +125,40 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     .await
     .context("serving HTTP")?;
     tracing::info!("shutting down: in-flight requests finished");
+    let _ = stop_tx.send(true);
+    if let Err(e) = worker.await {
+        tracing::error!(error = %e, "the delivery worker failed");
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The federation client, its policy, and the node's own signing key (made on first start).
+async fn federation_setup(
+    store: &Store,
+    config: &Config,
+    urls: &NodeUrls,
+) -> anyhow::Result<Arc<crate::domain::federation::Fed>> {
+    let f = &config.federation;
+    let policy =
+        fika_federation::policy::DomainPolicy::new(f.mode, &f.allowed_domains, &f.blocked_domains);
+    let net = crate::net::Net::new(
+        policy,
+        f.allow_http,
+        std::time::Duration::from_secs(f.timeout_seconds),
+        &urls.base,
+    );
+    let (private, _) = store
+        .node_key(|| accounts::generate_key_pair().unwrap_or_default())
+        .await?;
+    let key = fika_federation::signatures::parse_private_key(&private)
+        .map_err(|e| anyhow::anyhow!("the node key is unusable: {e}"))?;
+    let signer = crate::net::Signer {
+        key_id: format!("{}actor#main-key", urls.base),
+        key: Arc::new(key),
+    };
+    Ok(Arc::new(crate::domain::federation::Fed::new(net, signer)))
 }
 
 async fn shutdown_signal() {

@@ -3,110 +3,14 @@
 
 mod common;
 
-use common::{client, Node, TestDb};
+use common::{client, create_user, login, register_app, Node, TestDb};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-struct Api {
-    base: String,
-    token: String,
-}
-
-impl Api {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let r = client()
-            .get(self.url(path))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let r = client()
-            .post(self.url(path))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-}
-
-async fn register_app(node: &Node, scopes: &str) -> (String, String) {
-    let r: Value = client()
-        .post(node.url("/api/v1/apps"))
-        .form(&[
-            ("client_name", "tests"),
-            ("redirect_uris", "urn:ietf:wg:oauth:2.0:oob"),
-            ("scopes", scopes),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (
-        r["client_id"].as_str().unwrap().to_string(),
-        r["client_secret"].as_str().unwrap().to_string(),
-    )
-}
-
-async fn login(node: &Node, user: &str, password: &str, scopes: &str) -> Api {
-    let (id, secret) = register_app(node, "read write follow push").await;
-    let r = client()
-        .post(node.url("/oauth/token"))
-        .json(&json!({
-            "grant_type": "password", "client_id": id, "client_secret": secret,
-            "username": user, "password": password, "scope": scopes,
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let token: Value = r.json().await.unwrap();
-    Api {
-        base: node.base.clone(),
-        token: token["access_token"].as_str().unwrap().to_string(),
-    }
-}
-
-fn create_user(db: &TestDb, name: &str) -> String {
-    let password = format!("{name}-password-123");
-    let out = db.cli_with_stdin(
-        &[
-            "admin",
-            "create-user",
-            name,
-            "--email",
-            &format!("{name}@hq.example"),
-            "--password-stdin",
-        ],
-        Some(&format!("{password}\n")),
-    );
-    assert!(out.status.success(), "{}", common::stderr(&out));
-    password
-}
-
-fn start(db: &TestDb) -> Node {
-    Node::start_on(
-        db,
-        common::free_port(),
-        &[("FIKA_OAUTH_PASSWORD_GRANT", "true")],
-    )
-}
 
 #[tokio::test]
 async fn authorization_code_flow_with_pkce() {
     let db = TestDb::new();
-    let node = start(&db);
+    let node = common::start_with_password_grant(&db);
     let password = node.admin_password.clone().unwrap();
     let r: Value = client()
         .post(node.url("/api/v1/apps"))
@@ -203,7 +107,7 @@ async fn authorization_code_flow_with_pkce() {
 #[tokio::test]
 async fn tokens_scopes_and_revocation() {
     let db = TestDb::new();
-    let node = start(&db);
+    let node = common::start_with_password_grant(&db);
     let password = node.admin_password.clone().unwrap();
     let reader = login(&node, "admin", &password, "read").await;
     let (status, _) = reader
@@ -337,7 +241,7 @@ async fn tokens_scopes_and_revocation() {
 #[tokio::test]
 async fn visibility_is_enforced_everywhere() {
     let db = TestDb::new();
-    let node = start(&db);
+    let node = common::start_with_password_grant(&db);
     let pw = |n: &str| create_user(&db, n);
     let (ada_pw, bob_pw, eve_pw) = (pw("ada"), pw("bob"), pw("eve"));
     let ada = login(&node, "ada", &ada_pw, "read write follow").await;
@@ -436,7 +340,7 @@ async fn visibility_is_enforced_everywhere() {
 #[tokio::test]
 async fn bad_input_is_refused_and_writes_nothing() {
     let db = TestDb::new();
-    let node = start(&db);
+    let node = common::start_with_password_grant(&db);
     let password = node.admin_password.clone().unwrap();
     let api = login(&node, "admin", &password, "read write").await;
     let statuses_count = || async {
@@ -522,7 +426,7 @@ async fn bad_input_is_refused_and_writes_nothing() {
 #[tokio::test]
 async fn pagination_links_walk_every_page() {
     let db = TestDb::new();
-    let node = start(&db);
+    let node = common::start_with_password_grant(&db);
     let password = node.admin_password.clone().unwrap();
     let api = login(&node, "admin", &password, "read write").await;
     for i in 0..25 {

@@ -120,3 +120,84 @@ mod tests {
         ));
     }
 }
+
+/// Which peer domains may federate: the allowlist (default) or the blocklist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Allowlist,
+    Blocklist,
+}
+
+/// The peer-domain decision. Domains are `host` or `host:port`, compared in lower case.
+/// A block always wins over an allow, in either mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainPolicy {
+    pub mode: Mode,
+    allowed: std::collections::BTreeSet<String>,
+    blocked: std::collections::BTreeSet<String>,
+}
+
+impl DomainPolicy {
+    pub fn new(mode: Mode, allowed: &[String], blocked: &[String]) -> DomainPolicy {
+        let norm = |v: &[String]| {
+            v.iter()
+                .map(|d| d.trim().to_ascii_lowercase())
+                .filter(|d| !d.is_empty())
+                .collect()
+        };
+        DomainPolicy {
+            mode,
+            allowed: norm(allowed),
+            blocked: norm(blocked),
+        }
+    }
+
+    pub fn allows(&self, domain: &str) -> bool {
+        let domain = domain.to_ascii_lowercase();
+        if self.blocked.contains(&domain) {
+            return false;
+        }
+        match self.mode {
+            Mode::Allowlist => self.allowed.contains(&domain),
+            Mode::Blocklist => true,
+        }
+    }
+
+    /// Explicitly listed as allowed (private addresses are reachable only then).
+    pub fn explicitly_allows(&self, domain: &str) -> bool {
+        let domain = domain.to_ascii_lowercase();
+        self.allowed.contains(&domain) && !self.blocked.contains(&domain)
+    }
+}
+
+/// `host[:port]` of a URL, as domains are written in the policy.
+pub fn url_domain(url: &url::Url) -> Option<String> {
+    let host = url.host_str()?.to_ascii_lowercase();
+    Some(match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    })
+}
+
+#[cfg(test)]
+mod domain_tests {
+    use super::*;
+
+    #[test]
+    fn block_wins_and_modes_differ() {
+        let allow = DomainPolicy::new(
+            Mode::Allowlist,
+            &["HQ.example".into(), "both.example".into()],
+            &["both.example".into()],
+        );
+        assert!(allow.allows("hq.example"));
+        assert!(!allow.allows("both.example"), "a block wins over an allow");
+        assert!(!allow.allows("other.example"));
+        let block = DomainPolicy::new(Mode::Blocklist, &[], &["bad.example".into()]);
+        assert!(block.allows("other.example"));
+        assert!(!block.allows("bad.example"));
+        let u = url::Url::parse("http://127.0.0.1:8080/users/a").unwrap();
+        assert_eq!(url_domain(&u).as_deref(), Some("127.0.0.1:8080"));
+    }
+}

@@ -115,7 +115,7 @@ pub struct RequestParts<'a> {
     /// Path and query, as sent.
     pub path_and_query: &'a str,
     /// Lower-cased header name → value lookup.
-    pub header: &'a dyn Fn(&str) -> Option<String>,
+    pub header: &'a (dyn Fn(&str) -> Option<String> + Sync),
 }
 
 fn signing_string(names: &[String], req: &RequestParts<'_>) -> Result<String, SignatureError> {

@@ -44,8 +44,28 @@ pub fn account(row: &AccountRow, counts: &AccountCounts, urls: &NodeUrls) -> Val
             json!({"name": name, "value": crate::convert::text::escape(&value), "verified_at": null})
         })
         .collect();
-    let avatar = image_url(urls, &row.avatar_path, "/static/avatar.png");
-    let header = image_url(urls, &row.header_path, "/static/header.png");
+    let avatar = row
+        .avatar_url
+        .clone()
+        .unwrap_or_else(|| image_url(urls, &row.avatar_path, "/static/avatar.png"));
+    let header = row
+        .header_url
+        .clone()
+        .unwrap_or_else(|| image_url(urls, &row.header_path, "/static/header.png"));
+    let (url, uri, note) = if row.is_local() {
+        (
+            urls.profile(&row.username).to_string(),
+            urls.actor(&row.username).to_string(),
+            plain_to_html(&row.note),
+        )
+    } else {
+        let uri = row.ap_id.clone().unwrap_or_default();
+        (
+            row.profile_url.clone().unwrap_or_else(|| uri.clone()),
+            uri,
+            row.note.clone(),
+        )
+    };
     json!({
         "id": row.id.to_string(),
         "username": row.username,
@@ -57,9 +77,9 @@ pub fn account(row: &AccountRow, counts: &AccountCounts, urls: &NodeUrls) -> Val
         "indexable": false,
         "group": false,
         "created_at": created_day(row.created_at),
-        "note": plain_to_html(&row.note),
-        "url": urls.profile(&row.username).to_string(),
-        "uri": urls.actor(&row.username).to_string(),
+        "note": note,
+        "url": url,
+        "uri": uri,
         "avatar": avatar,
         "avatar_static": avatar,
         "header": header,
@@ -127,12 +147,19 @@ pub fn media(m: &MediaRow, urls: &NodeUrls) -> Value {
     let (w, h) = (m.width, m.height);
     let aspect = if h > 0 { w as f64 / h as f64 } else { 1.0 };
     let (tw, th) = crate::domain::media::thumbnail_size(w as u32, h as u32);
+    let (url, preview) = match &m.remote_url {
+        Some(remote) => (remote.clone(), remote.clone()),
+        None => (
+            urls.media(&m.file_name).to_string(),
+            urls.media(&m.thumb_name).to_string(),
+        ),
+    };
     json!({
         "id": m.id.to_string(),
         "type": if m.content_type == "image/gif" { "image" } else { kind },
-        "url": urls.media(&m.file_name).to_string(),
-        "preview_url": urls.media(&m.thumb_name).to_string(),
-        "remote_url": null,
+        "url": url,
+        "preview_url": preview,
+        "remote_url": m.remote_url,
         "preview_remote_url": null,
         "text_url": null,
         "description": if m.description.is_empty() { Value::Null } else { json!(m.description) },
@@ -218,11 +245,19 @@ pub fn status(p: StatusParts<'_>, uri: String, url: Option<String>) -> Value {
 }
 
 pub fn mention(row: &AccountRow, urls: &NodeUrls) -> Value {
+    let url = if row.is_local() {
+        urls.profile(&row.username).to_string()
+    } else {
+        row.profile_url
+            .clone()
+            .or_else(|| row.ap_id.clone())
+            .unwrap_or_default()
+    };
     json!({
         "id": row.id.to_string(),
         "username": row.username,
         "acct": acct(row),
-        "url": urls.profile(&row.username).to_string(),
+        "url": url,
     })
 }
 

@@ -48,7 +48,22 @@ pub async fn follow(
     let target = target(node, viewer, target_id).await?;
     let store = &node.store;
     let already = store.follows(viewer.id, target.id).await?;
-    if target.locked && !already {
+    if !target.is_local() && !already {
+        // A remote follow is a request until the peer's Accept arrives.
+        if store
+            .insert_follow_request(viewer.id, target.id, reblogs, notify, None)
+            .await?
+        {
+            let id = format!(
+                "{}#follows/{}",
+                node.urls.actor(&viewer.username),
+                crate::ids::next_id()
+            );
+            store.set_follow_ap_id(viewer.id, target.id, &id).await?;
+            let activity = super::federation::follow_activity(node, viewer, &target, &id);
+            super::federation::send_to(node, viewer, &target, activity).await?;
+        }
+    } else if target.locked && !already {
         let note = NewNotification {
             id: crate::ids::next_id(),
             account_id: target.id,
@@ -93,8 +108,25 @@ pub async fn unfollow(
     target_id: i64,
 ) -> Result<Value, DomainError> {
     let target = target(node, viewer, target_id).await?;
+    let ap_id = node.store.follow_ap_id(viewer.id, target.id).await?;
+    let was = node.store.follows(viewer.id, target.id).await?
+        || node
+            .store
+            .follow_request(viewer.id, target.id)
+            .await?
+            .is_some();
     node.store.delete_follow(viewer.id, target.id).await?;
     node.store.remove_from_feed(viewer.id, target.id).await?;
+    if was && !target.is_local() {
+        let follow = serde_json::json!({
+            "id": ap_id,
+            "type": "Follow",
+            "actor": super::federation::actor_id(node, viewer),
+            "object": super::federation::actor_id(node, &target),
+        });
+        let undo = super::federation::undo(node, viewer, follow);
+        super::federation::send_to(node, viewer, &target, undo).await?;
+    }
     Ok(relationships(node, viewer, &[target.id]).await?.remove(0))
 }
 
@@ -109,9 +141,29 @@ pub async fn authorize(
         .follow_request(requester, viewer.id)
         .await?
         .ok_or(DomainError::NotFound("follow request"))?;
+    let ap_id = node.store.follow_ap_id(requester, viewer.id).await?;
     node.store
         .delete_follow_request(requester, viewer.id)
         .await?;
+    if let Some(remote) = node
+        .store
+        .account_by_id(requester)
+        .await?
+        .filter(|a| !a.is_local())
+    {
+        node.store
+            .insert_follow(requester, viewer.id, reblogs, notify, None)
+            .await?;
+        if let Some(id) = &ap_id {
+            node.store
+                .set_follow_ap_id(requester, viewer.id, id)
+                .await?;
+        }
+        let accept =
+            super::federation::answer_follow(node, "Accept", viewer, &remote, ap_id.as_deref());
+        super::federation::send_to(node, viewer, &remote, accept).await?;
+        return Ok(relationships(node, viewer, &[requester]).await?.remove(0));
+    }
     let note = NewNotification {
         id: crate::ids::next_id(),
         account_id: viewer.id,

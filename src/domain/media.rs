@@ -151,6 +151,7 @@ pub async fn upload(
         focus_x: fx,
         focus_y: fy,
         created_at: now_millis(),
+        remote_url: None,
     };
     if let Err(e) = store.insert_media(&row).await {
         let _ = tokio::fs::remove_file(dir.join(&file_name)).await;

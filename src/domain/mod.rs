@@ -1,6 +1,7 @@
 //! The rules of the node. HTTP handlers and the CLI call these; these call the store.
 
 pub mod accounts;
+pub mod federation;
 pub mod follows;
 pub mod media;
 pub mod notifications;
@@ -23,6 +24,7 @@ pub struct Node {
     pub urls: Arc<NodeUrls>,
     pub config: Arc<Config>,
     pub hub: Hub,
+    pub fed: Arc<federation::Fed>,
 }
 
 use crate::store::StoreError;

@@ -245,17 +245,27 @@ pub async fn render_one(node: &Node, viewer: &AccountRow, id: i64) -> Result<Val
         .ok_or(DomainError::NotFound("status"))
 }
 
-/// Local accounts mentioned in `text`, by username (remote ones resolve once federation lands).
+/// Accounts mentioned in `text`: local ones by username, remote ones (`@user@domain`) from the
+/// store or by WebFinger. A mention that resolves to nothing stays plain text.
 async fn resolve_mentions(node: &Node, text: &str) -> Result<Vec<AccountRow>, DomainError> {
     let mut out: Vec<AccountRow> = Vec::new();
     for (username, domain) in text::mentions(text) {
         let local = domain
             .as_deref()
             .is_none_or(|d| d.eq_ignore_ascii_case(&node.urls.domain));
-        if !local {
-            continue;
-        }
-        if let Some(a) = super::accounts::find_local(&node.store, &username).await? {
+        let found = if local {
+            super::accounts::find_local(&node.store, &username).await?
+        } else {
+            let domain = domain.unwrap_or_default();
+            match super::federation::resolve_acct(node, &username, &domain).await {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    tracing::info!(mention = %format!("@{username}@{domain}"), error = %e, "mention not resolved");
+                    None
+                }
+            }
+        };
+        if let Some(a) = found {
             if !a.suspended && !out.iter().any(|o| o.id == a.id) {
                 out.push(a);
             }
@@ -271,11 +281,25 @@ fn render_html(node: &Node, text: &str, mentioned: &[AccountRow]) -> String {
             let local = domain.is_none_or(|d| d.eq_ignore_ascii_case(&node.urls.domain));
             mentioned
                 .iter()
-                .find(|a| local && a.username.eq_ignore_ascii_case(username))
+                .find(|a| {
+                    a.username.eq_ignore_ascii_case(username)
+                        && if local {
+                            a.is_local()
+                        } else {
+                            domain.is_some_and(|d| a.domain.eq_ignore_ascii_case(d))
+                        }
+                })
                 .map(|a| ResolvedMention {
                     username: a.username.clone(),
-                    domain: None,
-                    profile_url: node.urls.profile(&a.username).to_string(),
+                    domain: (!a.is_local()).then(|| a.domain.clone()),
+                    profile_url: if a.is_local() {
+                        node.urls.profile(&a.username).to_string()
+                    } else {
+                        a.profile_url
+                            .clone()
+                            .or_else(|| a.ap_id.clone())
+                            .unwrap_or_default()
+                    },
                 })
         },
         |tag| node.urls.tag(tag).to_string(),
@@ -411,6 +435,20 @@ pub async fn post(
         })
         .collect();
     let tags = text::hashtags(&text);
+    let media = store.media_by_ids(&input.media_ids).await?;
+    let in_reply_to = match &reply_to {
+        Some(r) => Some(super::federation::status_uri(node, r).await?),
+        None => None,
+    };
+    let tag_names: Vec<String> = tags.iter().map(|t| t.1.clone()).collect();
+    let parts = super::federation::NoteParts {
+        mentioned: &mentioned,
+        tags: &tag_names,
+        media: &media,
+        in_reply_to,
+    };
+    let deliveries =
+        super::federation::status_deliveries(node, &row, author, &parts, "Create").await?;
     let new = NewStatus {
         row,
         mentions: mentioned_ids.clone(),
@@ -419,8 +457,12 @@ pub async fn post(
         feed_recipients: home.clone(),
         notifications: notifications.clone(),
         idempotency_key: input.idempotency_key.clone(),
+        deliveries,
     };
     store.insert_status(&new).await?;
+    if !new.deliveries.is_empty() {
+        node.fed.wake.notify_one();
+    }
     let public = visibility == Visibility::Public;
     node.hub.publish(Event::Status {
         status_id: id,
@@ -506,6 +548,23 @@ pub async fn edit(
         })
         .collect();
     let tags = text::hashtags(&text);
+    let media = store.media_by_ids(&input.media_ids).await?;
+    let in_reply_to = match current.in_reply_to_id {
+        Some(p) => match store.status_by_id(p).await? {
+            Some(parent) => Some(super::federation::status_uri(node, &parent).await?),
+            None => None,
+        },
+        None => None,
+    };
+    let tag_names: Vec<String> = tags.iter().map(|t| t.1.clone()).collect();
+    let parts = super::federation::NoteParts {
+        mentioned: &mentioned,
+        tags: &tag_names,
+        media: &media,
+        in_reply_to,
+    };
+    let deliveries =
+        super::federation::status_deliveries(node, &row, author, &parts, "Update").await?;
     let new = NewStatus {
         row,
         mentions: mentioned.iter().map(|a| a.id).collect(),
@@ -514,10 +573,14 @@ pub async fn edit(
         feed_recipients: vec![],
         notifications: notifications.clone(),
         idempotency_key: None,
+        deliveries,
     };
     store
         .edit_status(&current, &current_media, &new, current.edited_at.is_none())
         .await?;
+    if !new.deliveries.is_empty() {
+        node.fed.wake.notify_one();
+    }
     let audience = audience_of(node, &current).await?;
     node.hub.publish(Event::Status {
         status_id: id,
@@ -585,7 +648,14 @@ pub async fn delete(node: &Node, author: &AccountRow, id: i64) -> Result<Value, 
     let mut rendered = render_one(node, author, id).await?;
     rendered["text"] = json!(row.text);
     let audience = audience_of(node, &row).await?;
+    let deliveries = super::federation::delete_deliveries(node, &row, author).await?;
     node.store.delete_status(id).await?;
+    if row.reblog_of_id.is_none() {
+        let uri = super::federation::status_uri(node, &row).await?;
+        node.store.add_tombstone(&uri).await?;
+    }
+    node.store.enqueue_deliveries(&deliveries).await?;
+    node.fed.wake.notify_one();
     node.hub.publish(Event::Delete {
         status_id: id,
         audience,
@@ -600,27 +670,30 @@ pub async fn favourite(
     on: bool,
 ) -> Result<Value, DomainError> {
     let row = visible_status(node, Some(viewer), id).await?;
-    let target = row.reblog_of_id.unwrap_or(row.id);
-    let author = if target == row.id {
-        row.account_id
-    } else {
-        node.store
-            .status_by_id(target)
+    let target = match row.reblog_of_id {
+        Some(t) => node
+            .store
+            .status_by_id(t)
             .await?
-            .ok_or(DomainError::NotFound("status"))?
-            .account_id
+            .ok_or(DomainError::NotFound("status"))?,
+        None => row,
     };
+    let author = node
+        .store
+        .account_by_id(target.account_id)
+        .await?
+        .ok_or(DomainError::NotFound("account"))?;
     if on {
-        let note = (author != viewer.id).then(|| NewNotification {
+        let note = (author.id != viewer.id && author.is_local()).then(|| NewNotification {
             id: crate::ids::next_id(),
-            account_id: author,
+            account_id: author.id,
             from_account_id: viewer.id,
             kind: "favourite",
-            status_id: Some(target),
+            status_id: Some(target.id),
         });
         let created = node
             .store
-            .favourite(viewer.id, target, note.clone())
+            .favourite(viewer.id, target.id, note.clone())
             .await?;
         if let (true, Some(n)) = (created, note) {
             node.hub.publish(Event::Notification {
@@ -628,10 +701,34 @@ pub async fn favourite(
                 notification_id: n.id,
             });
         }
+        if created {
+            like_remote(node, viewer, &target, &author, false).await?;
+        }
     } else {
-        node.store.unfavourite(viewer.id, target).await?;
+        node.store.unfavourite(viewer.id, target.id).await?;
+        like_remote(node, viewer, &target, &author, true).await?;
     }
-    render_one(node, viewer, target).await
+    render_one(node, viewer, target.id).await
+}
+
+/// Tells a remote author about a favourite (a Like) or its withdrawal (Undo Like).
+async fn like_remote(
+    node: &Node,
+    viewer: &AccountRow,
+    status: &StatusRow,
+    author: &AccountRow,
+    undo: bool,
+) -> Result<(), DomainError> {
+    if author.is_local() {
+        return Ok(());
+    }
+    let like = super::federation::like_activity(node, viewer, status).await?;
+    let activity = if undo {
+        super::federation::undo(node, viewer, like)
+    } else {
+        like
+    };
+    super::federation::send_to(node, viewer, author, activity).await
 }
 
 pub async fn bookmark(
@@ -682,35 +779,38 @@ pub async fn reblog(
         kind: "reblog",
         status_id: Some(target.id),
     });
+    let row = StatusRow {
+        id,
+        account_id: viewer.id,
+        uri: None,
+        url: None,
+        text: String::new(),
+        content: String::new(),
+        spoiler_text: String::new(),
+        sensitive: false,
+        visibility: wrapper_visibility.as_str().to_string(),
+        language: None,
+        in_reply_to_id: None,
+        in_reply_to_account_id: None,
+        reblog_of_id: Some(target.id),
+        app_name: None,
+        app_website: None,
+        created_at: now_millis(),
+        edited_at: None,
+    };
+    let deliveries = super::federation::announce_deliveries(node, &row, viewer, &target).await?;
     let new = NewStatus {
-        row: StatusRow {
-            id,
-            account_id: viewer.id,
-            uri: None,
-            url: None,
-            text: String::new(),
-            content: String::new(),
-            spoiler_text: String::new(),
-            sensitive: false,
-            visibility: wrapper_visibility.as_str().to_string(),
-            language: None,
-            in_reply_to_id: None,
-            in_reply_to_account_id: None,
-            reblog_of_id: Some(target.id),
-            app_name: None,
-            app_website: None,
-            created_at: now_millis(),
-            edited_at: None,
-        },
+        row,
         mentions: vec![],
         tags: vec![],
         media_ids: vec![],
         feed_recipients: home.clone(),
         notifications: notification.iter().cloned().collect(),
         idempotency_key: None,
+        deliveries,
     };
     match node.store.insert_status(&new).await {
-        Ok(()) => {}
+        Ok(()) => node.fed.wake.notify_one(),
         // Two reblogs at once: the other one won, return it.
         Err(crate::store::StoreError::Conflict(_)) => {
             if let Some(existing) = node.store.reblog_by(viewer.id, target.id).await? {
@@ -743,7 +843,11 @@ pub async fn unreblog(node: &Node, viewer: &AccountRow, id: i64) -> Result<Value
     if let Some(wrapper) = node.store.reblog_by(viewer.id, target).await? {
         if let Some(wrapper_row) = node.store.status_by_id(wrapper).await? {
             let audience = audience_of(node, &wrapper_row).await?;
+            let deliveries =
+                super::federation::delete_deliveries(node, &wrapper_row, viewer).await?;
             node.store.delete_status(wrapper).await?;
+            node.store.enqueue_deliveries(&deliveries).await?;
+            node.fed.wake.notify_one();
             node.hub.publish(Event::Delete {
                 status_id: wrapper,
                 audience,

@@ -84,3 +84,263 @@ pub async fn actor(
         refused => Err(refuse(refused)),
     }
 }
+
+/// The signature of an incoming request, checked as far as possible: the signer's account.
+/// Errors are 401 (so peers that try RFC 9421 first fall back to cavage) or 403 (policy).
+async fn verify_request(
+    state: &AppState,
+    method: &str,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: Option<&[u8]>,
+) -> Result<crate::store::accounts::AccountRow, ApiError> {
+    use fika_federation::signatures;
+    let unauthorized = |why: String| {
+        tracing::info!(reason = %why, "refused an unverifiable request");
+        ApiError::new(StatusCode::UNAUTHORIZED, why)
+    };
+    let raw = headers
+        .get("signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| unauthorized("request is not signed".into()))?;
+    let sig = signatures::parse_signature_header(raw).map_err(|e| unauthorized(e.to_string()))?;
+    let lookup = |name: &str| -> Option<String> {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
+    };
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let req = signatures::RequestParts {
+        method,
+        path_and_query: path,
+        header: &lookup,
+    };
+    signatures::precheck(&sig, &req, body, std::time::SystemTime::now())
+        .map_err(|e| unauthorized(e.to_string()))?;
+    let key_url =
+        url::Url::parse(&sig.key_id).map_err(|_| unauthorized("keyId is not a URL".into()))?;
+    let key_domain = fika_federation::policy::url_domain(&key_url)
+        .ok_or_else(|| unauthorized("keyId has no host".into()))?;
+    let node = &state.node;
+    if !node.fed.net.policy.allows(&key_domain) {
+        tracing::info!(peer = %key_domain, "refused a request from a peer the policy does not allow");
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("{key_domain} is not allowed to federate with this node"),
+        ));
+    }
+    let check = |account: &crate::store::accounts::AccountRow| -> bool {
+        signatures::parse_public_key(&account.public_key_pem)
+            .map(|key| signatures::verify(&sig, &req, &key).is_ok())
+            .unwrap_or(false)
+    };
+    let actor_url = {
+        let mut u = key_url.clone();
+        u.set_fragment(None);
+        u.to_string()
+    };
+    if let Some(known) = node.store.account_by_key_id(&sig.key_id).await? {
+        if check(&known) {
+            return Ok(known);
+        }
+        // The key may have been rotated: fetch the actor once more.
+        let refreshed = crate::domain::federation::fetch_actor(
+            node,
+            known.ap_id.as_deref().unwrap_or(&actor_url),
+        )
+        .await
+        .map_err(|e| unauthorized(format!("cannot refresh the signer's key: {e}")))?;
+        return if check(&refreshed) {
+            Ok(refreshed)
+        } else {
+            Err(unauthorized("signature does not verify".into()))
+        };
+    }
+    let fetched = crate::domain::federation::fetch_actor(node, &actor_url)
+        .await
+        .map_err(|e| unauthorized(format!("cannot fetch the signer's key: {e}")))?;
+    if fetched.key_id.as_deref() != Some(sig.key_id.as_str()) {
+        return Err(unauthorized(
+            "keyId does not belong to the actor that owns it".into(),
+        ));
+    }
+    if check(&fetched) {
+        Ok(fetched)
+    } else {
+        Err(unauthorized("signature does not verify".into()))
+    }
+}
+
+/// `POST /inbox` and `/users/NAME/inbox`: verify, check the policy, then act once per
+/// activity id.
+pub async fn inbox(
+    State(state): State<AppState>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let signer = verify_request(&state, method.as_str(), &uri, &headers, Some(&body)).await?;
+    let activity: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("Malformed JSON body: {e}")))?;
+    let actor = activity
+        .get("actor")
+        .and_then(fika_federation::activities::id_of)
+        .ok_or_else(|| ApiError::bad_request("activity has no actor"))?;
+    if Some(actor) != signer.ap_id.as_deref() {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "the activity's actor is not the signer",
+        ));
+    }
+    let actor_domain = url::Url::parse(actor)
+        .ok()
+        .and_then(|u| fika_federation::policy::url_domain(&u))
+        .unwrap_or_default();
+    if !state.node.fed.net.policy.allows(&actor_domain) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("{actor_domain} is not allowed to federate with this node"),
+        ));
+    }
+    let id = activity
+        .get("id")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| ApiError::bad_request("activity has no id"))?
+        .to_string();
+    if !state.node.store.mark_activity_seen(&id).await? {
+        return Ok(StatusCode::ACCEPTED.into_response());
+    }
+    let kind = fika_federation::activities::type_of(&activity)
+        .unwrap_or("?")
+        .to_string();
+    match crate::domain::federation::receive(&state.node, &signer, &activity).await {
+        Ok(()) => {
+            tracing::info!(activity = %id, kind, actor, "received");
+            Ok(StatusCode::ACCEPTED.into_response())
+        }
+        Err(crate::domain::DomainError::Store(e)) => {
+            // Let the peer retry: nothing of it was kept.
+            let _ = state.node.store.forget_activity(&id).await;
+            Err(e.into())
+        }
+        Err(e) => {
+            tracing::info!(activity = %id, kind, actor, error = %e, "activity refused");
+            let _ = state.node.store.forget_activity(&id).await;
+            Err(match e {
+                crate::domain::DomainError::NotFound(what) => {
+                    ApiError::new(StatusCode::NOT_FOUND, format!("{what} not found"))
+                }
+                other => ApiError::unprocessable(other.to_string()),
+            })
+        }
+    }
+}
+
+/// `/actor`: the node's own actor, which signs fetches not made for a particular user.
+pub async fn node_actor(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let urls = &state.node.urls;
+    let (_, public) = state
+        .node
+        .store
+        .node_key(|| (String::new(), String::new()))
+        .await?;
+    let id = format!("{}actor", urls.base);
+    Ok(as2(json!({
+        "@context": [AS_CONTEXT, SECURITY_CONTEXT],
+        "id": id,
+        "type": "Application",
+        "preferredUsername": urls.domain,
+        "inbox": urls.shared_inbox(),
+        "outbox": format!("{id}/outbox"),
+        "manuallyApprovesFollowers": true,
+        "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": public},
+    })))
+}
+
+/// `/users/NAME/statuses/ID`: a local status as a Note; public and unlisted ones only until
+/// authorized fetch decides per requester; 410 Gone after a delete.
+pub async fn status(
+    State(state): State<AppState>,
+    Path((username, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let node = &state.node;
+    let author = crate::domain::accounts::find_local(&node.store, &username)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
+    let uri = node.urls.status(&author.username, id).to_string();
+    let Some(row) = node
+        .store
+        .status_by_id(id)
+        .await?
+        .filter(|s| s.account_id == author.id && s.reblog_of_id.is_none())
+    else {
+        if node.store.is_tombstone(&uri).await? {
+            let mut r = as2(json!({"@context": AS_CONTEXT, "id": uri, "type": "Tombstone"}));
+            *r.status_mut() = StatusCode::GONE;
+            return Ok(r);
+        }
+        return Err(ApiError::not_found());
+    };
+    if !matches!(row.visibility.as_str(), "public" | "unlisted") {
+        return Err(ApiError::not_found());
+    }
+    let mut note = crate::domain::federation::note(node, &row, &author).await?;
+    note["@context"] = fika_federation::activities::context();
+    Ok(as2(note))
+}
+
+/// Followers / following / outbox of a local account as an OrderedCollection with pages.
+pub async fn collection(
+    State(state): State<AppState>,
+    Path((username, which)): Path<(String, String)>,
+    uri: axum::http::Uri,
+) -> Result<Response, ApiError> {
+    const PAGE: i64 = 40;
+    let node = &state.node;
+    let account = crate::domain::accounts::find_local(&node.store, &username)
+        .await?
+        .filter(|a| !a.suspended)
+        .ok_or_else(ApiError::not_found)?;
+    let base = format!("{}/{which}", node.urls.actor(&account.username));
+    let page: Option<i64> = uri.query().and_then(|q| {
+        q.split('&')
+            .find_map(|kv| kv.strip_prefix("page=").and_then(|v| v.parse().ok()))
+    });
+    let counts = node.store.account_counts(&[account.id]).await?;
+    let c = counts.get(&account.id).copied().unwrap_or_default();
+    let total = match which.as_str() {
+        "followers" => c.followers,
+        "following" => c.following,
+        "outbox" => c.statuses,
+        _ => return Err(ApiError::not_found()),
+    };
+    let Some(page) = page.filter(|p| *p >= 1) else {
+        return Ok(as2(json!({
+            "@context": AS_CONTEXT,
+            "id": base,
+            "type": "OrderedCollection",
+            "totalItems": total,
+            "first": format!("{base}?page=1"),
+        })));
+    };
+    let items =
+        crate::domain::federation::collection_page(node, &account, &which, page, PAGE).await?;
+    let mut doc = json!({
+        "@context": AS_CONTEXT,
+        "id": format!("{base}?page={page}"),
+        "type": "OrderedCollectionPage",
+        "partOf": base,
+        "totalItems": total,
+        "orderedItems": items,
+    });
+    if page * PAGE < total {
+        doc["next"] = json!(format!("{base}?page={}", page + 1));
+    }
+    if page > 1 {
+        doc["prev"] = json!(format!("{base}?page={}", page - 1));
+    }
+    Ok(as2(doc))
+}

@@ -186,6 +186,14 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/nodeinfo", get(discovery::nodeinfo_links))
         .route("/nodeinfo/{version}", get(discovery::nodeinfo))
         .route("/users/{username}", get(activitypub::actor))
+        .route("/users/{username}/statuses/{id}", get(activitypub::status))
+        .route(
+            "/users/{username}/{collection}",
+            get(activitypub::collection),
+        )
+        .route("/users/{username}/inbox", post(activitypub::inbox))
+        .route("/inbox", post(activitypub::inbox))
+        .route("/actor", get(activitypub::node_actor))
         .route("/{profile}", get(pages::profile))
         .route(
             "/.well-known/oauth-authorization-server",

@@ -29,6 +29,21 @@ pub struct AccountRow {
     pub default_privacy: String,
     pub default_sensitive: bool,
     pub default_language: Option<String>,
+    pub ap_id: Option<String>,
+    pub inbox_url: Option<String>,
+    pub shared_inbox_url: Option<String>,
+    pub followers_url: Option<String>,
+    pub profile_url: Option<String>,
+    pub key_id: Option<String>,
+    pub avatar_url: Option<String>,
+    pub header_url: Option<String>,
+    pub fetched_at: Option<i64>,
+}
+
+impl AccountRow {
+    pub fn is_local(&self) -> bool {
+        self.domain.is_empty()
+    }
 }
 
 /// What creating a local account writes.
@@ -48,7 +63,8 @@ pub struct NewLocalAccount {
 pub(crate) const COLUMNS: &str = "id, username, domain, display_name, note, fields, avatar_path, \
     header_path, email, password_hash, private_key_pem, public_key_pem, role, locked, \
     discoverable, suspended, created_at, updated_at, bot, default_privacy, default_sensitive, \
-    default_language";
+    default_language, ap_id, inbox_url, shared_inbox_url, followers_url, profile_url, key_id, \
+    avatar_url, header_url, fetched_at";
 
 impl Store {
     pub async fn insert_local_account(&self, a: &NewLocalAccount) -> Result<(), StoreError> {

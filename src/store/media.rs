@@ -19,15 +19,17 @@ pub struct MediaRow {
     pub focus_x: f64,
     pub focus_y: f64,
     pub created_at: i64,
+    /// For a remote status's attachment: where the file lives (nothing is stored here).
+    pub remote_url: Option<String>,
 }
 
 const COLUMNS: &str = "id, account_id, status_id, file_name, thumb_name, content_type, size, \
-    width, height, description, focus_x, focus_y, created_at";
+    width, height, description, focus_x, focus_y, created_at, remote_url";
 
 impl Store {
     pub async fn insert_media(&self, m: &MediaRow) -> Result<(), StoreError> {
         let sql = format!(
-            "INSERT INTO media ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+            "INSERT INTO media ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         );
         on_pool!(self, |pool| sqlx::query(&sql)
             .bind(m.id)
@@ -43,6 +45,7 @@ impl Store {
             .bind(m.focus_x)
             .bind(m.focus_y)
             .bind(m.created_at)
+            .bind(&m.remote_url)
             .execute(pool)
             .await
             .map(|_| ()))?;
@@ -106,7 +109,9 @@ impl Store {
 
     /// The media row whose stored file (original or thumbnail) is `name`.
     pub async fn media_by_file(&self, name: &str) -> Result<Option<MediaRow>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM media WHERE file_name = $1 OR thumb_name = $1");
+        let sql = format!(
+            "SELECT {COLUMNS} FROM media WHERE file_name <> '' AND (file_name = $1 OR thumb_name = $1)"
+        );
         let row = on_pool!(self, |pool| sqlx::query_as::<_, MediaRow>(&sql)
             .bind(name)
             .fetch_optional(pool)

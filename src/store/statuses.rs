@@ -72,6 +72,8 @@ pub struct NewStatus {
     pub feed_recipients: Vec<i64>,
     pub notifications: Vec<NewNotification>,
     pub idempotency_key: Option<String>,
+    /// Deliveries to peers, written with the status so a crash loses none.
+    pub deliveries: Vec<super::federation::NewDelivery>,
 }
 
 /// A page request in Mastodon's terms. `min_id` pages forward from a cursor, `since_id` returns
@@ -205,6 +207,9 @@ impl Store {
             }
             for n in &new.notifications {
                 insert_notification!(&mut *tx, n)?;
+            }
+            for d in &new.deliveries {
+                super::federation::insert_delivery!(&mut *tx, d)?;
             }
             if let Some(key) = &new.idempotency_key {
                 sqlx::query("INSERT INTO idempotency_keys (account_id, key, status_id, created_at) VALUES ($1, $2, $3, $4)")
@@ -688,6 +693,9 @@ impl Store {
             }
             for n in &new.notifications {
                 insert_notification!(&mut *tx, n)?;
+            }
+            for d in &new.deliveries {
+                super::federation::insert_delivery!(&mut *tx, d)?;
             }
         });
         Ok(())

@@ -308,3 +308,100 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+// ---- Client API helpers ----
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+pub struct Api {
+    pub base: String,
+    pub token: String,
+}
+
+impl Api {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = client()
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = client()
+            .post(self.url(path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+pub async fn register_app(node: &Node, scopes: &str) -> (String, String) {
+    let r: Value = client()
+        .post(node.url("/api/v1/apps"))
+        .form(&[
+            ("client_name", "tests"),
+            ("redirect_uris", "urn:ietf:wg:oauth:2.0:oob"),
+            ("scopes", scopes),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        r["client_id"].as_str().unwrap().to_string(),
+        r["client_secret"].as_str().unwrap().to_string(),
+    )
+}
+
+pub async fn login(node: &Node, user: &str, password: &str, scopes: &str) -> Api {
+    let (id, secret) = register_app(node, "read write follow push").await;
+    let r = client()
+        .post(node.url("/oauth/token"))
+        .json(&json!({
+            "grant_type": "password", "client_id": id, "client_secret": secret,
+            "username": user, "password": password, "scope": scopes,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let token: Value = r.json().await.unwrap();
+    Api {
+        base: node.base.clone(),
+        token: token["access_token"].as_str().unwrap().to_string(),
+    }
+}
+
+pub fn create_user(db: &TestDb, name: &str) -> String {
+    let password = format!("{name}-password-123");
+    let out = db.cli_with_stdin(
+        &[
+            "admin",
+            "create-user",
+            name,
+            "--email",
+            &format!("{name}@hq.example"),
+            "--password-stdin",
+        ],
+        Some(&format!("{password}\n")),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    password
+}
+
+pub fn start_with_password_grant(db: &TestDb) -> Node {
+    Node::start_on(db, free_port(), &[("FIKA_OAUTH_PASSWORD_GRANT", "true")])
+}

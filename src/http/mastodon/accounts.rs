@@ -218,8 +218,15 @@ pub async fn lookup(
         Some((n, d)) => (n, Some(d)),
         None => (acct, None),
     };
-    if domain.is_some_and(|d| !d.eq_ignore_ascii_case(&state.node.urls.domain)) {
-        return Err(ApiError::not_found());
+    if let Some(domain) = domain.filter(|d| !d.eq_ignore_ascii_case(&state.node.urls.domain)) {
+        let account = crate::domain::federation::resolve_acct(&state.node, name, domain)
+            .await
+            .map_err(|_| ApiError::not_found())?;
+        return accounts::render_list(&state.node, &[account.id])
+            .await?
+            .pop()
+            .map(Json)
+            .ok_or_else(ApiError::not_found);
     }
     let account = accounts::find_local(&state.node.store, name)
         .await?
@@ -414,6 +421,8 @@ pub struct SearchQuery {
     page: PageParams,
     #[serde(default, deserialize_with = "super::extract::flex_id")]
     offset: Option<String>,
+    #[serde(default, deserialize_with = "flex_bool")]
+    resolve: Option<bool>,
 }
 
 pub async fn search(
@@ -424,7 +433,8 @@ pub async fn search(
     auth.user("read:accounts")?;
     let limit = q.page.page(40, 80)?.limit;
     let offset = q.offset.and_then(|o| o.parse().ok()).unwrap_or(0);
-    let ids = super::search::account_ids(&state, &q.q, limit, offset).await?;
+    let ids =
+        super::search::account_ids(&state, &q.q, limit, offset, q.resolve.unwrap_or(false)).await?;
     Ok(Json(Value::Array(
         accounts::render_list(&state.node, &ids).await?,
     )))

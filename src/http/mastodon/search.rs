@@ -23,24 +23,51 @@ pub struct SearchQuery {
     offset: Option<String>,
 }
 
-/// Local accounts for a query: an exact `@user` / `@user@ourdomain` first, then prefix matches.
+/// Accounts for a query: `@user@domain` of a peer (looked up by WebFinger when `resolve`), an
+/// actor URL, or local accounts (an exact name first, then prefix matches).
 pub async fn account_ids(
     state: &AppState,
     q: &str,
     limit: i64,
     offset: i64,
+    resolve: bool,
 ) -> Result<Vec<i64>, ApiError> {
     let term = q.trim().trim_start_matches('@');
     if term.is_empty() {
         return Ok(vec![]);
     }
+    let node = &state.node;
+    if term.starts_with("https://") || term.starts_with("http://") {
+        let found = match crate::domain::federation::known_account(node, term).await? {
+            Some(a) => Some(a),
+            None if resolve => crate::domain::federation::resolve_actor(node, term)
+                .await
+                .map_err(log_resolve)
+                .ok(),
+            None => None,
+        };
+        return Ok(found
+            .filter(|a| !a.suspended)
+            .map(|a| vec![a.id])
+            .unwrap_or_default());
+    }
     let (name, domain) = match term.split_once('@') {
         Some((n, d)) => (n, Some(d)),
         None => (term, None),
     };
-    if domain.is_some_and(|d| !d.eq_ignore_ascii_case(&state.node.urls.domain)) {
-        // Remote accounts are found once federation lands.
-        return Ok(vec![]);
+    if let Some(domain) = domain.filter(|d| !d.eq_ignore_ascii_case(&node.urls.domain)) {
+        let found = match node.store.remote_account_by_acct(name, domain).await? {
+            Some(a) => Some(a),
+            None if resolve => crate::domain::federation::resolve_acct(node, name, domain)
+                .await
+                .map_err(log_resolve)
+                .ok(),
+            None => None,
+        };
+        return Ok(found
+            .filter(|a| !a.suspended)
+            .map(|a| vec![a.id])
+            .unwrap_or_default());
     }
     let mut ids = Vec::new();
     if offset == 0 {
@@ -64,6 +91,11 @@ pub async fn account_ids(
     Ok(ids)
 }
 
+fn log_resolve(e: crate::domain::DomainError) -> crate::domain::DomainError {
+    tracing::info!(error = %e, "could not resolve a remote account");
+    e
+}
+
 pub async fn v2(
     State(state): State<AppState>,
     auth: Auth,
@@ -82,7 +114,7 @@ pub async fn v2(
         .and_then(|o| o.parse::<i64>().ok())
         .unwrap_or(0)
         .max(0);
-    let _ = q.resolve;
+    let resolve = q.resolve.unwrap_or(false);
     let wants = |k: &str| q.kind.as_deref().is_none_or(|t| t.is_empty() || t == k);
     let query = q.q.trim();
     let mut result = json!({"accounts": [], "statuses": [], "hashtags": []});
@@ -90,15 +122,27 @@ pub async fn v2(
         return Ok(Json(result));
     }
     if wants("accounts") {
-        let ids = account_ids(&state, query, limit, offset).await?;
+        let ids = account_ids(&state, query, limit, offset, resolve).await?;
         result["accounts"] = Value::Array(accounts::render_list(&state.node, &ids).await?);
     }
     if wants("statuses") {
         // A status URL or id finds that status, if visible.
         let mut ids: Vec<i64> = Vec::new();
-        if let Some(id) = query.rsplit('/').next().and_then(|s| s.parse::<i64>().ok()) {
-            if query.starts_with("http") {
-                ids.push(id);
+        if query.starts_with("https://") || query.starts_with("http://") {
+            let node = &state.node;
+            let found = match crate::domain::federation::known_status(node, query).await? {
+                Some(s) => Some(s),
+                None if resolve => crate::domain::federation::fetch_note(node, query)
+                    .await
+                    .map_err(log_resolve)
+                    .ok(),
+                None => None,
+            };
+            ids.extend(found.map(|s| s.id));
+            if ids.is_empty() {
+                if let Some(id) = query.rsplit('/').next().and_then(|s| s.parse::<i64>().ok()) {
+                    ids.push(id);
+                }
             }
         }
         if ids.is_empty() {

@@ -1,0 +1,1294 @@
+//! Federation rules: which peers hear about what (outbound), and what an activity from a peer
+//! does here (inbound). Remote accounts and statuses become rows like local ones, so the client
+//! API and the visibility rules treat them the same.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use fika_federation::activities::{self, id_of, type_of, Note, RemoteActor};
+use fika_federation::policy::url_domain;
+use openssl::pkey::{PKey, Private};
+use serde_json::{json, Value};
+use tokio::sync::Notify;
+use url::Url;
+
+use super::visibility::{self, Visibility};
+use super::{DomainError, Node};
+use crate::jobs::streaming::{Audience, Event};
+use crate::net::{Net, NetError, Signer};
+use crate::store::accounts::AccountRow;
+use crate::store::federation::{NewDelivery, RemoteAccount};
+use crate::store::now_millis;
+use crate::store::statuses::{NewNotification, NewStatus, StatusRow};
+
+/// Refetch a remote actor's profile after this long.
+const ACTOR_TTL_MS: i64 = 24 * 3600 * 1000;
+
+/// Federation machinery shared by the node: the HTTP client with its policy, the node's own
+/// signing key, parsed user keys, and the delivery worker's wake-up.
+pub struct Fed {
+    pub net: Net,
+    pub node_signer: Signer,
+    keys: Mutex<HashMap<i64, Arc<PKey<Private>>>>,
+    pub wake: Notify,
+}
+
+impl Fed {
+    pub fn new(net: Net, node_signer: Signer) -> Fed {
+        Fed {
+            net,
+            node_signer,
+            keys: Mutex::new(HashMap::new()),
+            wake: Notify::new(),
+        }
+    }
+}
+
+impl From<NetError> for DomainError {
+    fn from(e: NetError) -> Self {
+        match e {
+            NetError::Refused(m) => DomainError::Invalid(format!("Refused: {m}")),
+            other => DomainError::Invalid(other.to_string()),
+        }
+    }
+}
+
+/// The key a local account signs with (parsed once, then cached).
+pub fn signer_for(node: &Node, account: &AccountRow) -> Result<Signer, DomainError> {
+    let key_id =
+        fika_federation::actor::main_key_id(&node.urls.actor(&account.username)).to_string();
+    let mut cache = node.fed.keys.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(k) = cache.get(&account.id) {
+        return Ok(Signer {
+            key_id,
+            key: k.clone(),
+        });
+    }
+    let pem = account
+        .private_key_pem
+        .as_deref()
+        .ok_or_else(|| DomainError::Internal(format!("{} has no private key", account.username)))?;
+    let key = Arc::new(
+        fika_federation::signatures::parse_private_key(pem)
+            .map_err(|e| DomainError::Internal(e.to_string()))?,
+    );
+    cache.insert(account.id, key.clone());
+    Ok(Signer { key_id, key })
+}
+
+/// A local account's AS2 id.
+pub fn actor_id(node: &Node, account: &AccountRow) -> String {
+    match &account.ap_id {
+        Some(id) => id.clone(),
+        None => node.urls.actor(&account.username).to_string(),
+    }
+}
+
+/// The local account an actor URL of ours names.
+pub async fn local_account_by_url(
+    node: &Node,
+    url: &str,
+) -> Result<Option<AccountRow>, DomainError> {
+    let Ok(u) = Url::parse(url) else {
+        return Ok(None);
+    };
+    if u.origin() != node.urls.base.origin() {
+        return Ok(None);
+    }
+    let path = u.path().trim_end_matches('/');
+    let Some(name) = path.strip_prefix("/users/").filter(|n| !n.contains('/')) else {
+        return Ok(None);
+    };
+    super::accounts::find_local(&node.store, name).await
+}
+
+/// The account (local or known remote) an actor URL names, without fetching.
+pub async fn known_account(node: &Node, url: &str) -> Result<Option<AccountRow>, DomainError> {
+    if let Some(local) = local_account_by_url(node, url).await? {
+        return Ok(Some(local));
+    }
+    Ok(node.store.account_by_ap_id(url).await?)
+}
+
+/// A local status an AS2 id of ours names.
+fn local_status_id(node: &Node, uri: &str) -> Option<i64> {
+    let u = Url::parse(uri).ok()?;
+    if u.origin() != node.urls.base.origin() {
+        return None;
+    }
+    let mut parts = u.path().trim_matches('/').split('/');
+    match (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) {
+        (Some("users"), Some(_), Some("statuses"), Some(id), None) => id.parse().ok(),
+        _ => None,
+    }
+}
+
+/// The status (local or known remote) an AS2 id names.
+pub async fn known_status(node: &Node, uri: &str) -> Result<Option<StatusRow>, DomainError> {
+    if let Some(id) = local_status_id(node, uri) {
+        return Ok(node.store.status_by_id(id).await?);
+    }
+    Ok(node.store.status_by_uri(uri).await?)
+}
+
+fn sanitize(html: &str) -> String {
+    ammonia::Builder::default()
+        .tags(
+            [
+                "p",
+                "br",
+                "a",
+                "span",
+                "del",
+                "pre",
+                "code",
+                "em",
+                "strong",
+                "b",
+                "i",
+                "u",
+                "ul",
+                "ol",
+                "li",
+                "blockquote",
+            ]
+            .into(),
+        )
+        .link_rel(Some("nofollow noopener noreferrer"))
+        .add_tag_attributes("a", ["class", "target"])
+        .add_tag_attributes("span", ["class"])
+        .clean(html)
+        .to_string()
+}
+
+fn remote_account(actor: &RemoteActor, domain: String) -> RemoteAccount {
+    RemoteAccount {
+        ap_id: actor.id.clone(),
+        username: actor.preferred_username.clone(),
+        domain,
+        display_name: actor.name.chars().take(100).collect(),
+        note_html: sanitize(&actor.summary),
+        inbox_url: actor.inbox.clone(),
+        shared_inbox_url: actor.shared_inbox.clone(),
+        followers_url: actor.followers.clone(),
+        profile_url: actor.url.clone(),
+        key_id: actor.key_id.clone(),
+        public_key_pem: actor.public_key_pem.clone(),
+        locked: actor.manually_approves_followers,
+        bot: matches!(actor.kind.as_str(), "Service" | "Application"),
+        avatar_url: actor.icon.clone(),
+        header_url: actor.image.clone(),
+    }
+}
+
+/// Fetches an actor (signed by the node) and stores it. Its id must be on the host it was
+/// fetched from, so one peer cannot plant actors for another.
+pub async fn fetch_actor(node: &Node, url: &str) -> Result<AccountRow, DomainError> {
+    let (parsed, domain) = node.fed.net.check(url)?;
+    let doc = node
+        .fed
+        .net
+        .get_json(parsed.as_str(), &node.fed.node_signer)
+        .await?;
+    // A fragment-less keyId (GoToSocial) may dereference to the key; its owner is the actor.
+    let doc = if doc.get("publicKeyPem").is_some() && doc.get("inbox").is_none() {
+        let owner = doc
+            .get("owner")
+            .and_then(Value::as_str)
+            .ok_or_else(|| DomainError::Invalid(format!("key {url} has no owner")))?
+            .to_string();
+        node.fed.net.get_json(&owner, &node.fed.node_signer).await?
+    } else {
+        doc
+    };
+    let actor = activities::parse_actor(&doc)
+        .map_err(|e| DomainError::Invalid(format!("actor {url}: {e}")))?;
+    let actor_domain = Url::parse(&actor.id)
+        .ok()
+        .and_then(|u| url_domain(&u))
+        .ok_or_else(|| DomainError::Invalid(format!("actor id {} is not a URL", actor.id)))?;
+    if actor_domain != domain {
+        return Err(DomainError::Invalid(format!(
+            "actor {} is not on {domain}, where it was fetched",
+            actor.id
+        )));
+    }
+    crate::domain::accounts::validate_username(&actor.preferred_username).or_else(|_| {
+        // Other servers allow dots and dashes; keep those, refuse anything else.
+        actor
+            .preferred_username
+            .chars()
+            .all(|c| c.is_alphanumeric() || "_.-".contains(c))
+            .then_some(())
+            .ok_or_else(|| DomainError::Invalid("unusable preferredUsername".into()))
+    })?;
+    Ok(node
+        .store
+        .upsert_remote_account(&remote_account(&actor, domain))
+        .await?)
+}
+
+/// A remote actor by URL: from the store while fresh, else fetched.
+pub async fn resolve_actor(node: &Node, url: &str) -> Result<AccountRow, DomainError> {
+    if let Some(local) = local_account_by_url(node, url).await? {
+        return Ok(local);
+    }
+    if let Some(a) = node.store.account_by_ap_id(url).await? {
+        if a.fetched_at.unwrap_or(0) + ACTOR_TTL_MS > now_millis() {
+            return Ok(a);
+        }
+        return match fetch_actor(node, url).await {
+            Ok(fresh) => Ok(fresh),
+            Err(e) => {
+                tracing::warn!(actor = url, error = %e, "refresh failed, using the stored actor");
+                Ok(a)
+            }
+        };
+    }
+    fetch_actor(node, url).await
+}
+
+/// `user@domain` to an account, via WebFinger when not known yet.
+pub async fn resolve_acct(
+    node: &Node,
+    user: &str,
+    domain: &str,
+) -> Result<AccountRow, DomainError> {
+    if let Some(a) = node.store.remote_account_by_acct(user, domain).await? {
+        return Ok(a);
+    }
+    let url = node.fed.net.webfinger(user, domain).await?;
+    resolve_actor(node, &url).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outbound
+
+fn activity_id(node: &Node, account: &AccountRow, kind: &str) -> String {
+    format!(
+        "{}#{kind}/{}",
+        node.urls.actor(&account.username),
+        crate::ids::next_id()
+    )
+}
+
+/// One delivery per peer node: the shared inbox when a peer has one.
+fn per_peer(
+    node: &Node,
+    targets: impl IntoIterator<Item = (String, String)>,
+    activity: &Value,
+    signer: i64,
+) -> Vec<NewDelivery> {
+    let mut by_peer: BTreeMap<String, String> = BTreeMap::new();
+    for (domain, inbox) in targets {
+        if !node.fed.net.policy.allows(&domain) {
+            tracing::info!(peer = %domain, "not delivering to a peer the policy refuses");
+            continue;
+        }
+        by_peer.entry(domain).or_insert(inbox);
+    }
+    let body = activity.to_string();
+    by_peer
+        .into_iter()
+        .map(|(peer, inbox)| NewDelivery {
+            peer,
+            inbox,
+            activity: body.clone(),
+            signer_id: signer,
+        })
+        .collect()
+}
+
+fn inbox_of(a: &AccountRow) -> Option<(String, String)> {
+    let inbox = a.shared_inbox_url.clone().or_else(|| a.inbox_url.clone())?;
+    Some((a.domain.clone(), inbox))
+}
+
+/// What a Note is made of, gathered by the caller (before or after the status is stored).
+pub struct NoteParts<'a> {
+    pub mentioned: &'a [AccountRow],
+    /// Hashtag spellings.
+    pub tags: &'a [String],
+    pub media: &'a [crate::store::media::MediaRow],
+    pub in_reply_to: Option<String>,
+}
+
+/// The AS2 Note for a local status.
+pub fn note_from(
+    node: &Node,
+    status: &StatusRow,
+    author: &AccountRow,
+    parts: &NoteParts<'_>,
+) -> Value {
+    let mention_ids: Vec<String> = parts.mentioned.iter().map(|a| actor_id(node, a)).collect();
+    let followers = node.urls.followers(&author.username).to_string();
+    let (to, cc) = activities::addressing(&status.visibility, &followers, &mention_ids);
+    let mut tags: Vec<Value> = parts
+        .mentioned
+        .iter()
+        .map(|a| {
+            let acct = if a.is_local() {
+                format!("@{}@{}", a.username, node.urls.domain)
+            } else {
+                format!("@{}@{}", a.username, a.domain)
+            };
+            json!({"type": "Mention", "href": actor_id(node, a), "name": acct})
+        })
+        .collect();
+    for display in parts.tags {
+        tags.push(json!({"type": "Hashtag", "href": node.urls.tag(display).to_string(), "name": format!("#{display}")}));
+    }
+    let attachments: Vec<Value> = parts
+        .media
+        .iter()
+        .map(|m| {
+            let url = m.remote_url.clone().unwrap_or_else(|| node.urls.media(&m.file_name).to_string());
+            json!({"type": "Document", "mediaType": m.content_type, "url": url,
+                   "name": if m.description.is_empty() { Value::Null } else { json!(m.description) },
+                   "width": m.width, "height": m.height})
+        })
+        .collect();
+    let mut v = json!({
+        "id": node.urls.status(&author.username, status.id).to_string(),
+        "type": "Note",
+        "attributedTo": node.urls.actor(&author.username).to_string(),
+        "content": status.content,
+        "summary": if status.spoiler_text.is_empty() { Value::Null } else { json!(status.spoiler_text) },
+        "sensitive": status.sensitive,
+        "inReplyTo": parts.in_reply_to,
+        "published": crate::convert::rfc3339_millis(status.created_at),
+        "url": node.urls.status_page(&author.username, status.id).to_string(),
+        "to": to,
+        "cc": cc,
+        "tag": tags,
+        "attachment": attachments,
+    });
+    if let Some(edited) = status.edited_at {
+        v["updated"] = json!(crate::convert::rfc3339_millis(edited));
+    }
+    if let Some(lang) = &status.language {
+        v["contentMap"] = json!({lang: status.content});
+    }
+    v
+}
+
+/// The AS2 Note for a stored local status.
+pub async fn note(
+    node: &Node,
+    status: &StatusRow,
+    author: &AccountRow,
+) -> Result<Value, DomainError> {
+    let store = &node.store;
+    let mentioned = store
+        .accounts_by_ids(
+            &store
+                .mentions_of(&[status.id])
+                .await?
+                .into_iter()
+                .map(|(_, a)| a)
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+    let tags: Vec<String> = store
+        .tags_of(&[status.id])
+        .await?
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    let media = store.media_of_statuses(&[status.id]).await?;
+    let in_reply_to = match status.in_reply_to_id {
+        Some(id) => match store.status_by_id(id).await? {
+            Some(parent) => Some(status_uri(node, &parent).await?),
+            None => None,
+        },
+        None => None,
+    };
+    Ok(note_from(
+        node,
+        status,
+        author,
+        &NoteParts {
+            mentioned: &mentioned,
+            tags: &tags,
+            media: &media,
+            in_reply_to,
+        },
+    ))
+}
+
+/// The AS2 id of any status we hold.
+pub async fn status_uri(node: &Node, status: &StatusRow) -> Result<String, DomainError> {
+    if let Some(uri) = &status.uri {
+        return Ok(uri.clone());
+    }
+    let author = node
+        .store
+        .account_by_id(status.account_id)
+        .await?
+        .ok_or(DomainError::NotFound("account"))?;
+    Ok(node.urls.status(&author.username, status.id).to_string())
+}
+
+/// Peers that should receive activities about a local status: the author's remote followers
+/// (unless direct) and remote accounts mentioned in it.
+async fn status_targets(
+    node: &Node,
+    status: &StatusRow,
+    mentioned: &[AccountRow],
+) -> Result<Vec<(String, String)>, DomainError> {
+    let mut targets = Vec::new();
+    if status.visibility != Visibility::Direct.as_str() {
+        targets.extend(
+            node.store
+                .remote_follower_inboxes(status.account_id)
+                .await?,
+        );
+    }
+    targets.extend(
+        mentioned
+            .iter()
+            .filter(|a| !a.is_local())
+            .filter_map(inbox_of),
+    );
+    Ok(targets)
+}
+
+/// Deliveries announcing a new local status (Create) or its edit (Update).
+pub async fn status_deliveries(
+    node: &Node,
+    status: &StatusRow,
+    author: &AccountRow,
+    parts: &NoteParts<'_>,
+    kind: &str,
+) -> Result<Vec<NewDelivery>, DomainError> {
+    let targets = status_targets(node, status, parts.mentioned).await?;
+    if targets.is_empty() {
+        return Ok(vec![]);
+    }
+    let object = note_from(node, status, author, parts);
+    let to = activities::ids(object.get("to"));
+    let cc = activities::ids(object.get("cc"));
+    let id = format!(
+        "{}#{}/{}",
+        object["id"].as_str().unwrap_or_default(),
+        kind.to_lowercase(),
+        now_millis()
+    );
+    let activity = activities::activity(kind, &id, &actor_id(node, author), object, &to, &cc);
+    Ok(per_peer(node, targets, &activity, author.id))
+}
+
+/// Deliveries of a Delete for a local status, to whoever heard of it.
+pub async fn delete_deliveries(
+    node: &Node,
+    status: &StatusRow,
+    author: &AccountRow,
+) -> Result<Vec<NewDelivery>, DomainError> {
+    let store = &node.store;
+    let mentioned = store
+        .accounts_by_ids(
+            &store
+                .mentions_of(&[status.id])
+                .await?
+                .into_iter()
+                .map(|(_, a)| a)
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+    let mut targets = status_targets(node, status, &mentioned).await?;
+    let uri = status_uri(node, status).await?;
+    let activity = if let Some(target) = status.reblog_of_id {
+        // Deleting a reblog is undoing an Announce.
+        let original = store.status_by_id(target).await?;
+        if let Some(o) = &original {
+            if let Some(a) = store.account_by_id(o.account_id).await? {
+                targets.extend(inbox_of(&a));
+            }
+        }
+        let announce = json!({"id": format!("{uri}/activity"), "type": "Announce", "actor": actor_id(node, author),
+            "object": match &original { Some(o) => json!(status_uri(node, o).await?), None => Value::Null }});
+        activities::activity(
+            "Undo",
+            &activity_id(node, author, "undo"),
+            &actor_id(node, author),
+            announce,
+            &[activities::PUBLIC.to_string()],
+            &[],
+        )
+    } else {
+        let tombstone = json!({"id": uri, "type": "Tombstone"});
+        activities::activity(
+            "Delete",
+            &format!("{uri}#delete"),
+            &actor_id(node, author),
+            tombstone,
+            &[activities::PUBLIC.to_string()],
+            &[],
+        )
+    };
+    Ok(per_peer(node, targets, &activity, author.id))
+}
+
+/// Deliveries of an Announce (reblog) by `author` of `original`.
+pub async fn announce_deliveries(
+    node: &Node,
+    reblog: &StatusRow,
+    author: &AccountRow,
+    original: &StatusRow,
+) -> Result<Vec<NewDelivery>, DomainError> {
+    let mut targets = node.store.remote_follower_inboxes(author.id).await?;
+    let original_author = node.store.account_by_id(original.account_id).await?;
+    if let Some(a) = &original_author {
+        targets.extend(inbox_of(a));
+    }
+    if targets.is_empty() {
+        return Ok(vec![]);
+    }
+    let object = status_uri(node, original).await?;
+    let uri = node.urls.status(&author.username, reblog.id).to_string();
+    let mut cc = vec![node.urls.followers(&author.username).to_string()];
+    if let Some(a) = &original_author {
+        cc.push(actor_id(node, a));
+    }
+    let mut activity = activities::activity(
+        "Announce",
+        &format!("{uri}/activity"),
+        &actor_id(node, author),
+        json!(object),
+        &[activities::PUBLIC.to_string()],
+        &cc,
+    );
+    activity["published"] = json!(crate::convert::rfc3339_millis(reblog.created_at));
+    Ok(per_peer(node, targets, &activity, author.id))
+}
+
+/// Sends a single activity to one remote account's inbox (Follow, Accept, Like, ...).
+pub async fn send_to(
+    node: &Node,
+    from: &AccountRow,
+    to: &AccountRow,
+    activity: Value,
+) -> Result<(), DomainError> {
+    if to.is_local() {
+        return Ok(());
+    }
+    let deliveries = per_peer(node, inbox_of(to), &activity, from.id);
+    node.store.enqueue_deliveries(&deliveries).await?;
+    node.fed.wake.notify_one();
+    Ok(())
+}
+
+pub fn follow_activity(node: &Node, from: &AccountRow, to: &AccountRow, id: &str) -> Value {
+    activities::activity(
+        "Follow",
+        id,
+        &actor_id(node, from),
+        json!(actor_id(node, to)),
+        &[actor_id(node, to)],
+        &[],
+    )
+}
+
+/// Accept or Reject of a remote follow of a local account.
+pub fn answer_follow(
+    node: &Node,
+    kind: &str,
+    local: &AccountRow,
+    follower: &AccountRow,
+    follow_id: Option<&str>,
+) -> Value {
+    let follow = json!({
+        "id": follow_id,
+        "type": "Follow",
+        "actor": actor_id(node, follower),
+        "object": actor_id(node, local),
+    });
+    activities::activity(
+        kind,
+        &activity_id(node, local, &kind.to_lowercase()),
+        &actor_id(node, local),
+        follow,
+        &[actor_id(node, follower)],
+        &[],
+    )
+}
+
+pub fn undo(node: &Node, actor: &AccountRow, object: Value) -> Value {
+    activities::activity(
+        "Undo",
+        &activity_id(node, actor, "undo"),
+        &actor_id(node, actor),
+        object,
+        &[],
+        &[],
+    )
+}
+
+pub async fn like_activity(
+    node: &Node,
+    from: &AccountRow,
+    status: &StatusRow,
+) -> Result<Value, DomainError> {
+    let uri = status_uri(node, status).await?;
+    Ok(activities::activity(
+        "Like",
+        &format!("{}#likes/{}", actor_id(node, from), status.id),
+        &actor_id(node, from),
+        json!(uri),
+        &[],
+        &[],
+    ))
+}
+
+/// Items of page `page` (from 1) of a local account's followers, following or outbox.
+pub async fn collection_page(
+    node: &Node,
+    account: &AccountRow,
+    which: &str,
+    page: i64,
+    size: i64,
+) -> Result<Vec<Value>, DomainError> {
+    let offset = (page - 1) * size;
+    match which {
+        "followers" | "following" => Ok(node
+            .store
+            .follow_page(account.id, which == "followers", size, offset)
+            .await?
+            .iter()
+            .map(|a| json!(actor_id(node, a)))
+            .collect()),
+        "outbox" => {
+            let mut items = Vec::new();
+            for status in node.store.outbox_page(account.id, size, offset).await? {
+                let object = note(node, &status, account).await?;
+                let to = activities::ids(object.get("to"));
+                let cc = activities::ids(object.get("cc"));
+                let mut create = activities::activity(
+                    "Create",
+                    &format!("{}/activity", object["id"].as_str().unwrap_or_default()),
+                    &actor_id(node, account),
+                    object,
+                    &to,
+                    &cc,
+                );
+                if let Some(o) = create.as_object_mut() {
+                    o.remove("@context");
+                }
+                items.push(create);
+            }
+            Ok(items)
+        }
+        _ => Err(DomainError::NotFound("collection")),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inbound
+
+/// Handles an activity whose signature has been verified as `actor`'s.
+pub async fn receive(node: &Node, actor: &AccountRow, activity: &Value) -> Result<(), DomainError> {
+    let kind = type_of(activity).unwrap_or("");
+    let object = activity.get("object").cloned().unwrap_or(Value::Null);
+    match kind {
+        "Follow" => receive_follow(node, actor, activity).await,
+        "Accept" | "Reject" => receive_answer(node, actor, &object, kind == "Accept").await,
+        "Undo" => receive_undo(node, actor, &object).await,
+        "Create" => {
+            let note = activities::parse_note(&object)
+                .map_err(|e| DomainError::Invalid(format!("Create: {e}")))?;
+            if note.attributed_to != actor_id(node, actor) {
+                return Err(DomainError::Invalid(
+                    "Create of a note attributed to someone else".into(),
+                ));
+            }
+            ingest_note(node, actor, note).await.map(|_| ())
+        }
+        "Update" => match type_of(&object) {
+            Some("Note" | "Article" | "Page" | "Question") => {
+                let note = activities::parse_note(&object)
+                    .map_err(|e| DomainError::Invalid(format!("Update: {e}")))?;
+                if note.attributed_to != actor_id(node, actor) {
+                    return Err(DomainError::Invalid(
+                        "Update of a note attributed to someone else".into(),
+                    ));
+                }
+                update_note(node, actor, note).await
+            }
+            Some("Person" | "Service" | "Application" | "Group" | "Organization") => {
+                if id_of(&object) != Some(actor_id(node, actor).as_str()) {
+                    return Err(DomainError::Invalid("Update of another actor".into()));
+                }
+                fetch_actor(node, &actor_id(node, actor)).await.map(|_| ())
+            }
+            other => Err(DomainError::Invalid(format!(
+                "Update of unsupported object type {other:?}"
+            ))),
+        },
+        "Delete" => receive_delete(node, actor, &object).await,
+        "Like" => receive_like(node, actor, activity).await,
+        "Announce" => receive_announce(node, actor, activity).await,
+        other => Err(DomainError::Invalid(format!(
+            "unsupported activity type {other:?}"
+        ))),
+    }
+}
+
+async fn receive_follow(
+    node: &Node,
+    actor: &AccountRow,
+    activity: &Value,
+) -> Result<(), DomainError> {
+    let target_url = activity
+        .get("object")
+        .and_then(id_of)
+        .ok_or_else(|| DomainError::Invalid("Follow without object".into()))?;
+    let target = local_account_by_url(node, target_url)
+        .await?
+        .filter(|a| !a.suspended)
+        .ok_or(DomainError::NotFound("account"))?;
+    let follow_id = id_of(activity).map(String::from);
+    let store = &node.store;
+    if target.locked && !store.follows(actor.id, target.id).await? {
+        let note = NewNotification {
+            id: crate::ids::next_id(),
+            account_id: target.id,
+            from_account_id: actor.id,
+            kind: "follow_request",
+            status_id: None,
+        };
+        if store
+            .insert_follow_request(actor.id, target.id, true, false, Some(note.clone()))
+            .await?
+        {
+            node.hub.publish(Event::Notification {
+                account_id: target.id,
+                notification_id: note.id,
+            });
+        }
+        if let Some(id) = &follow_id {
+            store.set_follow_ap_id(actor.id, target.id, id).await?;
+        }
+        return Ok(());
+    }
+    let note = NewNotification {
+        id: crate::ids::next_id(),
+        account_id: target.id,
+        from_account_id: actor.id,
+        kind: "follow",
+        status_id: None,
+    };
+    if store
+        .insert_follow(actor.id, target.id, true, false, Some(note.clone()))
+        .await?
+    {
+        node.hub.publish(Event::Notification {
+            account_id: target.id,
+            notification_id: note.id,
+        });
+    }
+    if let Some(id) = &follow_id {
+        store.set_follow_ap_id(actor.id, target.id, id).await?;
+    }
+    send_to(
+        node,
+        &target,
+        actor,
+        answer_follow(node, "Accept", &target, actor, follow_id.as_deref()),
+    )
+    .await
+}
+
+/// Accept / Reject of one of our follows. `object` is the Follow or just its id.
+async fn receive_answer(
+    node: &Node,
+    actor: &AccountRow,
+    object: &Value,
+    accepted: bool,
+) -> Result<(), DomainError> {
+    let store = &node.store;
+    // Find the local follower: from the embedded Follow's actor, or by the Follow id we sent.
+    let follower = match object.get("actor").and_then(id_of) {
+        Some(url) => local_account_by_url(node, url).await?,
+        None => match id_of(object).and_then(|id| id.split_once('#').map(|(a, _)| a.to_string())) {
+            Some(actor_url) => local_account_by_url(node, &actor_url).await?,
+            None => None,
+        },
+    };
+    let follower = follower.ok_or(DomainError::NotFound("follow"))?;
+    let Some((reblogs, notify)) = store.follow_request(follower.id, actor.id).await? else {
+        if !accepted {
+            // A Reject of an established follow ends it.
+            store.delete_follow(follower.id, actor.id).await?;
+            store.remove_from_feed(follower.id, actor.id).await?;
+        }
+        return Ok(());
+    };
+    let ap_id = store.follow_ap_id(follower.id, actor.id).await?;
+    store.delete_follow_request(follower.id, actor.id).await?;
+    if accepted {
+        store
+            .insert_follow(follower.id, actor.id, reblogs, notify, None)
+            .await?;
+        if let Some(id) = ap_id {
+            store.set_follow_ap_id(follower.id, actor.id, &id).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn receive_undo(node: &Node, actor: &AccountRow, object: &Value) -> Result<(), DomainError> {
+    let store = &node.store;
+    match type_of(object) {
+        Some("Follow") => {
+            let target = object
+                .get("object")
+                .and_then(id_of)
+                .ok_or_else(|| DomainError::Invalid("Undo Follow without object".into()))?;
+            if let Some(local) = local_account_by_url(node, target).await? {
+                store.delete_follow(actor.id, local.id).await?;
+            }
+            Ok(())
+        }
+        Some("Like") => {
+            let target = object
+                .get("object")
+                .and_then(id_of)
+                .ok_or_else(|| DomainError::Invalid("Undo Like without object".into()))?;
+            if let Some(status) = known_status(node, target).await? {
+                store.unfavourite(actor.id, status.id).await?;
+            }
+            Ok(())
+        }
+        Some("Announce") => {
+            let id = id_of(object)
+                .ok_or_else(|| DomainError::Invalid("Undo Announce without id".into()))?;
+            if let Some(reblog) = store
+                .status_by_uri(id)
+                .await?
+                .filter(|s| s.account_id == actor.id)
+            {
+                store.delete_status(reblog.id).await?;
+                node.hub.publish(Event::Delete {
+                    status_id: reblog.id,
+                    audience: Audience {
+                        home: store.follower_ids(actor.id).await?,
+                        ..Audience::default()
+                    },
+                });
+            }
+            Ok(())
+        }
+        other => Err(DomainError::Invalid(format!(
+            "Undo of unsupported type {other:?}"
+        ))),
+    }
+}
+
+async fn receive_delete(
+    node: &Node,
+    actor: &AccountRow,
+    object: &Value,
+) -> Result<(), DomainError> {
+    let id = id_of(object).ok_or_else(|| DomainError::Invalid("Delete without object".into()))?;
+    if id == actor_id(node, actor) {
+        // The actor itself is gone: keep the row (for history) but suspend it.
+        node.store.set_suspended(actor.id, true).await?;
+        return Ok(());
+    }
+    if let Some(status) = node.store.status_by_uri(id).await? {
+        if status.account_id != actor.id {
+            return Err(DomainError::Invalid(
+                "Delete of someone else's status".into(),
+            ));
+        }
+        let audience = Audience {
+            home: node.store.follower_ids(actor.id).await?,
+            public: status.visibility == "public",
+            ..Audience::default()
+        };
+        node.store.delete_status(status.id).await?;
+        node.hub.publish(Event::Delete {
+            status_id: status.id,
+            audience,
+        });
+    }
+    Ok(())
+}
+
+async fn receive_like(
+    node: &Node,
+    actor: &AccountRow,
+    activity: &Value,
+) -> Result<(), DomainError> {
+    let target = activity
+        .get("object")
+        .and_then(id_of)
+        .ok_or_else(|| DomainError::Invalid("Like without object".into()))?;
+    let status = known_status(node, target)
+        .await?
+        .ok_or(DomainError::NotFound("status"))?;
+    let author = node
+        .store
+        .account_by_id(status.account_id)
+        .await?
+        .ok_or(DomainError::NotFound("account"))?;
+    let note = author.is_local().then(|| NewNotification {
+        id: crate::ids::next_id(),
+        account_id: author.id,
+        from_account_id: actor.id,
+        kind: "favourite",
+        status_id: Some(status.id),
+    });
+    if node
+        .store
+        .favourite(actor.id, status.id, note.clone())
+        .await?
+    {
+        if let Some(n) = note {
+            node.hub.publish(Event::Notification {
+                account_id: n.account_id,
+                notification_id: n.id,
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn receive_announce(
+    node: &Node,
+    actor: &AccountRow,
+    activity: &Value,
+) -> Result<(), DomainError> {
+    let id = id_of(activity)
+        .ok_or_else(|| DomainError::Invalid("Announce without id".into()))?
+        .to_string();
+    let target = activity
+        .get("object")
+        .and_then(id_of)
+        .ok_or_else(|| DomainError::Invalid("Announce without object".into()))?;
+    let original = match known_status(node, target).await? {
+        Some(s) => s,
+        None => fetch_note(node, target).await?,
+    };
+    if !visibility::may_reblog(original.visibility.parse().unwrap_or(Visibility::Direct)) {
+        return Err(DomainError::Invalid(
+            "Announce of a status that cannot be reblogged".into(),
+        ));
+    }
+    if node.store.status_by_uri(&id).await?.is_some() {
+        return Ok(());
+    }
+    let author = node
+        .store
+        .account_by_id(original.account_id)
+        .await?
+        .ok_or(DomainError::NotFound("account"))?;
+    let mut home = node.store.follower_ids_showing_reblogs(actor.id).await?;
+    home.sort_unstable();
+    let notification = author.is_local().then(|| NewNotification {
+        id: crate::ids::next_id(),
+        account_id: author.id,
+        from_account_id: actor.id,
+        kind: "reblog",
+        status_id: Some(original.id),
+    });
+    let status_id = crate::ids::next_id();
+    let new = NewStatus {
+        row: StatusRow {
+            id: status_id,
+            account_id: actor.id,
+            uri: Some(id),
+            url: None,
+            text: String::new(),
+            content: String::new(),
+            spoiler_text: String::new(),
+            sensitive: false,
+            visibility: "public".into(),
+            language: None,
+            in_reply_to_id: None,
+            in_reply_to_account_id: None,
+            reblog_of_id: Some(original.id),
+            app_name: None,
+            app_website: None,
+            created_at: now_millis(),
+            edited_at: None,
+        },
+        mentions: vec![],
+        tags: vec![],
+        media_ids: vec![],
+        feed_recipients: home.clone(),
+        notifications: notification.iter().cloned().collect(),
+        idempotency_key: None,
+        deliveries: vec![],
+    };
+    match node.store.insert_status(&new).await {
+        Ok(()) | Err(crate::store::StoreError::Conflict(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    node.hub.publish(Event::Status {
+        status_id,
+        edited: false,
+        audience: Audience {
+            home,
+            ..Audience::default()
+        },
+    });
+    if let Some(n) = notification {
+        node.hub.publish(Event::Notification {
+            account_id: n.account_id,
+            notification_id: n.id,
+        });
+    }
+    Ok(())
+}
+
+/// Fetches a remote note we do not hold (an announced or replied-to status) and stores it.
+pub async fn fetch_note(node: &Node, url: &str) -> Result<StatusRow, DomainError> {
+    let (_, domain) = node.fed.net.check(url)?;
+    let doc = node.fed.net.get_json(url, &node.fed.node_signer).await?;
+    let note = activities::parse_note(&doc)
+        .map_err(|e| DomainError::Invalid(format!("note {url}: {e}")))?;
+    let note_domain = Url::parse(&note.id).ok().and_then(|u| url_domain(&u));
+    if note_domain.as_deref() != Some(domain.as_str()) {
+        return Err(DomainError::Invalid(format!(
+            "note {} is not on {domain}",
+            note.id
+        )));
+    }
+    let author = resolve_actor(node, &note.attributed_to).await?;
+    ingest_note(node, &author, note).await
+}
+
+/// Stores a remote note (idempotently) and delivers it into local home feeds and notifications.
+pub async fn ingest_note(
+    node: &Node,
+    author: &AccountRow,
+    note: Note,
+) -> Result<StatusRow, DomainError> {
+    let store = &node.store;
+    if let Some(existing) = store.status_by_uri(&note.id).await? {
+        return Ok(existing);
+    }
+    let visibility: Visibility =
+        activities::visibility(&note.to, &note.cc, author.followers_url.as_deref())
+            .parse()
+            .unwrap_or(Visibility::Direct);
+    let mut mentioned: Vec<AccountRow> = Vec::new();
+    for href in &note.mentions {
+        if let Some(a) = known_account(node, href).await? {
+            if !mentioned.iter().any(|m| m.id == a.id) {
+                mentioned.push(a);
+            }
+        }
+    }
+    // A direct note reaches only those addressed; addressed local accounts count as mentioned.
+    for addressed in note.to.iter().chain(&note.cc) {
+        if let Some(a) = local_account_by_url(node, addressed).await? {
+            if !mentioned.iter().any(|m| m.id == a.id) {
+                mentioned.push(a);
+            }
+        }
+    }
+    let reply_to = match &note.in_reply_to {
+        Some(uri) => known_status(node, uri).await?,
+        None => None,
+    };
+    let created_at = note
+        .published
+        .as_deref()
+        .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
+        .map(|d| d.timestamp_millis())
+        .unwrap_or_else(now_millis)
+        .min(now_millis());
+    let id = crate::ids::next_id();
+    let followers = store.follower_ids(author.id).await?;
+    let reply_account = reply_to.as_ref().map(|r| r.account_id);
+    let followers_of_replied: std::collections::HashSet<i64> = match reply_account {
+        Some(other) if other != author.id => store.follower_ids(other).await?.into_iter().collect(),
+        _ => Default::default(),
+    };
+    let followers: Vec<(i64, bool)> = followers
+        .into_iter()
+        .map(|f| (f, followers_of_replied.contains(&f)))
+        .collect();
+    let local_mentioned: Vec<i64> = mentioned
+        .iter()
+        .filter(|a| a.is_local())
+        .map(|a| a.id)
+        .collect();
+    let home = visibility::home_recipients(
+        visibility,
+        author.id,
+        reply_account,
+        &followers,
+        &local_mentioned,
+    )
+    .into_iter()
+    .filter(|r| *r != author.id)
+    .collect::<Vec<_>>();
+    let notifications: Vec<NewNotification> = local_mentioned
+        .iter()
+        .map(|a| NewNotification {
+            id: crate::ids::next_id(),
+            account_id: *a,
+            from_account_id: author.id,
+            kind: "mention",
+            status_id: Some(id),
+        })
+        .collect();
+    let tags: Vec<(String, String)> = note
+        .hashtags
+        .iter()
+        .filter(|t| !t.is_empty())
+        .map(|t| (t.to_lowercase(), t.clone()))
+        .collect();
+    let new = NewStatus {
+        row: StatusRow {
+            id,
+            account_id: author.id,
+            uri: Some(note.id.clone()),
+            url: note.url.clone(),
+            text: String::new(),
+            content: sanitize(&note.content),
+            spoiler_text: note.summary.clone().unwrap_or_default(),
+            sensitive: note.sensitive || note.summary.is_some(),
+            visibility: visibility.as_str().into(),
+            language: note.language.clone(),
+            in_reply_to_id: reply_to.as_ref().map(|r| r.id),
+            in_reply_to_account_id: reply_account,
+            reblog_of_id: None,
+            app_name: None,
+            app_website: None,
+            created_at,
+            edited_at: None,
+        },
+        mentions: mentioned.iter().map(|a| a.id).collect(),
+        tags: tags.clone(),
+        media_ids: vec![],
+        feed_recipients: home.clone(),
+        notifications: notifications.clone(),
+        idempotency_key: None,
+        deliveries: vec![],
+    };
+    match store.insert_status(&new).await {
+        Ok(()) => {}
+        Err(crate::store::StoreError::Conflict(_)) => {
+            return store
+                .status_by_uri(&note.id)
+                .await?
+                .ok_or(DomainError::NotFound("status"));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    for a in &note.attachments {
+        store
+            .insert_remote_media(
+                id,
+                author.id,
+                &a.url,
+                a.media_type.as_deref().unwrap_or("image/jpeg"),
+                a.name.as_deref().unwrap_or(""),
+            )
+            .await?;
+    }
+    let public = visibility == Visibility::Public;
+    node.hub.publish(Event::Status {
+        status_id: id,
+        edited: false,
+        audience: Audience {
+            home,
+            public,
+            local: false,
+            tags: if public {
+                tags.into_iter().map(|t| t.0).collect()
+            } else {
+                vec![]
+            },
+            direct: if visibility == Visibility::Direct {
+                local_mentioned.clone()
+            } else {
+                vec![]
+            },
+            with_media: !note.attachments.is_empty(),
+        },
+    });
+    for n in notifications {
+        node.hub.publish(Event::Notification {
+            account_id: n.account_id,
+            notification_id: n.id,
+        });
+    }
+    store
+        .status_by_id(id)
+        .await?
+        .ok_or(DomainError::NotFound("status"))
+}
+
+async fn update_note(node: &Node, author: &AccountRow, note: Note) -> Result<(), DomainError> {
+    let store = &node.store;
+    let Some(current) = store.status_by_uri(&note.id).await? else {
+        ingest_note(node, author, note).await?;
+        return Ok(());
+    };
+    if current.account_id != author.id {
+        return Err(DomainError::Invalid(
+            "Update of someone else's status".into(),
+        ));
+    }
+    let mut row = current.clone();
+    row.content = sanitize(&note.content);
+    row.spoiler_text = note.summary.clone().unwrap_or_default();
+    row.sensitive = note.sensitive || note.summary.is_some();
+    row.edited_at = Some(now_millis());
+    let media: Vec<i64> = store
+        .media_of_statuses(&[current.id])
+        .await?
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    let mut mention_ids = Vec::new();
+    for href in &note.mentions {
+        if let Some(a) = known_account(node, href).await? {
+            mention_ids.push(a.id);
+        }
+    }
+    let new = NewStatus {
+        row,
+        mentions: mention_ids,
+        tags: note
+            .hashtags
+            .iter()
+            .map(|t| (t.to_lowercase(), t.clone()))
+            .collect(),
+        media_ids: media,
+        feed_recipients: vec![],
+        notifications: vec![],
+        idempotency_key: None,
+        deliveries: vec![],
+    };
+    store
+        .edit_status(
+            &current,
+            &new.media_ids.clone(),
+            &new,
+            current.edited_at.is_none(),
+        )
+        .await?;
+    let home = store.follower_ids(author.id).await?;
+    node.hub.publish(Event::Status {
+        status_id: current.id,
+        edited: true,
+        audience: Audience {
+            home,
+            public: current.visibility == "public",
+            ..Audience::default()
+        },
+    });
+    Ok(())
+}

@@ -1,0 +1,234 @@
+//! Talking to peer nodes: signed GETs of actors and objects, signed POSTs to inboxes, WebFinger.
+//! Every request passes the federation policy first; a refused one is never sent.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use fika_federation::policy::{url_domain, DomainPolicy};
+use fika_federation::signatures;
+use openssl::pkey::{PKey, Private};
+use serde_json::Value;
+use url::Url;
+
+/// Largest document we accept from a peer.
+const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("{0} is not a valid URL")]
+    BadUrl(String),
+    #[error("refused by federation policy: {0}")]
+    Refused(String),
+    #[error("request to {url} failed: {message}")]
+    Transport { url: String, message: String },
+    #[error("{url} answered {status}")]
+    Status { url: String, status: u16 },
+    #[error("{url} sent an invalid document: {message}")]
+    Invalid { url: String, message: String },
+}
+
+impl NetError {
+    /// Will trying again later not help? (4xx other than 401, 408 and 429, or a refusal.)
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            NetError::Status { status, .. } => {
+                (400..500).contains(status) && ![401, 408, 429].contains(status)
+            }
+            NetError::Refused(_) | NetError::BadUrl(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// A key to sign with and the id peers fetch it by.
+#[derive(Clone)]
+pub struct Signer {
+    pub key_id: String,
+    pub key: Arc<PKey<Private>>,
+}
+
+pub struct Net {
+    client: reqwest::Client,
+    pub policy: DomainPolicy,
+    allow_http: bool,
+    user_agent: String,
+}
+
+impl Net {
+    pub fn new(policy: DomainPolicy, allow_http: bool, timeout: Duration, base: &Url) -> Net {
+        let user_agent = format!("fika/{} (+{base})", env!("CARGO_PKG_VERSION"));
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(user_agent.clone())
+            .build()
+            .expect("HTTP client");
+        Net {
+            client,
+            policy,
+            allow_http,
+            user_agent,
+        }
+    }
+
+    /// Parses `url` and checks it against the policy and the scheme rule.
+    pub fn check(&self, url: &str) -> Result<(Url, String), NetError> {
+        let parsed = Url::parse(url).map_err(|_| NetError::BadUrl(url.to_string()))?;
+        match parsed.scheme() {
+            "https" => {}
+            "http" if self.allow_http => {}
+            other => {
+                return Err(NetError::Refused(format!(
+                    "{other}:// to {url} (plain HTTP needs federation.allow_http)"
+                )))
+            }
+        }
+        let domain = url_domain(&parsed).ok_or_else(|| NetError::BadUrl(url.to_string()))?;
+        if !self.policy.allows(&domain) {
+            return Err(NetError::Refused(format!(
+                "{domain} is not an allowed peer"
+            )));
+        }
+        Ok((parsed, domain))
+    }
+
+    fn signed(
+        &self,
+        method: reqwest::Method,
+        url: &Url,
+        body: Option<&[u8]>,
+        signer: &Signer,
+    ) -> Result<reqwest::RequestBuilder, NetError> {
+        let host = url_domain(url).ok_or_else(|| NetError::BadUrl(url.to_string()))?;
+        let path = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        let headers = signatures::sign(
+            &signer.key,
+            &signer.key_id,
+            method.as_str(),
+            &host,
+            &path,
+            body,
+            SystemTime::now(),
+        )
+        .map_err(|e| NetError::Transport {
+            url: url.to_string(),
+            message: e.to_string(),
+        })?;
+        let mut request = self
+            .client
+            .request(method, url.clone())
+            .header("host", host);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        Ok(request)
+    }
+
+    /// A signed GET of an ActivityStreams document.
+    pub async fn get_json(&self, url: &str, signer: &Signer) -> Result<Value, NetError> {
+        let (parsed, _) = self.check(url)?;
+        let request = self
+            .signed(reqwest::Method::GET, &parsed, None, signer)?
+            .header(
+                "accept",
+                "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+            );
+        self.read_json(url, request).await
+    }
+
+    async fn read_json(
+        &self,
+        url: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Value, NetError> {
+        let transport = |e: reqwest::Error| NetError::Transport {
+            url: url.to_string(),
+            message: e.to_string(),
+        };
+        let mut response = request.send().await.map_err(transport)?;
+        if !response.status().is_success() {
+            return Err(NetError::Status {
+                url: url.to_string(),
+                status: response.status().as_u16(),
+            });
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_RESPONSE_BYTES {
+                return Err(NetError::Invalid {
+                    url: url.to_string(),
+                    message: "document too large".into(),
+                });
+            }
+        }
+        serde_json::from_slice(&body).map_err(|e| NetError::Invalid {
+            url: url.to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Delivers an activity to an inbox.
+    pub async fn post(&self, inbox: &str, body: &[u8], signer: &Signer) -> Result<(), NetError> {
+        let (parsed, _) = self.check(inbox)?;
+        let response = self
+            .signed(reqwest::Method::POST, &parsed, Some(body), signer)?
+            .header("content-type", "application/activity+json")
+            .body(body.to_vec())
+            .send()
+            .await
+            .map_err(|e| NetError::Transport {
+                url: inbox.to_string(),
+                message: e.to_string(),
+            })?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(NetError::Status {
+                url: inbox.to_string(),
+                status: response.status().as_u16(),
+            })
+        }
+    }
+
+    /// The actor URL for `user@domain`, by WebFinger.
+    pub async fn webfinger(&self, user: &str, domain: &str) -> Result<String, NetError> {
+        let scheme = if self.allow_http && crate::config::is_loopback_domain(domain) {
+            "http"
+        } else {
+            "https"
+        };
+        let mut url = Url::parse(&format!("{scheme}://{domain}/.well-known/webfinger"))
+            .map_err(|_| NetError::BadUrl(domain.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("resource", &format!("acct:{user}@{domain}"));
+        let (parsed, _) = self.check(url.as_str())?;
+        let request = self
+            .client
+            .get(parsed)
+            .header("accept", "application/jrd+json, application/json")
+            .header("user-agent", &self.user_agent);
+        let jrd = self.read_json(url.as_str(), request).await?;
+        jrd.get("links")
+            .and_then(Value::as_array)
+            .and_then(|links| {
+                links.iter().find(|l| {
+                    l.get("rel").and_then(Value::as_str) == Some("self")
+                        && l.get("type").and_then(Value::as_str).is_some_and(|t| {
+                            t.starts_with("application/activity+json")
+                                || t.starts_with("application/ld+json")
+                        })
+                })
+            })
+            .and_then(|l| l.get("href").and_then(Value::as_str))
+            .map(String::from)
+            .ok_or_else(|| NetError::Invalid {
+                url: url.to_string(),
+                message: "no ActivityPub actor link".into(),
+            })
+    }
+}

@@ -1,0 +1,464 @@
+//! Federation state: remote actors, the delivery queue, processed activities, node keys,
+//! tombstones.
+
+use sqlx::FromRow;
+
+use super::accounts::{AccountRow, COLUMNS};
+use super::{in_tx, on_pool, Store, StoreError};
+
+/// A remote actor as fetched, to insert or refresh.
+#[derive(Debug, Clone)]
+pub struct RemoteAccount {
+    pub ap_id: String,
+    pub username: String,
+    pub domain: String,
+    pub display_name: String,
+    pub note_html: String,
+    pub inbox_url: String,
+    pub shared_inbox_url: Option<String>,
+    pub followers_url: Option<String>,
+    pub profile_url: Option<String>,
+    pub key_id: String,
+    pub public_key_pem: String,
+    pub locked: bool,
+    pub bot: bool,
+    pub avatar_url: Option<String>,
+    pub header_url: Option<String>,
+}
+
+/// A delivery to enqueue.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub peer: String,
+    pub inbox: String,
+    pub activity: String,
+    pub signer_id: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub peer: String,
+    pub inbox: String,
+    pub activity: String,
+    pub signer_id: i64,
+    pub attempts: i64,
+}
+
+impl Store {
+    /// Inserts or refreshes a remote actor (keyed by its AP id); returns the stored row.
+    pub async fn upsert_remote_account(&self, a: &RemoteAccount) -> Result<AccountRow, StoreError> {
+        let now = super::now_millis();
+        let sql = "INSERT INTO accounts (id, username, username_key, domain, display_name, note, \
+            public_key_pem, locked, bot, created_at, updated_at, ap_id, inbox_url, shared_inbox_url, \
+            followers_url, profile_url, key_id, avatar_url, header_url, fetched_at) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $10) \
+            ON CONFLICT (ap_id) DO UPDATE SET username = excluded.username, \
+            display_name = excluded.display_name, note = excluded.note, \
+            public_key_pem = excluded.public_key_pem, locked = excluded.locked, bot = excluded.bot, \
+            updated_at = excluded.updated_at, inbox_url = excluded.inbox_url, \
+            shared_inbox_url = excluded.shared_inbox_url, followers_url = excluded.followers_url, \
+            profile_url = excluded.profile_url, key_id = excluded.key_id, \
+            avatar_url = excluded.avatar_url, header_url = excluded.header_url, \
+            fetched_at = excluded.fetched_at";
+        on_pool!(self, |pool| sqlx::query(sql)
+            .bind(crate::ids::next_id())
+            .bind(&a.username)
+            .bind(a.username.to_lowercase())
+            .bind(&a.domain)
+            .bind(&a.display_name)
+            .bind(&a.note_html)
+            .bind(&a.public_key_pem)
+            .bind(a.locked)
+            .bind(a.bot)
+            .bind(now)
+            .bind(&a.ap_id)
+            .bind(&a.inbox_url)
+            .bind(&a.shared_inbox_url)
+            .bind(&a.followers_url)
+            .bind(&a.profile_url)
+            .bind(&a.key_id)
+            .bind(&a.avatar_url)
+            .bind(&a.header_url)
+            .execute(pool)
+            .await
+            .map(|_| ()))
+        .map_err(|e| StoreError::conflict_as(e, "an account with this username on that domain"))?;
+        self.account_by_ap_id(&a.ap_id).await?.ok_or_else(|| {
+            StoreError::Corrupt(format!("account {} vanished after upsert", a.ap_id))
+        })
+    }
+
+    pub async fn account_by_ap_id(&self, ap_id: &str) -> Result<Option<AccountRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM accounts WHERE ap_id = $1");
+        let row = on_pool!(self, |pool| sqlx::query_as::<_, AccountRow>(&sql)
+            .bind(ap_id)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row)
+    }
+
+    pub async fn account_by_key_id(&self, key_id: &str) -> Result<Option<AccountRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM accounts WHERE key_id = $1");
+        let row = on_pool!(self, |pool| sqlx::query_as::<_, AccountRow>(&sql)
+            .bind(key_id)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row)
+    }
+
+    pub async fn remote_account_by_acct(
+        &self,
+        username: &str,
+        domain: &str,
+    ) -> Result<Option<AccountRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM accounts WHERE username_key = $1 AND domain = $2");
+        let row = on_pool!(self, |pool| sqlx::query_as::<_, AccountRow>(&sql)
+            .bind(username.to_lowercase())
+            .bind(domain.to_lowercase())
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row)
+    }
+
+    /// Remote followers of a local account: (domain, inbox to use) per follower.
+    pub async fn remote_follower_inboxes(
+        &self,
+        account: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let sql = "SELECT a.domain, COALESCE(a.shared_inbox_url, a.inbox_url) FROM follows f \
+                   JOIN accounts a ON a.id = f.account_id \
+                   WHERE f.target_account_id = $1 AND a.domain <> '' AND a.inbox_url IS NOT NULL";
+        let rows = on_pool!(self, |pool| sqlx::query_as::<_, (String, String)>(sql)
+            .bind(account)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
+    pub async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> Result<(), StoreError> {
+        if deliveries.is_empty() {
+            return Ok(());
+        }
+        in_tx!(self, |tx| {
+            for d in deliveries {
+                insert_delivery!(&mut *tx, d)?;
+            }
+        });
+        Ok(())
+    }
+
+    /// Up to `limit` pending deliveries due at `now`, oldest first, skipping `open_peers`
+    /// (peers whose circuit breaker is open).
+    pub async fn due_deliveries(
+        &self,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        let sql = "SELECT id, peer, inbox, activity, signer_id, attempts FROM deliveries \
+                   WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2";
+        let rows = on_pool!(self, |pool| sqlx::query_as::<_, DeliveryRow>(sql)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// Pushes a delivery's next attempt out (claimed by a worker, or scheduled for a retry).
+    pub async fn reschedule_delivery(
+        &self,
+        id: i64,
+        attempts: i64,
+        next_at: i64,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+            "UPDATE deliveries SET attempts = $1, next_attempt_at = $2, last_error = COALESCE($3, last_error) WHERE id = $4"
+        )
+        .bind(attempts)
+        .bind(next_at)
+        .bind(error)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    pub async fn delivery_done(&self, id: i64) -> Result<(), StoreError> {
+        on_pool!(self, |pool| sqlx::query(
+            "DELETE FROM deliveries WHERE id = $1"
+        )
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn delivery_dead(
+        &self,
+        id: i64,
+        attempts: i64,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, |pool| sqlx::query(
+            "UPDATE deliveries SET state = 'dead', attempts = $1, last_error = $2 WHERE id = $3"
+        )
+        .bind(attempts)
+        .bind(error)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// (pending, dead) deliveries per peer.
+    pub async fn delivery_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let sql = "SELECT peer, state, COUNT(*) FROM deliveries GROUP BY peer, state ORDER BY peer, state";
+        let rows = on_pool!(self, |pool| sqlx::query_as::<_, (String, String, i64)>(sql)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// Records an activity id; `false` if it was seen before.
+    pub async fn mark_activity_seen(&self, id: &str) -> Result<bool, StoreError> {
+        let n = on_pool!(self, |pool| {
+            sqlx::query(
+            "INSERT INTO inbox_seen (activity_id, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+        )
+        .bind(id)
+        .bind(super::now_millis())
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(n == 1)
+    }
+
+    pub async fn forget_activity(&self, id: &str) -> Result<(), StoreError> {
+        on_pool!(self, |pool| sqlx::query(
+            "DELETE FROM inbox_seen WHERE activity_id = $1"
+        )
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// The node's key pair, made on first use: (private PEM, public PEM).
+    pub async fn node_key(
+        &self,
+        make: impl FnOnce() -> (String, String),
+    ) -> Result<(String, String), StoreError> {
+        let sql = "SELECT private_key_pem, public_key_pem FROM node_keys WHERE id = 1";
+        let existing = on_pool!(self, |pool| sqlx::query_as::<_, (String, String)>(sql)
+            .fetch_optional(pool)
+            .await)?;
+        if let Some(k) = existing {
+            return Ok(k);
+        }
+        let (private, public) = make();
+        on_pool!(self, |pool| {
+            sqlx::query(
+            "INSERT INTO node_keys (id, private_key_pem, public_key_pem, created_at) VALUES (1, $1, $2, $3) ON CONFLICT DO NOTHING"
+        )
+        .bind(&private)
+        .bind(&public)
+        .bind(super::now_millis())
+        .execute(pool)
+        .await
+        .map(|_| ())
+        })?;
+        let k = on_pool!(self, |pool| sqlx::query_as::<_, (String, String)>(sql)
+            .fetch_one(pool)
+            .await)?;
+        Ok(k)
+    }
+
+    pub async fn add_tombstone(&self, uri: &str) -> Result<(), StoreError> {
+        on_pool!(self, |pool| sqlx::query(
+            "INSERT INTO tombstones (uri, deleted_at) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+        )
+        .bind(uri)
+        .bind(super::now_millis())
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn is_tombstone(&self, uri: &str) -> Result<bool, StoreError> {
+        let found = on_pool!(self, |pool| sqlx::query_scalar::<_, String>(
+            "SELECT uri FROM tombstones WHERE uri = $1"
+        )
+        .bind(uri)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(found.is_some())
+    }
+
+    pub async fn status_by_uri(
+        &self,
+        uri: &str,
+    ) -> Result<Option<super::statuses::StatusRow>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM statuses s WHERE s.uri = $1",
+            super::statuses::STATUS_COLUMNS
+        );
+        let row = on_pool!(self, |pool| {
+            sqlx::query_as::<_, super::statuses::StatusRow>(&sql)
+                .bind(uri)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(row)
+    }
+
+    /// Sets the activity id on a follow or follow request (to match a later Accept or Undo).
+    pub async fn set_follow_ap_id(
+        &self,
+        account: i64,
+        target: i64,
+        ap_id: &str,
+    ) -> Result<(), StoreError> {
+        in_tx!(self, |tx| {
+            for table in ["follows", "follow_requests"] {
+                sqlx::query(&format!("UPDATE {table} SET ap_id = $1 WHERE account_id = $2 AND target_account_id = $3"))
+                    .bind(ap_id)
+                    .bind(account)
+                    .bind(target)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        });
+        Ok(())
+    }
+
+    /// The activity id stored with a follow or request, if any.
+    pub async fn follow_ap_id(
+        &self,
+        account: i64,
+        target: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let sql = "SELECT ap_id FROM follows WHERE account_id = $1 AND target_account_id = $2 AND ap_id IS NOT NULL \
+                   UNION SELECT ap_id FROM follow_requests WHERE account_id = $1 AND target_account_id = $2 AND ap_id IS NOT NULL";
+        let id = on_pool!(self, |pool| sqlx::query_scalar::<_, String>(sql)
+            .bind(account)
+            .bind(target)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(id)
+    }
+
+    pub async fn insert_remote_media(
+        &self,
+        status_id: i64,
+        account_id: i64,
+        url: &str,
+        content_type: &str,
+        description: &str,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+            "INSERT INTO media (id, account_id, status_id, file_name, thumb_name, content_type, size, width, height, description, created_at, remote_url) \
+             VALUES ($1, $2, $3, '', '', $4, 0, 0, 0, $5, $6, $7)"
+        )
+        .bind(crate::ids::next_id())
+        .bind(account_id)
+        .bind(status_id)
+        .bind(content_type)
+        .bind(description)
+        .bind(super::now_millis())
+        .bind(url)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        })?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Accounts on one numbered page of a followers (`true`) or following list, oldest first.
+    pub async fn follow_page(
+        &self,
+        account: i64,
+        followers: bool,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<AccountRow>, StoreError> {
+        let (join, key) = if followers {
+            ("f.account_id", "f.target_account_id")
+        } else {
+            ("f.target_account_id", "f.account_id")
+        };
+        let cols: Vec<String> = COLUMNS
+            .split(", ")
+            .map(|c| format!("a.{}", c.trim()))
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM follows f JOIN accounts a ON a.id = {join} WHERE {key} = $1 ORDER BY f.id LIMIT $2 OFFSET $3",
+            cols.join(", ")
+        );
+        let rows = on_pool!(self, |pool| sqlx::query_as::<_, AccountRow>(&sql)
+            .bind(account)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// A local account's public statuses (not reblogs), newest first, one numbered page.
+    pub async fn outbox_page(
+        &self,
+        account: i64,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<super::statuses::StatusRow>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM statuses s WHERE s.account_id = $1 AND s.visibility = 'public' \
+             AND s.reblog_of_id IS NULL ORDER BY s.id DESC LIMIT $2 OFFSET $3",
+            super::statuses::STATUS_COLUMNS
+        );
+        let rows = on_pool!(self, |pool| {
+            sqlx::query_as::<_, super::statuses::StatusRow>(&sql)
+                .bind(account)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await
+        })?;
+        Ok(rows)
+    }
+}
+
+/// Inserts a delivery on any connection or transaction (a macro for the same reason as
+/// `insert_notification!`).
+macro_rules! insert_delivery {
+    ($executor:expr, $d:expr) => {{
+        let d: &$crate::store::federation::NewDelivery = $d;
+        let now = $crate::store::now_millis();
+        sqlx::query(
+            "INSERT INTO deliveries (id, peer, inbox, activity, signer_id, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind($crate::ids::next_id())
+        .bind(&d.peer)
+        .bind(&d.inbox)
+        .bind(&d.activity)
+        .bind(d.signer_id)
+        .bind(now)
+        .execute($executor)
+        .await
+        .map(|_| ())
+    }};
+}
+pub(crate) use insert_delivery;
