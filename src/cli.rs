@@ -70,6 +70,8 @@ enum AdminCommand {
     Suspend { username: String },
     /// Lift a suspension.
     Unsuspend { username: String },
+    /// Show the delivery queue: deliveries pending and given up (dead), per peer.
+    Deliveries,
 }
 
 #[derive(Subcommand)]
@@ -252,6 +254,15 @@ async fn run_admin(command: AdminCommand, store: &crate::store::Store) -> anyhow
         AdminCommand::Suspend { username } => {
             accounts::set_suspended(store, &username, true).await?;
             println!("{username} is suspended");
+        }
+        AdminCommand::Deliveries => {
+            let rows = store.delivery_counts().await?;
+            if rows.is_empty() {
+                println!("the delivery queue is empty");
+            }
+            for (peer, state, count) in rows {
+                println!("{peer:<40} {state:<8} {count}");
+            }
         }
         AdminCommand::Unsuspend { username } => {
             accounts::set_suspended(store, &username, false).await?;

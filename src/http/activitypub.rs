@@ -217,7 +217,7 @@ pub async fn inbox(
         .to_string();
     match crate::domain::federation::receive(&state.node, &signer, &activity).await {
         Ok(()) => {
-            tracing::info!(activity = %id, kind, actor, "received");
+            tracing::info!(activity = %id, kind = %kind, actor = %actor, "received");
             Ok(StatusCode::ACCEPTED.into_response())
         }
         Err(crate::domain::DomainError::Store(e)) => {
@@ -226,7 +226,7 @@ pub async fn inbox(
             Err(e.into())
         }
         Err(e) => {
-            tracing::info!(activity = %id, kind, actor, error = %e, "activity refused");
+            tracing::info!(activity = %id, kind = %kind, actor = %actor, error = %e, "activity refused");
             let _ = state.node.store.forget_activity(&id).await;
             Err(match e {
                 crate::domain::DomainError::NotFound(what) => {

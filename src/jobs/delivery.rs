@@ -16,9 +16,8 @@ use crate::store::now_millis;
 
 /// A claimed delivery is leased this long; if the process dies mid-send it becomes due again.
 const LEASE_MS: i64 = 5 * 60 * 1000;
-/// Consecutive failures that open a peer's breaker, and how long it stays open.
+/// Consecutive failures that open a peer's breaker (for twice the first retry delay).
 const BREAKER_THRESHOLD: u32 = 3;
-const BREAKER_OPEN: Duration = Duration::from_secs(30);
 /// Longest wait between two retries.
 const MAX_BACKOFF_MS: i64 = 4 * 3600 * 1000;
 
@@ -142,7 +141,8 @@ async fn deliver(
                 let entry = b.entry(d.peer.clone()).or_default();
                 entry.failures += 1;
                 if entry.failures >= BREAKER_THRESHOLD {
-                    entry.open_until = Some(Instant::now() + BREAKER_OPEN);
+                    let open = Duration::from_secs(cfg.retry_base_seconds.max(1) * 2);
+                    entry.open_until = Some(Instant::now() + open);
                 }
             }
             if permanent || attempts >= cfg.max_attempts as i64 {

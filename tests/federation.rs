@@ -1,0 +1,562 @@
+//! Several real nodes on loopback, each with its own database, keys and domain, federating over
+//! signed HTTP as staff use them through the client API.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{create_user, free_port, login, Api, Node, TestDb};
+use serde_json::{json, Value};
+
+struct Site {
+    db: TestDb,
+    port: u16,
+    node: Option<Node>,
+}
+
+impl Site {
+    fn domain(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+    fn node(&self) -> &Node {
+        self.node.as_ref().expect("running")
+    }
+}
+
+/// Nodes that allow each other (and, in `extra_allowed`, whoever else a test names).
+fn sites(n: usize) -> Vec<Site> {
+    (0..n)
+        .map(|_| Site {
+            db: TestDb::new(),
+            port: free_port(),
+            node: None,
+        })
+        .collect()
+}
+
+fn start(site: &mut Site, allowed: &[String], extra: &[(&str, &str)]) {
+    let list = format!("[{}]", allowed.join(", "));
+    let mut env = vec![
+        ("FIKA_OAUTH_PASSWORD_GRANT", "true"),
+        ("FIKA_FEDERATION_ALLOW_HTTP", "true"),
+        ("FIKA_FEDERATION_RETRY_BASE_SECONDS", "1"),
+        ("FIKA_FEDERATION_ALLOWED_DOMAINS", list.as_str()),
+    ];
+    env.extend_from_slice(extra);
+    site.node = Some(Node::start_on(&site.db, site.port, &env));
+}
+
+fn start_all(sites: &mut [Site]) {
+    let domains: Vec<String> = sites.iter().map(Site::domain).collect();
+    for s in sites.iter_mut() {
+        start(s, &domains, &[]);
+    }
+}
+
+async fn user(site: &Site, name: &str) -> Api {
+    let password = create_user(&site.db, name);
+    login(site.node(), name, &password, "read write follow").await
+}
+
+/// Polls `check` until it returns Some, for up to 15 seconds.
+async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if std::time::Instant::now() > deadline {
+            panic!("timed out waiting for: {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| s["id"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Finds a remote account through search with resolve=true, as apps do before following.
+async fn resolve(api: &Api, acct: &str) -> String {
+    let (code, found) = api
+        .get(&format!(
+            "/api/v2/search?type=accounts&resolve=true&q={}",
+            urlencode(acct)
+        ))
+        .await;
+    assert_eq!(code, 200, "{found}");
+    let accounts = found["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 1, "{acct} not found: {found}");
+    assert_eq!(accounts[0]["acct"], acct);
+    accounts[0]["id"].as_str().unwrap().to_string()
+}
+
+fn urlencode(s: &str) -> String {
+    s.replace('@', "%40").replace(':', "%3A")
+}
+
+async fn follow(api: &Api, account_id: &str) {
+    let (code, rel) = api
+        .post(&format!("/api/v1/accounts/{account_id}/follow"), json!({}))
+        .await;
+    assert_eq!(code, 200, "{rel}");
+    eventually("the follow to be accepted", || async {
+        let (_, rels) = api
+            .get(&format!("/api/v1/accounts/relationships?id[]={account_id}"))
+            .await;
+        (rels[0]["following"] == true).then_some(())
+    })
+    .await;
+}
+
+async fn home_contains(api: &Api, needle: &str) -> Option<Value> {
+    let (_, home) = api.get("/api/v1/timelines/home").await;
+    home.as_array()?
+        .iter()
+        .find(|s| {
+            s["content"].as_str().unwrap_or("").contains(needle)
+                || s["reblog"]["content"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains(needle)
+        })
+        .cloned()
+}
+
+async fn notification(api: &Api, kind: &str, from: &str) -> Option<Value> {
+    let (_, list) = api
+        .get(&format!("/api/v1/notifications?types[]={kind}"))
+        .await;
+    list.as_array()?
+        .iter()
+        .find(|n| n["account"]["acct"] == from)
+        .cloned()
+}
+
+#[tokio::test]
+async fn staff_on_two_nodes_follow_post_reply_boost_favourite_edit_delete_unfollow() {
+    let mut s = sites(2);
+    start_all(&mut s);
+    let (a, b) = (&s[0], &s[1]);
+    let ada = user(a, "ada").await;
+    let bob = user(b, "bob").await;
+    let ada_acct = format!("ada@{}", a.domain());
+    let bob_acct = format!("bob@{}", b.domain());
+
+    // bob on B follows ada on A.
+    let ada_on_b = resolve(&bob, &ada_acct).await;
+    follow(&bob, &ada_on_b).await;
+    eventually("ada is told bob follows her", || {
+        notification(&ada, "follow", &bob_acct)
+    })
+    .await;
+    let (_, ada_me) = ada.get("/api/v1/accounts/verify_credentials").await;
+    assert_eq!(ada_me["followers_count"], 1);
+
+    // ada posts; it lands in bob's home on B.
+    let (_, post) = ada
+        .post(
+            "/api/v1/statuses",
+            json!({"status": "Quarterly numbers are in #finance"}),
+        )
+        .await;
+    let on_b = eventually("ada's post in bob's home", || {
+        home_contains(&bob, "Quarterly numbers")
+    })
+    .await;
+    assert_eq!(on_b["account"]["acct"], ada_acct);
+    assert_eq!(on_b["uri"], post["uri"]);
+    let remote_id = on_b["id"].as_str().unwrap().to_string();
+
+    // bob replies, favourites and boosts from B; ada sees each on A.
+    let (code, reply) = bob
+        .post(
+            "/api/v1/statuses",
+            json!({"status": format!("@{ada_acct} great news"), "in_reply_to_id": remote_id}),
+        )
+        .await;
+    assert_eq!(code, 200, "{reply}");
+    let mention = eventually("ada is mentioned by bob's reply", || {
+        notification(&ada, "mention", &bob_acct)
+    })
+    .await;
+    assert_eq!(mention["status"]["in_reply_to_id"], post["id"]);
+    let (_, context) = ada
+        .get(&format!(
+            "/api/v1/statuses/{}/context",
+            post["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(context["descendants"][0]["account"]["acct"], bob_acct);
+
+    bob.post(
+        &format!("/api/v1/statuses/{remote_id}/favourite"),
+        json!({}),
+    )
+    .await;
+    eventually("ada is told of the favourite", || {
+        notification(&ada, "favourite", &bob_acct)
+    })
+    .await;
+    bob.post(&format!("/api/v1/statuses/{remote_id}/reblog"), json!({}))
+        .await;
+    eventually("ada is told of the boost", || {
+        notification(&ada, "reblog", &bob_acct)
+    })
+    .await;
+    let post_id = post["id"].as_str().unwrap().to_string();
+    eventually("counts on A", || async {
+        let (_, p) = ada.get(&format!("/api/v1/statuses/{post_id}")).await;
+        (p["favourites_count"] == 1 && p["reblogs_count"] == 1 && p["replies_count"] == 1)
+            .then_some(())
+    })
+    .await;
+
+    // An edit on A reaches B.
+    ada.post("/api/v1/statuses", json!({})).await; // an empty post is refused and sends nothing
+    let r = common::client()
+        .put(ada.url(&format!("/api/v1/statuses/{post_id}")))
+        .bearer_auth(&ada.token)
+        .json(&json!({"status": "Quarterly numbers are in, revised #finance"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    eventually("the edit on B", || async {
+        let (_, st) = bob.get(&format!("/api/v1/statuses/{remote_id}")).await;
+        (st["content"].as_str().unwrap_or("").contains("revised") && st["edited_at"].is_string())
+            .then_some(())
+    })
+    .await;
+
+    // A delete on A removes it on B.
+    let r = common::client()
+        .delete(ada.url(&format!("/api/v1/statuses/{post_id}")))
+        .bearer_auth(&ada.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    eventually("the delete on B", || async {
+        let (code, _) = bob.get(&format!("/api/v1/statuses/{remote_id}")).await;
+        (code == 404).then_some(())
+    })
+    .await;
+    let r = common::client()
+        .get(post["uri"].as_str().unwrap())
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 410, "a deleted status is Gone");
+
+    // bob unfollows; ada's follower count drops on A.
+    bob.post(&format!("/api/v1/accounts/{ada_on_b}/unfollow"), json!({}))
+        .await;
+    eventually("the unfollow on A", || async {
+        let (_, me) = ada.get("/api/v1/accounts/verify_credentials").await;
+        (me["followers_count"] == 0).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn follow_approval_across_nodes() {
+    let mut s = sites(2);
+    start_all(&mut s);
+    let (a, b) = (&s[0], &s[1]);
+    let cara = user(a, "cara").await;
+    let (code, _) = common::client()
+        .patch(cara.url("/api/v1/accounts/update_credentials"))
+        .bearer_auth(&cara.token)
+        .form(&[("locked", "true")])
+        .send()
+        .await
+        .map(|r| (r.status(), ()))
+        .unwrap();
+    assert_eq!(code, 200);
+    let dan = user(b, "dan").await;
+    let cara_on_b = resolve(&dan, &format!("cara@{}", a.domain())).await;
+    let (_, rel) = dan
+        .post(&format!("/api/v1/accounts/{cara_on_b}/follow"), json!({}))
+        .await;
+    assert_eq!(rel["requested"], true);
+    assert_eq!(rel["following"], false);
+    let dan_acct = format!("dan@{}", b.domain());
+    let request = eventually("cara sees the request", || {
+        notification(&cara, "follow_request", &dan_acct)
+    })
+    .await;
+    let dan_on_a = request["account"]["id"].as_str().unwrap().to_string();
+    let (_, requests) = cara.get("/api/v1/follow_requests").await;
+    assert_eq!(ids(&requests), vec![dan_on_a.clone()]);
+    // Nothing of cara's reaches dan before she approves.
+    cara.post(
+        "/api/v1/statuses",
+        json!({"status": "before approval", "visibility": "private"}),
+    )
+    .await;
+    let (code, _) = cara
+        .post(
+            &format!("/api/v1/follow_requests/{dan_on_a}/authorize"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    eventually("dan's follow is accepted", || async {
+        let (_, rels) = dan
+            .get(&format!("/api/v1/accounts/relationships?id[]={cara_on_b}"))
+            .await;
+        (rels[0]["following"] == true).then_some(())
+    })
+    .await;
+    cara.post(
+        "/api/v1/statuses",
+        json!({"status": "after approval", "visibility": "private"}),
+    )
+    .await;
+    eventually("the followers-only post reaches dan", || {
+        home_contains(&dan, "after approval")
+    })
+    .await;
+    assert!(home_contains(&dan, "before approval").await.is_none());
+}
+
+/// Followers-only and direct statuses reach exactly their audience: a second account on the
+/// receiving node and a third node must not get them.
+#[tokio::test]
+async fn private_and_direct_reach_only_their_audience() {
+    let mut s = sites(3);
+    start_all(&mut s);
+    let (a, b, c) = (&s[0], &s[1], &s[2]);
+    let ada = user(a, "ada").await;
+    let bob = user(b, "bob").await;
+    let dan = user(b, "dan").await;
+    let eve = user(c, "eve").await;
+    let ada_acct = format!("ada@{}", a.domain());
+    let bob_acct = format!("bob@{}", b.domain());
+    for who in [&bob, &dan] {
+        let id = resolve(who, &ada_acct).await;
+        follow(who, &id).await;
+    }
+    let _ = resolve(&eve, &ada_acct).await; // eve knows of ada but does not follow her
+
+    ada.post(
+        "/api/v1/statuses",
+        json!({"status": "followers only news", "visibility": "private"}),
+    )
+    .await;
+    ada.post(
+        "/api/v1/statuses",
+        json!({"status": format!("@{bob_acct} just between us"), "visibility": "direct"}),
+    )
+    .await;
+    ada.post("/api/v1/statuses", json!({"status": "public marker"}))
+        .await;
+
+    eventually("the followers-only post reaches bob", || {
+        home_contains(&bob, "followers only news")
+    })
+    .await;
+    eventually("and dan", || home_contains(&dan, "followers only news")).await;
+    let direct = eventually("the direct post reaches bob", || {
+        home_contains(&bob, "just between us")
+    })
+    .await;
+    assert_eq!(direct["visibility"], "direct");
+    eventually("bob is notified of the mention", || {
+        notification(&bob, "mention", &ada_acct)
+    })
+    .await;
+    eventually("the public marker reaches dan", || {
+        home_contains(&dan, "public marker")
+    })
+    .await;
+    assert!(
+        home_contains(&dan, "just between us").await.is_none(),
+        "dan is on bob's node but not addressed"
+    );
+    let direct_id = direct["id"].as_str().unwrap();
+    let (code, _) = dan.get(&format!("/api/v1/statuses/{direct_id}")).await;
+    assert_eq!(code, 404);
+    // The third node got nothing: eve cannot find either status.
+    for text in ["followers only news", "just between us", "public marker"] {
+        let (_, found) = eve
+            .get(&format!(
+                "/api/v2/search?type=statuses&q={}",
+                text.replace(' ', "+")
+            ))
+            .await;
+        assert!(
+            found["statuses"].as_array().unwrap().is_empty(),
+            "{text} leaked to C"
+        );
+    }
+}
+
+fn log_count(node: &Node, needle: &str) -> usize {
+    node.log().lines().filter(|l| l.contains(needle)).count()
+}
+
+/// One delivery per peer node, however many followers it has there.
+#[tokio::test]
+async fn fan_out_makes_one_delivery_per_peer() {
+    let mut s = sites(3);
+    start_all(&mut s);
+    let (a, b, c) = (&s[0], &s[1], &s[2]);
+    let ada = user(a, "ada").await;
+    let ada_acct = format!("ada@{}", a.domain());
+    let mut readers = Vec::new();
+    for (site, names) in [
+        (b, ["b1", "b2", "b3"].as_slice()),
+        (c, ["c1", "c2"].as_slice()),
+    ] {
+        for name in names {
+            let api = user(site, name).await;
+            let id = resolve(&api, &ada_acct).await;
+            follow(&api, &id).await;
+            readers.push(api);
+        }
+    }
+    let before = (
+        log_count(b.node(), "kind=Create"),
+        log_count(c.node(), "kind=Create"),
+    );
+    ada.post("/api/v1/statuses", json!({"status": "to everyone at once"}))
+        .await;
+    for r in &readers {
+        eventually("every follower has it", || {
+            home_contains(r, "to everyone at once")
+        })
+        .await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = (
+        log_count(b.node(), "kind=Create"),
+        log_count(c.node(), "kind=Create"),
+    );
+    assert_eq!(
+        after.0 - before.0,
+        1,
+        "B received one delivery for three followers"
+    );
+    assert_eq!(
+        after.1 - before.1,
+        1,
+        "C received one delivery for two followers"
+    );
+}
+
+/// A peer that is down gets the post when it is back, also across a restart of the sender.
+#[tokio::test]
+async fn deliveries_survive_outages_and_restarts() {
+    let mut s = sites(2);
+    let domains: Vec<String> = s.iter().map(Site::domain).collect();
+    for site in s.iter_mut() {
+        start(site, &domains, &[("FIKA_FEDERATION_MAX_ATTEMPTS", "3")]);
+    }
+    let ada = user(&s[0], "ada").await;
+    let bob = user(&s[1], "bob").await;
+    let ada_acct = format!("ada@{}", s[0].domain());
+    let id = resolve(&bob, &ada_acct).await;
+    follow(&bob, &id).await;
+
+    // B goes down; ada posts; A is restarted while the delivery is pending; B comes back.
+    let b_node = s[1].node.take().unwrap();
+    assert!(b_node.stop().success());
+    ada.post(
+        "/api/v1/statuses",
+        json!({"status": "posted while B was down"}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let a_node = s[0].node.take().unwrap();
+    assert!(a_node.stop().success());
+    let pending = s[0].db.cli(&["admin", "deliveries"]);
+    assert!(
+        common::stdout(&pending).contains("pending"),
+        "{}",
+        common::stdout(&pending)
+    );
+    start(
+        &mut s[1],
+        &domains,
+        &[("FIKA_FEDERATION_MAX_ATTEMPTS", "3")],
+    );
+    start(
+        &mut s[0],
+        &domains,
+        &[("FIKA_FEDERATION_MAX_ATTEMPTS", "3")],
+    );
+    let bob = login(s[1].node(), "bob", "bob-password-123", "read").await;
+    eventually("the post reaches B after the outage", || {
+        home_contains(&bob, "posted while B was down")
+    })
+    .await;
+    let delivered = s[0].db.cli(&["admin", "deliveries"]);
+    assert!(
+        !common::stdout(&delivered).contains(&s[1].domain()),
+        "{}",
+        common::stdout(&delivered)
+    );
+    let (_, home) = bob.get("/api/v1/timelines/home").await;
+    let copies = home
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|st| {
+            st["content"]
+                .as_str()
+                .unwrap_or("")
+                .contains("posted while B was down")
+        })
+        .count();
+    assert_eq!(copies, 1, "delivered once, not duplicated");
+}
+
+/// A peer that never comes back ends in dead letters, and does not hold up the others.
+#[tokio::test]
+async fn a_dead_peer_ends_in_dead_letters_without_blocking_others() {
+    let mut s = sites(3);
+    let domains: Vec<String> = s.iter().map(Site::domain).collect();
+    for site in s.iter_mut() {
+        start(site, &domains, &[("FIKA_FEDERATION_MAX_ATTEMPTS", "3")]);
+    }
+    let ada = user(&s[0], "ada").await;
+    let ada_acct = format!("ada@{}", s[0].domain());
+    let bob = user(&s[1], "bob").await;
+    let gone = user(&s[2], "gone").await;
+    for who in [&bob, &gone] {
+        let id = resolve(who, &ada_acct).await;
+        follow(who, &id).await;
+    }
+    let dead = s[2].node.take().unwrap();
+    assert!(dead.stop().success());
+    for i in 0..3 {
+        let text = format!("while D is gone {i}");
+        ada.post("/api/v1/statuses", json!({ "status": text }))
+            .await;
+        eventually("B keeps receiving", || home_contains(&bob, &text)).await;
+    }
+    let dead_domain = s[2].domain();
+    eventually("D's deliveries end as dead letters", || async {
+        let out = common::stdout(&s[0].db.cli(&["admin", "deliveries"]));
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(&dead_domain))
+            .map(String::from);
+        line.filter(|l| l.contains("dead") && l.trim_end().ends_with('3'))
+            .map(|_| ())
+    })
+    .await;
+}
