@@ -72,6 +72,31 @@ enum AdminCommand {
     Unsuspend { username: String },
     /// Show the delivery queue: deliveries pending and given up (dead), per peer.
     Deliveries,
+    /// Decide which peer nodes federate with this one.
+    #[command(subcommand)]
+    Federation(FederationCommand),
+}
+
+#[derive(Subcommand)]
+enum FederationCommand {
+    /// Allow a peer domain (`host` or `host:port`).
+    Allow { domain: String },
+    /// Block a peer domain; a block wins over an allow.
+    Deny { domain: String },
+    /// Remove a domain's allow and block entries.
+    Remove { domain: String },
+    /// Show the mode and the domains in force (configuration, allowlist file and admins').
+    List,
+    /// Set the mode: allowlist (only allowed domains federate) or blocklist.
+    Mode {
+        #[arg(value_parser = ["allowlist", "blocklist"])]
+        mode: String,
+    },
+    /// Show the audit log of policy changes, newest first.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -136,7 +161,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Admin(admin) => {
             let store = crate::server::open_store(&config).await?;
-            let result = run_admin(admin, &store).await;
+            let result = run_admin(admin, &store, &config).await;
             store.close().await;
             result
         }
@@ -187,7 +212,78 @@ fn read_password_line() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-async fn run_admin(command: AdminCommand, store: &crate::store::Store) -> anyhow::Result<()> {
+async fn run_federation(
+    command: FederationCommand,
+    store: &crate::store::Store,
+    config: &Config,
+) -> anyhow::Result<()> {
+    use crate::domain::policy;
+    // The audit log names who made a change: the operating-system user running the command.
+    let who = format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    );
+    match command {
+        FederationCommand::Allow { domain } => {
+            let row = policy::add(store, config, &who, &domain, "allow").await?;
+            println!("{} is allowed", row.domain);
+        }
+        FederationCommand::Deny { domain } => {
+            let row = policy::add(store, config, &who, &domain, "block").await?;
+            println!("{} is blocked", row.domain);
+        }
+        FederationCommand::Remove { domain } => {
+            let n = policy::remove(store, config, &who, &domain, None).await?;
+            println!("removed {n} entries for {domain}");
+        }
+        FederationCommand::Mode { mode } => {
+            let m = if mode == "blocklist" {
+                fika_federation::policy::Mode::Blocklist
+            } else {
+                fika_federation::policy::Mode::Allowlist
+            };
+            policy::set_mode(store, &who, m).await?;
+            println!("federation mode is now {mode}");
+        }
+        FederationCommand::List => {
+            let effective = policy::effective(store, config).await?;
+            println!("mode: {:?}", effective.mode);
+            for d in &config.federation.allowed_domains {
+                println!("allow  {d:<40} (configuration)");
+            }
+            for d in &config.federation.blocked_domains {
+                println!("block  {d:<40} (configuration)");
+            }
+            for row in store.policy_domains().await? {
+                println!(
+                    "{:<6} {:<40} (admin, {})",
+                    row.kind,
+                    row.domain,
+                    rfc3339_millis(row.created_at)
+                );
+            }
+        }
+        FederationCommand::Audit { limit } => {
+            for a in store.audit_log(limit).await? {
+                println!(
+                    "{}  {:<20} {:<14} {} {}",
+                    rfc3339_millis(a.at),
+                    a.actor,
+                    a.action,
+                    a.domain.unwrap_or_default(),
+                    a.detail
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn run_admin(
+    command: AdminCommand,
+    store: &crate::store::Store,
+    config: &Config,
+) -> anyhow::Result<()> {
     match command {
         AdminCommand::CreateUser {
             username,
@@ -255,6 +351,7 @@ async fn run_admin(command: AdminCommand, store: &crate::store::Store) -> anyhow
             accounts::set_suspended(store, &username, true).await?;
             println!("{username} is suspended");
         }
+        AdminCommand::Federation(f) => run_federation(f, store, config).await?,
         AdminCommand::Deliveries => {
             let rows = store.delivery_counts().await?;
             if rows.is_empty() {

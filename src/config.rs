@@ -48,6 +48,9 @@ pub struct FederationConfig {
     pub allowed_domains: Vec<String>,
     /// Peer domains refused in either mode; a block wins over an allow.
     pub blocked_domains: Vec<String>,
+    /// A file of allowed peer domains, one per line (`#` starts a comment), read at start and
+    /// whenever the policy reloads: for configuration-management tools.
+    pub allowlist_file: Option<PathBuf>,
     /// Talk plain HTTP to peers (tests and labs only).
     pub allow_http: bool,
     /// First retry delay of a failed delivery; each later one doubles, up to 4 hours.
@@ -67,6 +70,7 @@ impl Default for FederationConfig {
             mode: fika_federation::policy::Mode::Allowlist,
             allowed_domains: vec![],
             blocked_domains: vec![],
+            allowlist_file: None,
             allow_http: false,
             retry_base_seconds: 30,
             max_attempts: 14,

@@ -49,7 +49,8 @@ pub struct Signer {
 
 pub struct Net {
     client: reqwest::Client,
-    pub policy: DomainPolicy,
+    /// Swapped whole when admins change the lists; shared with the resolver.
+    policy: Arc<std::sync::RwLock<DomainPolicy>>,
     allow_http: bool,
     user_agent: String,
 }
@@ -57,7 +58,11 @@ pub struct Net {
 impl Net {
     pub fn new(policy: DomainPolicy, allow_http: bool, timeout: Duration, base: &Url) -> Net {
         let user_agent = format!("fika/{} (+{base})", env!("CARGO_PKG_VERSION"));
+        let policy = Arc::new(std::sync::RwLock::new(policy));
         let client = reqwest::Client::builder()
+            .dns_resolver(Arc::new(GuardedResolver {
+                policy: policy.clone(),
+            }))
             .timeout(timeout)
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -70,6 +75,25 @@ impl Net {
             allow_http,
             user_agent,
         }
+    }
+
+    /// May this peer domain federate with us?
+    pub fn allows(&self, domain: &str) -> bool {
+        self.policy
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .allows(domain)
+    }
+
+    pub fn policy(&self) -> DomainPolicy {
+        self.policy
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn set_policy(&self, policy: DomainPolicy) {
+        *self.policy.write().unwrap_or_else(|p| p.into_inner()) = policy;
     }
 
     /// Parses `url` and checks it against the policy and the scheme rule.
@@ -85,7 +109,7 @@ impl Net {
             }
         }
         let domain = url_domain(&parsed).ok_or_else(|| NetError::BadUrl(url.to_string()))?;
-        if !self.policy.allows(&domain) {
+        if !self.allows(&domain) {
             return Err(NetError::Refused(format!(
                 "{domain} is not an allowed peer"
             )));
@@ -230,5 +254,38 @@ impl Net {
                 url: url.to_string(),
                 message: "no ActivityPub actor link".into(),
             })
+    }
+}
+
+/// Resolves peer names and refuses internal addresses at connect time, unless the host is an
+/// explicitly allowed peer: intranet peers work, server-side request forgery and DNS rebinding
+/// (a name that resolves elsewhere than it did when checked) do not.
+struct GuardedResolver {
+    policy: Arc<std::sync::RwLock<DomainPolicy>>,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        let explicitly_allowed = self
+            .policy
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .explicitly_allows_host(&host);
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .collect();
+            let permitted: Vec<std::net::SocketAddr> = addrs
+                .into_iter()
+                .filter(|a| explicitly_allowed || !fika_federation::policy::is_internal_address(a.ip()))
+                .collect();
+            if permitted.is_empty() {
+                tracing::warn!(host = %host, "refused to connect: the name resolves only to internal addresses");
+                return Err(format!("{host} resolves only to internal addresses").into());
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(permitted.into_iter());
+            Ok(addrs)
+        })
     }
 }

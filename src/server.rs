@@ -106,6 +106,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             let _ = stop.wait_for(|s| *s).await;
         }))
     };
+    crate::domain::policy::reload(&state.node).await?;
     let app = http::router(state);
     // Trailing slashes must be trimmed before routing, so the layer wraps the whole router.
     let app = tower::Layer::layer(

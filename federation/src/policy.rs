@@ -171,6 +171,49 @@ impl DomainPolicy {
     }
 }
 
+impl DomainPolicy {
+    /// Is some explicitly allowed entry on this host (any port)? Name resolution sees no port.
+    pub fn explicitly_allows_host(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        self.allowed.iter().any(|d| {
+            !self.blocked.contains(d)
+                && (d == &host || d.rsplit_once(':').is_some_and(|(h, p)| h == host && p.parse::<u16>().is_ok()))
+        })
+    }
+}
+
+/// Addresses that only reach this machine or the internal network: loopback, private,
+/// link-local, carrier-grade NAT, unspecified, unique-local, documentation and benchmark ranges.
+pub fn is_internal_address(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || (o[0] == 198 && (18..20).contains(&o[1]))
+                || o[0] >= 240
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_internal_address(IpAddr::V4(v4));
+            }
+            let seg = v6.segments();
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (seg[0] & 0xfe00) == 0xfc00
+                || (seg[0] & 0xffc0) == 0xfe80
+                || seg[0] == 0x2002
+        }
+    }
+}
+
 /// `host[:port]` of a URL, as domains are written in the policy.
 pub fn url_domain(url: &url::Url) -> Option<String> {
     let host = url.host_str()?.to_ascii_lowercase();
@@ -199,5 +242,18 @@ mod domain_tests {
         assert!(!block.allows("bad.example"));
         let u = url::Url::parse("http://127.0.0.1:8080/users/a").unwrap();
         assert_eq!(url_domain(&u).as_deref(), Some("127.0.0.1:8080"));
+        let p = DomainPolicy::new(Mode::Blocklist, &["10.0.0.5:8443".into()], &[]);
+        assert!(p.explicitly_allows_host("10.0.0.5"));
+        assert!(!p.explicitly_allows_host("10.0.0.6"));
+    }
+
+    #[test]
+    fn internal_addresses() {
+        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.1.1", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:10.0.0.1"] {
+            assert!(is_internal_address(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["8.8.8.8", "1.1.1.1", "2001:4860::8888"] {
+            assert!(!is_internal_address(ip.parse().unwrap()), "{ip}");
+        }
     }
 }

@@ -224,7 +224,7 @@ pub async fn fetch_actor(node: &Node, url: &str) -> Result<AccountRow, DomainErr
         actor
             .preferred_username
             .chars()
-            .all(|c| c.is_alphanumeric() || "_.-".contains(c))
+            .all(|c| c.is_alphanumeric() || "_.-:".contains(c))
             .then_some(())
             .ok_or_else(|| DomainError::Invalid("unusable preferredUsername".into()))
     })?;
@@ -287,7 +287,7 @@ fn per_peer(
 ) -> Vec<NewDelivery> {
     let mut by_peer: BTreeMap<String, String> = BTreeMap::new();
     for (domain, inbox) in targets {
-        if !node.fed.net.policy.allows(&domain) {
+        if !node.fed.net.allows(&domain) {
             tracing::info!(peer = %domain, "not delivering to a peer the policy refuses");
             continue;
         }

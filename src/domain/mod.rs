@@ -6,6 +6,7 @@ pub mod follows;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
+pub mod policy;
 pub mod statuses;
 pub mod text;
 pub mod visibility;

@@ -123,7 +123,7 @@ async fn verify_request(
     let key_domain = fika_federation::policy::url_domain(&key_url)
         .ok_or_else(|| unauthorized("keyId has no host".into()))?;
     let node = &state.node;
-    if !node.fed.net.policy.allows(&key_domain) {
+    if !node.fed.net.allows(&key_domain) {
         tracing::info!(peer = %key_domain, "refused a request from a peer the policy does not allow");
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -198,7 +198,7 @@ pub async fn inbox(
         .ok()
         .and_then(|u| fika_federation::policy::url_domain(&u))
         .unwrap_or_default();
-    if !state.node.fed.net.policy.allows(&actor_domain) {
+    if !state.node.fed.net.allows(&actor_domain) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             format!("{actor_domain} is not allowed to federate with this node"),

@@ -138,6 +138,23 @@ fn client_api(state: &AppState) -> Router<AppState> {
         .route("/api/v1/streaming", get(streaming::websocket))
         .route("/api/v1/streaming/health", get(streaming::health))
         .route("/api/v1/streaming/{*stream}", get(streaming::sse))
+        .route(
+            "/api/v1/admin/domain_allows",
+            get(admin::list_allows).post(admin::create_allow),
+        )
+        .route(
+            "/api/v1/admin/domain_allows/{id}",
+            get(admin::get_allow).delete(admin::delete_allow),
+        )
+        .route(
+            "/api/v1/admin/domain_blocks",
+            get(admin::list_blocks).post(admin::create_block),
+        )
+        .route(
+            "/api/v1/admin/domain_blocks/{id}",
+            get(admin::get_block).delete(admin::delete_block),
+        )
+        .route("/api/v1/admin/federation/audit", get(admin::audit))
         .route("/api/v1/trends/tags", get(instance::empty_list))
         .route("/api/v1/trends/statuses", get(instance::empty_list))
         .route("/api/v1/announcements", get(instance::empty_list))

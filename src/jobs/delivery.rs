@@ -40,8 +40,16 @@ pub async fn run(node: Node, shutdown: impl std::future::Future<Output = ()>) {
     let permits = Arc::new(Semaphore::new(cfg.concurrency));
     let breakers: Arc<std::sync::Mutex<HashMap<String, Breaker>>> = Default::default();
     let mut in_flight: JoinSet<()> = JoinSet::new();
+    let mut last_reload = Instant::now();
     tokio::pin!(shutdown);
     loop {
+        // Policy changes made by other processes (the CLI, other nodes on the same database).
+        if last_reload.elapsed() > Duration::from_secs(2) {
+            last_reload = Instant::now();
+            if let Err(e) = crate::domain::policy::reload(&node).await {
+                tracing::error!(error = %e, "cannot reload the federation policy");
+            }
+        }
         // Reap finished sends.
         while in_flight.try_join_next().is_some() {}
         let due = match node.store.due_deliveries(now_millis(), 64).await {
@@ -52,6 +60,11 @@ pub async fn run(node: Node, shutdown: impl std::future::Future<Output = ()>) {
             }
         };
         for d in due {
+            if !node.fed.net.allows(&d.peer) {
+                tracing::warn!(peer = %d.peer, "dropping a queued delivery to a peer no longer allowed");
+                let _ = node.store.delivery_done(d.id).await;
+                continue;
+            }
             let open = {
                 let b = breakers.lock().unwrap_or_else(|p| p.into_inner());
                 b.get(&d.peer)

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod federation;
 pub mod media;
 pub mod oauth;
+pub mod policy;
 pub mod social;
 pub mod statuses;
 

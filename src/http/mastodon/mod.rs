@@ -1,6 +1,7 @@
 //! The Mastodon client API.
 
 pub mod accounts;
+pub mod admin;
 pub mod extract;
 pub mod instance;
 pub mod media;

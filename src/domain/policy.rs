@@ -1,0 +1,199 @@
+//! Who federates: admins' allow and block lists (with the configuration file's and an optional
+//! allowlist file's), the mode, and an append-only audit log of every change. Changes take
+//! effect at once in this process; other processes pick them up on their next reload.
+
+use fika_federation::policy::{DomainPolicy, Mode};
+
+use super::{DomainError, Node};
+use crate::config::Config;
+use crate::store::policy::{Audit, DomainRow};
+use crate::store::Store;
+
+/// A peer domain as policies list it: `host` or `host:port`, lower case.
+pub fn normalize_domain(raw: &str) -> Result<String, DomainError> {
+    let d = raw.trim().trim_end_matches('/').to_ascii_lowercase();
+    let d = d
+        .strip_prefix("https://")
+        .or_else(|| d.strip_prefix("http://"))
+        .unwrap_or(&d)
+        .to_string();
+    let valid = !d.is_empty()
+        && !d.contains('/')
+        && url::Url::parse(&format!("https://{d}/"))
+            .ok()
+            .and_then(|u| u.host_str().map(|_| ()))
+            .is_some();
+    if valid {
+        Ok(d)
+    } else {
+        Err(DomainError::Invalid(format!("{raw:?} is not a domain")))
+    }
+}
+
+fn read_allowlist_file(config: &Config) -> Vec<String> {
+    let Some(path) = &config.federation.allowlist_file else {
+        return vec![];
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => text
+            .lines()
+            .map(|l| l.split('#').next().unwrap_or("").trim())
+            .filter(|l| !l.is_empty())
+            .filter_map(|l| match normalize_domain(l) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    tracing::warn!(file = %path.display(), line = l, error = %e, "ignoring a line of the allowlist file");
+                    None
+                }
+            })
+            .collect(),
+        Err(e) => {
+            tracing::error!(file = %path.display(), error = %e, "cannot read the allowlist file");
+            vec![]
+        }
+    }
+}
+
+/// The policy in force: configuration, allowlist file and admins' entries together.
+pub async fn effective(store: &Store, config: &Config) -> Result<DomainPolicy, DomainError> {
+    let cfg = &config.federation;
+    let mut allowed = cfg.allowed_domains.clone();
+    let mut blocked = cfg.blocked_domains.clone();
+    allowed.extend(read_allowlist_file(config));
+    for row in store.policy_domains().await? {
+        match row.kind.as_str() {
+            "allow" => allowed.push(row.domain),
+            _ => blocked.push(row.domain),
+        }
+    }
+    let mode = match store.policy_mode().await?.as_deref() {
+        Some("blocklist") => Mode::Blocklist,
+        Some("allowlist") => Mode::Allowlist,
+        _ => cfg.mode,
+    };
+    Ok(DomainPolicy::new(mode, &allowed, &blocked))
+}
+
+/// Re-reads the policy into the federation client.
+pub async fn reload(node: &Node) -> Result<(), DomainError> {
+    let policy = effective(&node.store, &node.config).await?;
+    if policy != node.fed.net.policy() {
+        tracing::info!(mode = ?policy.mode, "federation policy reloaded");
+        node.fed.net.set_policy(policy);
+    }
+    Ok(())
+}
+
+/// Deliveries queued for a peer that is no longer allowed are dropped, with a log line.
+async fn drop_if_refused(store: &Store, config: &Config, domain: &str) -> Result<(), DomainError> {
+    if !effective(store, config).await?.allows(domain) {
+        let dropped = store.drop_deliveries_to(domain).await?;
+        if dropped > 0 {
+            tracing::warn!(
+                peer = domain,
+                dropped,
+                "dropped queued deliveries to a peer no longer allowed"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Adds an allow or block entry. In the server, follow with [`reload`].
+pub async fn add(
+    store: &Store,
+    config: &Config,
+    who: &str,
+    raw: &str,
+    kind: &str,
+) -> Result<DomainRow, DomainError> {
+    let domain = normalize_domain(raw)?;
+    let action = if kind == "allow" { "allow" } else { "block" };
+    let row = store
+        .add_policy_domain(
+            &domain,
+            kind,
+            &Audit {
+                actor: who,
+                action,
+                domain: Some(&domain),
+                detail: "",
+            },
+        )
+        .await?;
+    tracing::info!(by = who, domain = %domain, action, "federation policy changed");
+    drop_if_refused(store, config, &domain).await?;
+    Ok(row)
+}
+
+pub async fn remove(
+    store: &Store,
+    config: &Config,
+    who: &str,
+    raw: &str,
+    kind: Option<&str>,
+) -> Result<u64, DomainError> {
+    let domain = normalize_domain(raw)?;
+    let action = match kind {
+        Some("allow") => "remove allow",
+        Some(_) => "remove block",
+        None => "remove",
+    };
+    let (removed, _) = store
+        .remove_policy_domain(
+            &domain,
+            kind,
+            false,
+            &Audit {
+                actor: who,
+                action,
+                domain: Some(&domain),
+                detail: "",
+            },
+        )
+        .await?;
+    tracing::info!(by = who, domain = %domain, action, "federation policy changed");
+    drop_if_refused(store, config, &domain).await?;
+    Ok(removed)
+}
+
+pub async fn set_mode(store: &Store, who: &str, mode: Mode) -> Result<(), DomainError> {
+    let value = match mode {
+        Mode::Allowlist => "allowlist",
+        Mode::Blocklist => "blocklist",
+    };
+    store
+        .set_policy_mode(
+            value,
+            &Audit {
+                actor: who,
+                action: "mode",
+                domain: None,
+                detail: value,
+            },
+        )
+        .await?;
+    tracing::info!(by = who, mode = value, "federation mode changed");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains_normalise() {
+        assert_eq!(
+            normalize_domain(" HQ.Example.com ").unwrap(),
+            "hq.example.com"
+        );
+        assert_eq!(
+            normalize_domain("https://hq.example.com/").unwrap(),
+            "hq.example.com"
+        );
+        assert_eq!(normalize_domain("10.0.0.5:8443").unwrap(), "10.0.0.5:8443");
+        assert!(normalize_domain("").is_err());
+        assert!(normalize_domain("a/b").is_err());
+        assert!(normalize_domain("not a domain").is_err());
+    }
+}
