@@ -273,12 +273,13 @@ impl reqwest::dns::Resolve for GuardedResolver {
             .unwrap_or_else(|p| p.into_inner())
             .explicitly_allows_host(&host);
         Box::pin(async move {
-            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let addrs: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let permitted: Vec<std::net::SocketAddr> = addrs
                 .into_iter()
-                .filter(|a| explicitly_allowed || !fika_federation::policy::is_internal_address(a.ip()))
+                .filter(|a| {
+                    explicitly_allowed || !fika_federation::policy::is_internal_address(a.ip())
+                })
                 .collect();
             if permitted.is_empty() {
                 tracing::warn!(host = %host, "refused to connect: the name resolves only to internal addresses");

@@ -95,7 +95,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             hub: crate::jobs::streaming::Hub::new(),
             fed,
         },
-        read_policy: ReadPolicy::Open,
+        // Authorized fetch is always on: see fika_federation::policy.
+        read_policy: ReadPolicy::SignedPeersOnly,
         rate_limiter,
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

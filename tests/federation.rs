@@ -252,13 +252,16 @@ async fn staff_on_two_nodes_follow_post_reply_boost_favourite_edit_delete_unfoll
         (code == 404).then_some(())
     })
     .await;
-    let r = common::client()
-        .get(post["uri"].as_str().unwrap())
-        .header("accept", "application/activity+json")
-        .send()
-        .await
-        .unwrap();
+    // Fetched as B's node would (signed): Gone, with a Tombstone.
+    let b_key = common::node_private_key(&b.db).await;
+    let r = common::signed_get(
+        post["uri"].as_str().unwrap(),
+        &b_key,
+        &format!("http://{}/actor#main-key", b.domain()),
+    )
+    .await;
     assert_eq!(r.status(), 410, "a deleted status is Gone");
+    assert_eq!(r.json::<Value>().await.unwrap()["type"], "Tombstone");
 
     // bob unfollows; ada's follower count drops on A.
     bob.post(&format!("/api/v1/accounts/{ada_on_b}/unfollow"), json!({}))

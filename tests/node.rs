@@ -150,11 +150,26 @@ async fn nodeinfo_is_discoverable_in_both_versions() {
     assert_eq!(status, 404);
 }
 
+/// Two nodes that allow each other: signed requests in these tests are made exactly as the
+/// second node's own actor would make them.
+fn pair() -> (TestDb, Node, TestDb, Node) {
+    let (db, peer_db) = (TestDb::new(), TestDb::new());
+    let (port, peer_port) = (free_port(), free_port());
+    let allow = format!("[127.0.0.1:{port}, 127.0.0.1:{peer_port}]");
+    let env = [
+        ("FIKA_FEDERATION_ALLOWED_DOMAINS", allow.as_str()),
+        ("FIKA_FEDERATION_ALLOW_HTTP", "true"),
+    ];
+    let node = Node::start_on(&db, port, &env);
+    let peer = Node::start_on(&peer_db, peer_port, &env);
+    (db, node, peer_db, peer)
+}
+
 #[tokio::test]
 async fn actor_document_carries_a_parsable_key() {
-    let db = TestDb::new();
-    let node = Node::start(&db);
+    let (_db, node, peer_db, peer) = pair();
     let actor_url = node.url("/users/admin");
+    // Unsigned, the actor document is the key and nothing else (authorized fetch is always on).
     for accept in [AS2, LD_AS2] {
         let r = client()
             .get(&actor_url)
@@ -169,18 +184,8 @@ async fn actor_document_carries_a_parsable_key() {
             .starts_with(AS2));
         let actor: Value = r.json().await.unwrap();
         assert_eq!(actor["id"], actor_url);
-        assert_eq!(actor["type"], "Person");
-        assert_eq!(actor["preferredUsername"], "admin");
-        assert_eq!(actor["inbox"], format!("{actor_url}/inbox"));
-        assert_eq!(actor["outbox"], format!("{actor_url}/outbox"));
-        assert_eq!(actor["followers"], format!("{actor_url}/followers"));
-        assert_eq!(actor["following"], format!("{actor_url}/following"));
-        assert_eq!(actor["endpoints"]["sharedInbox"], node.url("/inbox"));
-        assert_eq!(actor["url"], node.url("/@admin"));
-        assert_eq!(actor["manuallyApprovesFollowers"], false);
-        assert_eq!(actor["discoverable"], true);
-        assert!(actor["published"].as_str().unwrap().ends_with('Z'));
-        assert!(actor.get("icon").is_none(), "no avatar yet");
+        assert!(actor.get("inbox").is_none(), "nothing but the key: {actor}");
+        assert!(actor.get("preferredUsername").is_none());
         let key = &actor["publicKey"];
         assert_eq!(key["id"], format!("{actor_url}#main-key"));
         assert_eq!(key["owner"], actor_url);
@@ -189,6 +194,24 @@ async fn actor_document_carries_a_parsable_key() {
             openssl::pkey::PKey::public_key_from_pem(pem.as_bytes()).expect("publicKeyPem parses");
         assert_eq!(parsed.bits(), 2048);
     }
+    // Signed by an allowed peer's node, the whole document.
+    let key = common::node_private_key(&peer_db).await;
+    let r = common::signed_get(&actor_url, &key, &peer.url("/actor#main-key")).await;
+    let actor: Value = r.json().await.unwrap();
+    assert_eq!(actor["type"], "Person");
+    assert_eq!(actor["preferredUsername"], "admin");
+    assert_eq!(actor["inbox"], format!("{actor_url}/inbox"));
+    assert_eq!(actor["outbox"], format!("{actor_url}/outbox"));
+    assert_eq!(actor["followers"], format!("{actor_url}/followers"));
+    assert_eq!(actor["following"], format!("{actor_url}/following"));
+    assert_eq!(actor["endpoints"]["sharedInbox"], node.url("/inbox"));
+    assert_eq!(actor["url"], node.url("/@admin"));
+    assert_eq!(actor["manuallyApprovesFollowers"], false);
+    assert_eq!(actor["discoverable"], true);
+    assert!(actor["published"].as_str().unwrap().ends_with('Z'));
+    assert!(actor.get("icon").is_none(), "no avatar yet");
+    assert_eq!(actor["publicKey"]["owner"], actor_url);
+
     // A browser is sent to the profile page, which shows nothing internal.
     let r = client()
         .get(&actor_url)
@@ -207,6 +230,53 @@ async fn actor_document_carries_a_parsable_key() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+}
+
+/// Statuses, outbox and followers answer unsigned requests with 401 and no content.
+#[tokio::test]
+async fn unsigned_fetches_of_content_are_refused() {
+    let (_db, node, peer_db, peer) = pair();
+    for path in [
+        "/users/admin/outbox",
+        "/users/admin/followers",
+        "/users/admin/following",
+        "/users/admin/outbox?page=1",
+        "/users/admin/statuses/1",
+    ] {
+        let r = client()
+            .get(node.url(path))
+            .header("accept", AS2)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(
+            body.as_object().unwrap().keys().collect::<Vec<_>>(),
+            vec!["error"],
+            "{path}: {body}"
+        );
+    }
+    // A forged signature is refused the same way.
+    let r = client()
+        .get(node.url("/users/admin/outbox"))
+        .header("accept", AS2)
+        .header("date", httpdate::fmt_http_date(std::time::SystemTime::now()))
+        .header("signature", format!("keyId=\"{}\",algorithm=\"rsa-sha256\",headers=\"(request-target) host date\",signature=\"AAAA\"", peer.url("/actor#main-key")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let key = common::node_private_key(&peer_db).await;
+    let r = common::signed_get(
+        &node.url("/users/admin/outbox"),
+        &key,
+        &peer.url("/actor#main-key"),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let outbox: Value = r.json().await.unwrap();
+    assert_eq!(outbox["type"], "OrderedCollection");
 }
 
 #[tokio::test]

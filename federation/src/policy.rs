@@ -177,7 +177,9 @@ impl DomainPolicy {
         let host = host.to_ascii_lowercase();
         self.allowed.iter().any(|d| {
             !self.blocked.contains(d)
-                && (d == &host || d.rsplit_once(':').is_some_and(|(h, p)| h == host && p.parse::<u16>().is_ok()))
+                && (d == &host
+                    || d.rsplit_once(':')
+                        .is_some_and(|(h, p)| h == host && p.parse::<u16>().is_ok()))
         })
     }
 }
@@ -249,7 +251,19 @@ mod domain_tests {
 
     #[test]
     fn internal_addresses() {
-        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.1.1", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:10.0.0.1"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.1.1",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+        ] {
             assert!(is_internal_address(ip.parse().unwrap()), "{ip}");
         }
         for ip in ["8.8.8.8", "1.1.1.1", "2001:4860::8888"] {

@@ -27,10 +27,42 @@ fn as2(value: serde_json::Value) -> Response {
     response
 }
 
-/// Who is asking. Incoming signatures are not verified yet, so every request is anonymous; the
-/// policy in force (`ReadPolicy::Open`) serves anonymous readers.
-fn requester(_headers: &HeaderMap) -> Requester {
-    Requester::Anonymous
+/// Who is asking: anonymous without a signature, otherwise the verified signer (an invalid
+/// signature is a 401, a signer from a refused domain a 403, before anything is read).
+async fn requester(
+    state: &AppState,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+) -> Result<Requester, ApiError> {
+    if !headers.contains_key("signature") {
+        return Ok(Requester::Anonymous);
+    }
+    let signer = verify_request(state, "GET", uri, headers, None).await?;
+    let key_domain = signer
+        .key_id
+        .as_deref()
+        .and_then(|k| url::Url::parse(k).ok())
+        .and_then(|u| fika_federation::policy::url_domain(&u))
+        .unwrap_or_default();
+    Ok(Requester::Signed {
+        key_domain,
+        actor_domain: signer.domain.clone(),
+    })
+}
+
+/// Applies the read policy for an object; `Ok(access)` when something may be served.
+async fn read_access(
+    state: &AppState,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    object: ObjectKind,
+) -> Result<Access, ApiError> {
+    let who = requester(state, uri, headers).await?;
+    let net = &state.node.fed.net;
+    match state.read_policy.decide(&who, object, |d| net.allows(d)) {
+        refused @ (Access::Unauthorized(_) | Access::Forbidden(_)) => Err(refuse(refused)),
+        granted => Ok(granted),
+    }
 }
 
 fn refuse(access: Access) -> ApiError {
@@ -44,6 +76,7 @@ fn refuse(access: Access) -> ApiError {
 pub async fn actor(
     State(state): State<AppState>,
     Path(username): Path<String>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let wants_as2 = headers
@@ -61,11 +94,7 @@ pub async fn actor(
     if account.suspended {
         return Err(ApiError::new(StatusCode::GONE, "Account suspended"));
     }
-    let allowed = |_domain: &str| false;
-    match state
-        .read_policy
-        .decide(&requester(&headers), ObjectKind::Actor, allowed)
-    {
+    match read_access(&state, &uri, &headers, ObjectKind::Actor).await? {
         Access::Full => Ok(as2(local_person(&account, &state.node.urls))),
         Access::KeyOnly => {
             let id = state.node.urls.actor(&account.username);
@@ -264,7 +293,10 @@ pub async fn node_actor(State(state): State<AppState>) -> Result<Response, ApiEr
 pub async fn status(
     State(state): State<AppState>,
     Path((username, id)): Path<(String, String)>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    read_access(&state, &uri, &headers, ObjectKind::Content).await?;
     let node = &state.node;
     let author = crate::domain::accounts::find_local(&node.store, &username)
         .await?
@@ -297,8 +329,10 @@ pub async fn collection(
     State(state): State<AppState>,
     Path((username, which)): Path<(String, String)>,
     uri: axum::http::Uri,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     const PAGE: i64 = 40;
+    read_access(&state, &uri, &headers, ObjectKind::Content).await?;
     let node = &state.node;
     let account = crate::domain::accounts::find_local(&node.store, &username)
         .await?

@@ -405,3 +405,46 @@ pub fn create_user(db: &TestDb, name: &str) -> String {
 pub fn start_with_password_grant(db: &TestDb) -> Node {
     Node::start_on(db, free_port(), &[("FIKA_OAUTH_PASSWORD_GRANT", "true")])
 }
+
+// ---- Signed requests as a real node's own actor ----
+
+/// The private key of a node's own actor (`/actor`), read from its database, so a test can make
+/// requests exactly as that node would.
+pub async fn node_private_key(db: &TestDb) -> String {
+    let sql = "SELECT private_key_pem FROM node_keys WHERE id = 1";
+    if db.url.starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+    }
+}
+
+/// A GET signed with `key_pem` as `key_id` (draft-cavage, as peers sign).
+pub async fn signed_get(url: &str, key_pem: &str, key_id: &str) -> reqwest::Response {
+    let parsed = reqwest::Url::parse(url).unwrap();
+    let host = format!("{}:{}", parsed.host_str().unwrap(), parsed.port().unwrap());
+    let path = match parsed.query() {
+        Some(q) => format!("{}?{q}", parsed.path()),
+        None => parsed.path().to_string(),
+    };
+    let key = fika_federation::signatures::parse_private_key(key_pem).unwrap();
+    let headers = fika_federation::signatures::sign(
+        &key,
+        key_id,
+        "GET",
+        &host,
+        &path,
+        None,
+        std::time::SystemTime::now(),
+    )
+    .unwrap();
+    let mut request = client()
+        .get(url)
+        .header("accept", "application/activity+json");
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    request.send().await.unwrap()
+}
