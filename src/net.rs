@@ -114,6 +114,22 @@ impl Net {
                 "{domain} is not an allowed peer"
             )));
         }
+        // An address literal skips name resolution, so the internal-address rule applies here.
+        let ip = match parsed.host() {
+            Some(url::Host::Ipv4(v4)) => Some(std::net::IpAddr::V4(v4)),
+            Some(url::Host::Ipv6(v6)) => Some(std::net::IpAddr::V6(v6)),
+            _ => None,
+        };
+        if let Some(ip) = ip {
+            let host = parsed.host_str().unwrap_or("").trim_matches(['[', ']']);
+            if fika_federation::policy::is_internal_address(ip)
+                && !self.policy().explicitly_allows_host(host)
+            {
+                return Err(NetError::Refused(format!(
+                    "{ip} is an internal address and {domain} is not an explicitly allowed peer"
+                )));
+            }
+        }
         Ok((parsed, domain))
     }
 

@@ -367,7 +367,7 @@ pub async fn register_app(node: &Node, scopes: &str) -> (String, String) {
 }
 
 pub async fn login(node: &Node, user: &str, password: &str, scopes: &str) -> Api {
-    let (id, secret) = register_app(node, "read write follow push").await;
+    let (id, secret) = register_app(node, "read write follow push admin:read admin:write").await;
     let r = client()
         .post(node.url("/oauth/token"))
         .json(&json!({
@@ -443,6 +443,37 @@ pub async fn signed_get(url: &str, key_pem: &str, key_id: &str) -> reqwest::Resp
     let mut request = client()
         .get(url)
         .header("accept", "application/activity+json");
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    request.send().await.unwrap()
+}
+
+/// A POST of `body` signed with `key_pem` as `key_id`, with its Digest.
+pub async fn signed_post(
+    url: &str,
+    body: &Value,
+    key_pem: &str,
+    key_id: &str,
+) -> reqwest::Response {
+    let parsed = reqwest::Url::parse(url).unwrap();
+    let host = format!("{}:{}", parsed.host_str().unwrap(), parsed.port().unwrap());
+    let bytes = serde_json::to_vec(body).unwrap();
+    let key = fika_federation::signatures::parse_private_key(key_pem).unwrap();
+    let headers = fika_federation::signatures::sign(
+        &key,
+        key_id,
+        "POST",
+        &host,
+        parsed.path(),
+        Some(&bytes),
+        std::time::SystemTime::now(),
+    )
+    .unwrap();
+    let mut request = client()
+        .post(url)
+        .header("content-type", "application/activity+json")
+        .body(bytes);
     for (name, value) in headers {
         request = request.header(name, value);
     }

@@ -11,7 +11,8 @@
 // Control API for the tests (plain JSON, on the same port, not ActivityPub):
 //   GET  /_test/received         every inbox delivery: {type, id, actor, object, content, verified, ...}
 //   GET  /_test/followers        actor ids following this actor
-//   POST /_test/follow?target=U  look up actor U and send it a signed Follow
+//   POST /_test/follow?target=U  look up actor U (signed GET) and send it a signed Follow
+//        &inbox=I                 ... or send it to inbox I without looking U up
 //   POST /_test/post?text=T      send Create(Note) with T, addressed public, to the followers
 // The two POSTs answer 200 with {id} once the delivery succeeded, 502 with {error} otherwise.
 
@@ -50,7 +51,7 @@ await configure({
 const keys = [await generateCryptoKeyPair("RSASSA-PKCS1-v1_5"), await generateCryptoKeyPair("Ed25519")];
 const received = []; // inbox deliveries, in order of arrival
 const followers = new Map(); // actor id -> { inbox, sharedInbox }
-const notes = new Map(); // note number -> Note
+const notes = new Map(); // "1", "2", ... -> Note
 let serial = 0;
 const newId = (kind) => new URL(`${origin}/${kind}/${++serial}-${Date.now()}`);
 
@@ -118,21 +119,27 @@ async function record(ctx, activity, verified, extra = {}) {
   }
   received.push(entry);
   console.log(`[${name}] <- ${entry.type} ${entry.id} from ${entry.actor} verified=${verified}`);
+  return entry;
 }
 
 federation
   .setInboxListeners("/users/{identifier}/inbox", "/inbox")
   .on(Follow, async (ctx, follow) => {
-    await record(ctx, follow, true);
+    const entry = await record(ctx, follow, true);
     if (follow.objectId?.href !== ctx.getActorUri(name).href) return;
     const follower = await follow.getActor(ctx);
-    if (!follower?.id || !follower.inboxId) return;
+    if (!follower?.id || !follower.inboxId) {
+      entry.error = "cannot accept: the follower's actor document has no inbox";
+      console.error(`[${name}] ${entry.error}: ${JSON.stringify(await follower?.toJsonLd())}`);
+      return;
+    }
     followers.set(follower.id.href, {
       inbox: follower.inboxId.href,
       sharedInbox: follower.endpoints?.sharedInbox?.href ?? null,
     });
     const accept = new Accept({ id: newId("accepts"), actor: ctx.getActorUri(name), object: follow });
     await ctx.sendActivity({ identifier: name }, follower, accept);
+    entry.accepted = accept.id.href;
   })
   // Everything else (Accept, Create, Undo, ...) is only recorded.
   .on(Activity, async (ctx, activity) => {
@@ -142,6 +149,9 @@ federation
     await record(ctx, activity, false, { reason: reason.type });
     // No Response: Fedify answers its default 401.
   })
+  // Fetches made while handling a delivery (the follower's actor, ...) are signed as this actor,
+  // as servers with authorized fetch (fika) serve only the key to unsigned requests.
+  .setSharedKeyDispatcher(() => ({ identifier: name }))
   .onError((_ctx, error) => console.error(`[${name}] inbox listener failed:`, error));
 
 function json(res, status, body) {
@@ -157,14 +167,23 @@ async function control(url, res) {
   if (route === "/_test/followers") return json(res, 200, [...followers.keys()]);
   try {
     if (route === "/_test/follow") {
-      const target = await ctx.lookupObject(url.searchParams.get("target"));
-      if (!target?.id) return json(res, 502, { error: "target not found" });
+      let target;
+      if (url.searchParams.has("inbox")) {
+        // Deliver straight to the given inbox, without looking the target up first.
+        target = { id: new URL(url.searchParams.get("target")), inboxId: new URL(url.searchParams.get("inbox")) };
+      } else {
+        // Signed GETs (authorized fetch): fika serves only the key to unsigned ones.
+        const documentLoader = await ctx.getDocumentLoader({ identifier: name });
+        target = await ctx.lookupObject(url.searchParams.get("target"), { documentLoader });
+        if (!target?.id) return json(res, 502, { error: "target not found" });
+        if (!target.inboxId) return json(res, 502, { error: "target has no inbox", target: await target.toJsonLd() });
+      }
       const follow = new Follow({ id: newId("follows"), actor: ctx.getActorUri(name), object: target.id });
       await ctx.sendActivity({ identifier: name }, target, follow);
       return json(res, 200, { id: follow.id.href });
     }
     if (route === "/_test/post") {
-      const n = String(serial + 1);
+      const n = String(notes.size + 1);
       const note = new Note({
         id: ctx.getObjectUri(Note, { n }),
         attribution: ctx.getActorUri(name),
