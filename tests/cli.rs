@@ -151,3 +151,16 @@ fn admin_commands_manage_accounts() {
         "header and two accounts: {listing}"
     );
 }
+
+#[test]
+fn the_example_configuration_is_valid() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/config.example.toml");
+    let out = base_command()
+        .args(["--config", example, "config", "check"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = stdout(&out);
+    assert!(shown.contains("mode = \"allowlist\""), "{shown}");
+    assert!(shown.contains("postgres://fika@localhost/fika"), "{shown}");
+}
