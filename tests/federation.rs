@@ -163,6 +163,21 @@ async fn staff_on_two_nodes_follow_post_reply_boost_favourite_edit_delete_unfoll
     let (_, ada_me) = ada.get("/api/v1/accounts/verify_credentials").await;
     assert_eq!(ada_me["followers_count"], 1);
 
+    // A profile change on A reaches B (Update of the actor).
+    let r = common::client()
+        .patch(ada.url("/api/v1/accounts/update_credentials"))
+        .bearer_auth(&ada.token)
+        .form(&[("display_name", "Ada of Finance")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    eventually("the new display name on B", || async {
+        let (_, acct) = bob.get(&format!("/api/v1/accounts/{ada_on_b}")).await;
+        (acct["display_name"] == "Ada of Finance").then_some(())
+    })
+    .await;
+
     // ada posts; it lands in bob's home on B.
     let (_, post) = ada
         .post(

@@ -442,5 +442,8 @@ pub async fn update_profile(
         update.header_path = Some(m.file_name);
     }
     node.store.update_profile(account.id, &update).await?;
+    if let Some(fresh) = node.store.account_by_id(account.id).await? {
+        super::federation::announce_profile(node, &fresh).await?;
+    }
     Ok(())
 }

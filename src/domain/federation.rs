@@ -568,6 +568,32 @@ pub async fn announce_deliveries(
     Ok(per_peer(node, targets, &activity, author.id))
 }
 
+/// Tells peers with followers of `account` that its profile changed (Update of the actor).
+pub async fn announce_profile(node: &Node, account: &AccountRow) -> Result<(), DomainError> {
+    let targets = node.store.remote_follower_inboxes(account.id).await?;
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let mut person = crate::convert::activitypub::local_person(account, &node.urls);
+    if let Some(o) = person.as_object_mut() {
+        o.remove("@context");
+    }
+    let followers = node.urls.followers(&account.username).to_string();
+    let activity = activities::activity(
+        "Update",
+        &activity_id(node, account, "update"),
+        &actor_id(node, account),
+        person,
+        &[activities::PUBLIC.to_string()],
+        &[followers],
+    );
+    node.store
+        .enqueue_deliveries(&per_peer(node, targets, &activity, account.id))
+        .await?;
+    node.fed.wake.notify_one();
+    Ok(())
+}
+
 /// Sends a single activity to one remote account's inbox (Follow, Accept, Like, ...).
 pub async fn send_to(
     node: &Node,
