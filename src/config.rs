@@ -20,6 +20,7 @@ const SECTIONS: &[&str] = &[
     "media",
     "limits",
     "federation",
+    "metrics",
 ];
 /// Top-level keys that contain an underscore, so `FIKA_DATA_DIR` is not read as `[data] dir`.
 const TOP_LEVEL_KEYS: &[&str] = &["data_dir"];
@@ -37,6 +38,23 @@ pub struct Config {
     pub media: MediaConfig,
     pub limits: LimitsConfig,
     pub federation: FederationConfig,
+    pub metrics: MetricsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Addresses (`10.0.0.0/8`, `::1`) that may read `/metrics` without a token; admins' tokens
+    /// always may.
+    pub allowed_addresses: Vec<String>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            allowed_addresses: vec!["127.0.0.1/32".into(), "::1/128".into()],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -180,6 +198,7 @@ impl Default for Config {
             media: MediaConfig::default(),
             limits: LimitsConfig::default(),
             federation: FederationConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }

@@ -98,6 +98,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         // Authorized fetch is always on: see fika_federation::policy.
         read_policy: ReadPolicy::SignedPeersOnly,
         rate_limiter,
+        metrics: Default::default(),
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker = {

@@ -417,3 +417,99 @@ async fn raw_http(port: u16, request: &str) -> String {
     .await;
     String::from_utf8_lossy(&response).into_owned()
 }
+
+/// Parses Prometheus text exposition: (metric name, labels, value) per sample line.
+fn parse_prometheus(text: &str) -> Vec<(String, String, f64)> {
+    text.lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (series, value) = l
+                .rsplit_once(' ')
+                .unwrap_or_else(|| panic!("no value: {l}"));
+            let value: f64 = value.parse().unwrap_or_else(|_| panic!("bad value: {l}"));
+            let (name, labels) = match series.split_once('{') {
+                Some((n, rest)) => (
+                    n,
+                    rest.strip_suffix('}')
+                        .unwrap_or_else(|| panic!("bad labels: {l}")),
+                ),
+                None => (series, ""),
+            };
+            assert!(
+                name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                "bad name: {l}"
+            );
+            (name.to_string(), labels.to_string(), value)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn metrics_for_monitoring() {
+    let db = TestDb::new();
+    let node = Node::start_on(&db, free_port(), &[("FIKA_OAUTH_PASSWORD_GRANT", "true")]);
+    for _ in 0..3 {
+        client().get(node.url("/health")).send().await.unwrap();
+    }
+    let r = client().get(node.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 200, "loopback may read metrics");
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let samples = parse_prometheus(&r.text().await.unwrap());
+    let health = samples
+        .iter()
+        .find(|(n, l, _)| {
+            n == "fika_http_requests_total"
+                && l.contains("route=\"/health\"")
+                && l.contains("status=\"2xx\"")
+        })
+        .expect("request counter for /health");
+    assert_eq!(health.2, 3.0);
+    assert!(samples
+        .iter()
+        .any(|(n, l, v)| n == "fika_http_request_duration_seconds_count"
+            && l.contains("/health")
+            && *v == 3.0));
+    assert!(samples
+        .iter()
+        .any(|(n, _, v)| n == "fika_local_accounts" && *v == 1.0));
+    assert!(samples.iter().any(|(n, _, _)| n == "fika_active_users"));
+
+    // From elsewhere, only an admin's token will do.
+    let closed = TestDb::new();
+    let node = Node::start_on(
+        &closed,
+        free_port(),
+        &[
+            ("FIKA_OAUTH_PASSWORD_GRANT", "true"),
+            ("FIKA_METRICS_ALLOWED_ADDRESSES", "[]"),
+        ],
+    );
+    let r = client().get(node.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let admin = common::login(
+        &node,
+        "admin",
+        node.admin_password.as_deref().unwrap(),
+        "read admin:read",
+    )
+    .await;
+    let r = client()
+        .get(node.url("/metrics"))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let staff_pw = common::create_user(&closed, "staff");
+    let staff = common::login(&node, "staff", &staff_pw, "read admin:read").await;
+    let r = client()
+        .get(node.url("/metrics"))
+        .bearer_auth(&staff.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}

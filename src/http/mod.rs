@@ -4,6 +4,7 @@ pub mod activitypub;
 pub mod discovery;
 pub mod error;
 pub mod mastodon;
+pub mod metrics;
 pub mod ops;
 pub mod pages;
 pub mod ratelimit;
@@ -32,6 +33,7 @@ pub struct AppState {
     /// Who may read our AS2 objects; see `fika_federation::policy`.
     pub read_policy: ReadPolicy,
     pub rate_limiter: Arc<ratelimit::RateLimiter>,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// The Mastodon client API and OAuth endpoints (rate-limited).
@@ -193,6 +195,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::landing))
         .route("/health", get(ops::health))
+        .route("/metrics", get(metrics::serve))
         .route("/ready", get(ops::ready))
         .route("/.well-known/webfinger", get(discovery::webfinger))
         .route("/.well-known/host-meta", get(discovery::host_meta))
@@ -226,6 +229,10 @@ pub fn router(state: AppState) -> Router {
                 "Method not allowed",
             )
         })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::record,
+        ))
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
         // The transport limit admits uploads; each route's extractor limit is the real one.

@@ -226,6 +226,27 @@ impl Store {
         Ok(rows)
     }
 
+    /// Failed attempts of queued deliveries, per peer.
+    pub async fn delivery_failures(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let sql = "SELECT peer, CAST(COALESCE(SUM(attempts), 0) AS BIGINT) FROM deliveries GROUP BY peer ORDER BY peer";
+        let rows = on_pool!(self, |pool| sqlx::query_as::<_, (String, i64)>(sql)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// (local accounts not suspended, of which posted since `since`).
+    pub async fn account_activity(&self, since: i64) -> Result<(i64, i64), StoreError> {
+        let sql = "SELECT COUNT(*), COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM statuses s \
+                   WHERE s.account_id = a.id AND s.created_at >= $1) THEN 1 ELSE 0 END), 0) \
+                   FROM accounts a WHERE a.domain = '' AND NOT a.suspended";
+        let row = on_pool!(self, |pool| sqlx::query_as::<_, (i64, i64)>(sql)
+            .bind(since)
+            .fetch_one(pool)
+            .await)?;
+        Ok(row)
+    }
+
     /// Records an activity id; `false` if it was seen before.
     pub async fn mark_activity_seen(&self, id: &str) -> Result<bool, StoreError> {
         let n = on_pool!(self, |pool| {
