@@ -72,6 +72,18 @@ enum AdminCommand {
     Unsuspend { username: String },
     /// Show the delivery queue: deliveries pending and given up (dead), per peer.
     Deliveries,
+    /// Write a consistent backup (database, keys, media) into a new directory, also while the
+    /// node runs.
+    Backup { dir: PathBuf },
+    /// Restore a backup into this (fresh) node's database and data directory.
+    Restore {
+        dir: PathBuf,
+        /// Overwrite an existing database.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print one user's profile, posts and follows as ActivityStreams JSON.
+    ExportUser { username: String },
     /// Decide which peer nodes federate with this one.
     #[command(subcommand)]
     Federation(FederationCommand),
@@ -157,6 +169,25 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let mut shown = config.clone();
             shown.database.url = crate::server::redact_password(&config.database_url());
             print!("{}", toml_string(&shown)?);
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Backup { dir }) => {
+            let manifest = crate::backup::backup(&config, &dir).await?;
+            println!(
+                "backup written to {}\n{}",
+                dir.display(),
+                serde_json::to_string_pretty(&manifest)?
+            );
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Restore { dir, force }) => {
+            let report = crate::backup::restore(&config, &dir, force).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Command::Admin(AdminCommand::ExportUser { username }) => {
+            let export = crate::backup::export_user(&config, &username).await?;
+            println!("{}", serde_json::to_string_pretty(&export)?);
             Ok(())
         }
         Command::Admin(admin) => {
@@ -352,6 +383,11 @@ async fn run_admin(
             println!("{username} is suspended");
         }
         AdminCommand::Federation(f) => run_federation(f, store, config).await?,
+        AdminCommand::Backup { .. }
+        | AdminCommand::Restore { .. }
+        | AdminCommand::ExportUser { .. } => {
+            unreachable!("handled before the store is opened")
+        }
         AdminCommand::Deliveries => {
             let rows = store.delivery_counts().await?;
             if rows.is_empty() {

@@ -1,5 +1,6 @@
 //! fika: a federated social network node for the inside of organisations.
 
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod convert;

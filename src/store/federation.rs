@@ -437,6 +437,28 @@ impl Store {
         Ok(rows)
     }
 
+    /// All of an account's statuses (every visibility), oldest first, one page.
+    pub async fn all_statuses_of(
+        &self,
+        account: i64,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<super::statuses::StatusRow>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM statuses s WHERE s.account_id = $1 ORDER BY s.id LIMIT $2 OFFSET $3",
+            super::statuses::STATUS_COLUMNS
+        );
+        let rows = on_pool!(self, |pool| {
+            sqlx::query_as::<_, super::statuses::StatusRow>(&sql)
+                .bind(account)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await
+        })?;
+        Ok(rows)
+    }
+
     /// A local account's public statuses (not reblogs), newest first, one numbered page.
     pub async fn outbox_page(
         &self,

@@ -156,6 +156,35 @@ impl Store {
         Ok(version)
     }
 
+    /// `VACUUM INTO`: a consistent copy of a SQLite database, taken while it is in use.
+    pub async fn vacuum_into(&self, path: &str) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                let sql = format!("VACUUM INTO '{path}'");
+                sqlx::query(&sql).execute(pool).await?;
+                Ok(())
+            }
+            Pool::Postgres(_) => Err(StoreError::Corrupt("VACUUM INTO is SQLite only".into())),
+        }
+    }
+
+    /// Has this database been used by fika (migrations table present)?
+    pub async fn has_schema(&self) -> Result<bool, StoreError> {
+        let found: Option<String> = match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query_scalar(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+            )
+            .fetch_optional(pool)
+            .await?,
+            Pool::Postgres(pool) => sqlx::query_scalar(
+                "SELECT table_name::TEXT FROM information_schema.tables WHERE table_name = '_sqlx_migrations'",
+            )
+            .fetch_optional(pool)
+            .await?,
+        };
+        Ok(found.is_some())
+    }
+
     pub async fn close(&self) {
         on_pool!(self, |pool| pool.close().await)
     }
