@@ -198,42 +198,30 @@ pub async fn export_user(config: &Config, username: &str) -> anyhow::Result<Valu
             .into_iter()
             .map(|(_, t)| t)
             .collect();
-        let mentioned = store
-            .accounts_by_ids(
-                &store
-                    .mentions_of(&[status.id])
-                    .await?
-                    .into_iter()
-                    .map(|(_, a)| a)
-                    .collect::<Vec<_>>(),
-            )
-            .await?;
-        let actor_of = |a: &crate::store::accounts::AccountRow| {
-            a.ap_id
-                .clone()
-                .unwrap_or_else(|| urls.actor(&a.username).to_string())
+        let mention_ids: Vec<i64> = store
+            .mentions_of(&[status.id])
+            .await?
+            .into_iter()
+            .map(|(_, a)| a)
+            .collect();
+        let mentioned = store.accounts_by_ids(&mention_ids).await?;
+        let in_reply_to = match status.in_reply_to_id {
+            Some(parent) => store.status_by_id(parent).await?.map(|p| {
+                p.uri
+                    .clone()
+                    .unwrap_or_else(|| urls.status(&account.username, p.id).to_string())
+            }),
+            None => None,
         };
-        let mention_ids: Vec<String> = mentioned.iter().map(actor_of).collect();
-        let followers = urls.followers(&account.username).to_string();
-        let (to, cc) =
-            fika_federation::activities::addressing(&status.visibility, &followers, &mention_ids);
-        let mut note = json!({
-            "id": urls.status(&account.username, status.id).to_string(),
-            "type": "Note",
-            "attributedTo": urls.actor(&account.username).to_string(),
-            "content": status.content,
-            "source": {"content": status.text, "mediaType": "text/plain"},
-            "summary": if status.spoiler_text.is_empty() { Value::Null } else { json!(status.spoiler_text) },
-            "sensitive": status.sensitive,
-            "published": crate::convert::rfc3339_millis(status.created_at),
-            "to": to,
-            "cc": cc,
-            "tag": tags.iter().map(|t| json!({"type": "Hashtag", "name": format!("#{t}")})).collect::<Vec<_>>(),
-            "attachment": media.iter().map(|m| json!({"type": "Document", "mediaType": m.content_type, "url": urls.media(&m.file_name).to_string(), "name": m.description})).collect::<Vec<_>>(),
-        });
-        if let Some(edited) = status.edited_at {
-            note["updated"] = json!(crate::convert::rfc3339_millis(edited));
-        }
+        let parts = crate::domain::federation::NoteParts {
+            mentioned: &mentioned,
+            tags: &tags,
+            media: &media,
+            in_reply_to,
+        };
+        let mut note = crate::domain::federation::note_from(&urls, status, &account, &parts);
+        // What the author typed, so the export can be imported or re-posted elsewhere.
+        note["source"] = json!({"content": status.text, "mediaType": "text/plain"});
         items.push(json!({"type": "Create", "actor": urls.actor(&account.username).to_string(), "object": note}));
     }
     let list = |rows: Vec<crate::store::accounts::AccountRow>| -> Vec<String> {

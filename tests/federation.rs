@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{create_user, free_port, login, Api, Node, TestDb};
+use common::{create_user, eventually, free_port, login, Api, Node, TestDb};
 use serde_json::{json, Value};
 
 struct Site {
@@ -56,24 +56,6 @@ fn start_all(sites: &mut [Site]) {
 async fn user(site: &Site, name: &str) -> Api {
     let password = create_user(&site.db, name);
     login(site.node(), name, &password, "read write follow").await
-}
-
-/// Polls `check` until it returns Some, for up to 15 seconds.
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        if std::time::Instant::now() > deadline {
-            panic!("timed out waiting for: {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 fn ids(v: &Value) -> Vec<String> {

@@ -6,7 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    create_user, free_port, login, node_private_key, signed_get, signed_post, Api, Node, TestDb,
+    create_user, eventually, free_port, login, node_private_key, signed_get, signed_post, Api,
+    Node, TestDb,
 };
 use serde_json::{json, Value};
 
@@ -39,24 +40,6 @@ fn site(port: u16, allowed: &[String]) -> Site {
 async fn user(s: &Site, name: &str) -> Api {
     let password = create_user(&s.db, name);
     login(&s.node, name, &password, "read write follow").await
-}
-
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 async fn search_account(api: &Api, acct: &str) -> Option<String> {

@@ -76,11 +76,15 @@ pub fn signer_for(node: &Node, account: &AccountRow) -> Result<Signer, DomainErr
     Ok(Signer { key_id, key })
 }
 
-/// A local account's AS2 id.
+/// An account's AS2 id (remote ones keep theirs; local ones derive it from the domain).
 pub fn actor_id(node: &Node, account: &AccountRow) -> String {
+    actor_id_at(&node.urls, account)
+}
+
+pub fn actor_id_at(urls: &crate::convert::NodeUrls, account: &AccountRow) -> String {
     match &account.ap_id {
         Some(id) => id.clone(),
-        None => node.urls.actor(&account.username).to_string(),
+        None => urls.actor(&account.username).to_string(),
     }
 }
 
@@ -321,49 +325,53 @@ pub struct NoteParts<'a> {
 
 /// The AS2 Note for a local status.
 pub fn note_from(
-    node: &Node,
+    urls: &crate::convert::NodeUrls,
     status: &StatusRow,
     author: &AccountRow,
     parts: &NoteParts<'_>,
 ) -> Value {
-    let mention_ids: Vec<String> = parts.mentioned.iter().map(|a| actor_id(node, a)).collect();
-    let followers = node.urls.followers(&author.username).to_string();
+    let mention_ids: Vec<String> = parts
+        .mentioned
+        .iter()
+        .map(|a| actor_id_at(urls, a))
+        .collect();
+    let followers = urls.followers(&author.username).to_string();
     let (to, cc) = activities::addressing(&status.visibility, &followers, &mention_ids);
     let mut tags: Vec<Value> = parts
         .mentioned
         .iter()
         .map(|a| {
             let acct = if a.is_local() {
-                format!("@{}@{}", a.username, node.urls.domain)
+                format!("@{}@{}", a.username, urls.domain)
             } else {
                 format!("@{}@{}", a.username, a.domain)
             };
-            json!({"type": "Mention", "href": actor_id(node, a), "name": acct})
+            json!({"type": "Mention", "href": actor_id_at(urls, a), "name": acct})
         })
         .collect();
     for display in parts.tags {
-        tags.push(json!({"type": "Hashtag", "href": node.urls.tag(display).to_string(), "name": format!("#{display}")}));
+        tags.push(json!({"type": "Hashtag", "href": urls.tag(display).to_string(), "name": format!("#{display}")}));
     }
     let attachments: Vec<Value> = parts
         .media
         .iter()
         .map(|m| {
-            let url = m.remote_url.clone().unwrap_or_else(|| node.urls.media(&m.file_name).to_string());
+            let url = m.remote_url.clone().unwrap_or_else(|| urls.media(&m.file_name).to_string());
             json!({"type": "Document", "mediaType": m.content_type, "url": url,
                    "name": if m.description.is_empty() { Value::Null } else { json!(m.description) },
                    "width": m.width, "height": m.height})
         })
         .collect();
     let mut v = json!({
-        "id": node.urls.status(&author.username, status.id).to_string(),
+        "id": urls.status(&author.username, status.id).to_string(),
         "type": "Note",
-        "attributedTo": node.urls.actor(&author.username).to_string(),
+        "attributedTo": urls.actor(&author.username).to_string(),
         "content": status.content,
         "summary": if status.spoiler_text.is_empty() { Value::Null } else { json!(status.spoiler_text) },
         "sensitive": status.sensitive,
         "inReplyTo": parts.in_reply_to,
         "published": crate::convert::rfc3339_millis(status.created_at),
-        "url": node.urls.status_page(&author.username, status.id).to_string(),
+        "url": urls.status_page(&author.username, status.id).to_string(),
         "to": to,
         "cc": cc,
         "tag": tags,
@@ -410,7 +418,7 @@ pub async fn note(
         None => None,
     };
     Ok(note_from(
-        node,
+        &node.urls,
         status,
         author,
         &NoteParts {
@@ -471,7 +479,7 @@ pub async fn status_deliveries(
     if targets.is_empty() {
         return Ok(vec![]);
     }
-    let object = note_from(node, status, author, parts);
+    let object = note_from(&node.urls, status, author, parts);
     let to = activities::ids(object.get("to"));
     let cc = activities::ids(object.get("cc"));
     let id = format!(

@@ -352,6 +352,34 @@ async fn validate_content(
     Ok(())
 }
 
+/// Deliveries of a Create or Update for a status about to be written, built from what is
+/// known before the write (the row is not in the database yet).
+#[allow(clippy::too_many_arguments)]
+async fn outbound(
+    node: &Node,
+    row: &StatusRow,
+    author: &AccountRow,
+    mentioned: &[AccountRow],
+    tags: &[(String, String)],
+    media_ids: &[i64],
+    parent: Option<&StatusRow>,
+    kind: &str,
+) -> Result<Vec<crate::store::federation::NewDelivery>, DomainError> {
+    let media = node.store.media_by_ids(media_ids).await?;
+    let in_reply_to = match parent {
+        Some(p) => Some(super::federation::status_uri(node, p).await?),
+        None => None,
+    };
+    let tag_names: Vec<String> = tags.iter().map(|t| t.1.clone()).collect();
+    let parts = super::federation::NoteParts {
+        mentioned,
+        tags: &tag_names,
+        media: &media,
+        in_reply_to,
+    };
+    super::federation::status_deliveries(node, row, author, &parts, kind).await
+}
+
 /// Posts a status. Returns its id; an `Idempotency-Key` seen within the hour returns the
 /// status it made instead of posting again.
 pub async fn post(
@@ -435,20 +463,18 @@ pub async fn post(
         })
         .collect();
     let tags = text::hashtags(&text);
-    let media = store.media_by_ids(&input.media_ids).await?;
-    let in_reply_to = match &reply_to {
-        Some(r) => Some(super::federation::status_uri(node, r).await?),
-        None => None,
-    };
-    let tag_names: Vec<String> = tags.iter().map(|t| t.1.clone()).collect();
-    let parts = super::federation::NoteParts {
-        mentioned: &mentioned,
-        tags: &tag_names,
-        media: &media,
-        in_reply_to,
-    };
-    let deliveries =
-        super::federation::status_deliveries(node, &row, author, &parts, "Create").await?;
+    let parent = reply_to.clone();
+    let deliveries = outbound(
+        node,
+        &row,
+        author,
+        &mentioned,
+        &tags,
+        &input.media_ids,
+        parent.as_ref(),
+        "Create",
+    )
+    .await?;
     let new = NewStatus {
         row,
         mentions: mentioned_ids.clone(),
@@ -548,23 +574,21 @@ pub async fn edit(
         })
         .collect();
     let tags = text::hashtags(&text);
-    let media = store.media_by_ids(&input.media_ids).await?;
-    let in_reply_to = match current.in_reply_to_id {
-        Some(p) => match store.status_by_id(p).await? {
-            Some(parent) => Some(super::federation::status_uri(node, &parent).await?),
-            None => None,
-        },
+    let parent = match current.in_reply_to_id {
+        Some(p) => store.status_by_id(p).await?,
         None => None,
     };
-    let tag_names: Vec<String> = tags.iter().map(|t| t.1.clone()).collect();
-    let parts = super::federation::NoteParts {
-        mentioned: &mentioned,
-        tags: &tag_names,
-        media: &media,
-        in_reply_to,
-    };
-    let deliveries =
-        super::federation::status_deliveries(node, &row, author, &parts, "Update").await?;
+    let deliveries = outbound(
+        node,
+        &row,
+        author,
+        &mentioned,
+        &tags,
+        &input.media_ids,
+        parent.as_ref(),
+        "Update",
+    )
+    .await?;
     let new = NewStatus {
         row,
         mentions: mentioned.iter().map(|a| a.id).collect(),
