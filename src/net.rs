@@ -237,11 +237,30 @@ impl Net {
 
     /// The actor URL for `user@domain`, by WebFinger.
     pub async fn webfinger(&self, user: &str, domain: &str) -> Result<String, NetError> {
-        let scheme = if self.allow_http && crate::config::is_loopback_domain(domain) {
-            "http"
-        } else {
-            "https"
+        // HTTPS first; plain HTTP only where allowed (labs), and first for loopback peers.
+        let schemes: &[&str] = match (self.allow_http, crate::config::is_loopback_domain(domain)) {
+            (true, true) => &["http", "https"],
+            (true, false) => &["https", "http"],
+            (false, _) => &["https"],
         };
+        let mut last = None;
+        for scheme in schemes {
+            match self.webfinger_at(scheme, user, domain).await {
+                Ok(actor) => return Ok(actor),
+                // Only a failed connection is worth another scheme; an answer is an answer.
+                Err(e @ NetError::Transport { .. }) => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| NetError::BadUrl(domain.to_string())))
+    }
+
+    async fn webfinger_at(
+        &self,
+        scheme: &str,
+        user: &str,
+        domain: &str,
+    ) -> Result<String, NetError> {
         let mut url = Url::parse(&format!("{scheme}://{domain}/.well-known/webfinger"))
             .map_err(|_| NetError::BadUrl(domain.to_string()))?;
         url.query_pairs_mut()
