@@ -100,6 +100,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         rate_limiter,
         metrics: Default::default(),
     };
+    let hub = state.node.hub.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker = {
         let node = state.node.clone();
@@ -124,7 +125,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             std::net::SocketAddr,
         >(app),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown({
+        let hub = hub.clone();
+        async move {
+            shutdown_signal().await;
+            // Streams never end by themselves: close them so in-flight requests can finish.
+            hub.close();
+        }
+    })
     .await
     .context("serving HTTP")?;
     tracing::info!("shutting down: in-flight requests finished");

@@ -508,3 +508,46 @@ async fn pagination_links_walk_every_page() {
     );
     assert_eq!(ids(api.get("/api/v1/favourites").await.1), vec![seen[7]]);
 }
+
+/// Open streams end when the node stops, so a SIGTERM is not held up by a connected app.
+#[tokio::test]
+async fn open_streams_do_not_block_a_graceful_stop() {
+    let db = TestDb::new();
+    let node = common::start_with_password_grant(&db);
+    let password = node.admin_password.clone().unwrap();
+    let api = login(&node, "admin", &password, "read").await;
+    let mut streams = Vec::new();
+    for path in ["/api/v1/streaming/user", "/api/v1/streaming/public"] {
+        let r = client()
+            .get(node.url(path))
+            .bearer_auth(&api.token)
+            .timeout(std::time::Duration::from_secs(60))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream"));
+        streams.push(r);
+    }
+    let started = std::time::Instant::now();
+    let status = tokio::task::spawn_blocking(move || node.stop())
+        .await
+        .unwrap();
+    assert!(status.success(), "{status}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "stopped in {:?}",
+        started.elapsed()
+    );
+    for mut s in streams {
+        // The stream ends cleanly (or the connection closes), it does not hang.
+        let end = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            while let Ok(Some(_)) = s.chunk().await {}
+        })
+        .await;
+        assert!(end.is_ok());
+    }
+}

@@ -41,6 +41,8 @@ pub enum Event {
 #[derive(Clone)]
 pub struct Hub {
     tx: broadcast::Sender<Arc<Event>>,
+    /// Flips to true when the node stops, so open streams end and shutdown is not held up.
+    closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Default for Hub {
@@ -54,7 +56,20 @@ impl Hub {
         // A slow stream that falls this far behind loses events (and is told so by a lag),
         // rather than holding memory for everyone.
         let (tx, _) = broadcast::channel(1024);
-        Hub { tx }
+        let (closing, _) = tokio::sync::watch::channel(false);
+        Hub {
+            tx,
+            closing: Arc::new(closing),
+        }
+    }
+
+    /// Ends every open stream (the node is stopping).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    pub fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.closing.subscribe()
     }
 
     pub fn publish(&self, event: Event) {

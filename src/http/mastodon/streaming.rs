@@ -213,9 +213,14 @@ async fn run_socket(
     mut subs: Vec<Stream>,
 ) {
     let mut events = state.node.hub.subscribe();
+    let mut closing = state.node.hub.closing();
     let mut ping = tokio::time::interval(Duration::from_secs(30));
     loop {
         tokio::select! {
+            _ = closing.changed() => {
+                let _ = socket.send(Message::Close(None)).await;
+                break;
+            }
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     if let Some(reply) = handle_command(&mut subs, text.as_str()) {
@@ -303,6 +308,7 @@ pub async fn sse(
     let name = path.trim_matches('/').replace('/', ":");
     let stream = Stream::new(&name, query.tag.as_deref()).map_err(ApiError::bad_request)?;
     let viewer = Arc::new(viewer);
+    let state_closing = state.node.hub.closing();
     let events = BroadcastStream::new(state.node.hub.subscribe());
     let out = events.then(move |event| {
         let (state, viewer, stream) = (state.clone(), viewer.clone(), stream.clone());
@@ -314,7 +320,15 @@ pub async fn sse(
             render(&state, &viewer, &event, &stream).await
         }
     });
+    // The stream ends when the node stops, so it does not hold up a graceful shutdown.
+    let closing = tokio_stream::wrappers::WatchStream::new(state_closing)
+        .filter(|c| *c)
+        .map(|_| None);
     let out = out
+        .filter_map(|e| e)
+        .map(Some)
+        .merge(closing)
+        .take_while(|e| e.is_some())
         .filter_map(|e| e)
         .map(|(name, payload)| Ok::<_, Infallible>(SseEvent::default().event(name).data(payload)));
     Ok(Sse::new(out)
