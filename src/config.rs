@@ -153,6 +153,9 @@ pub struct ServerConfig {
     pub node_name: String,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client:
+    /// rate limits and `/metrics` access then go by the client's address, not the proxy's.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -211,6 +214,7 @@ impl Default for ServerConfig {
             insecure_http: false,
             node_name: "fika".into(),
             max_body_bytes: 1024 * 1024,
+            trusted_proxies: vec!["127.0.0.1/32".into(), "::1/128".into()],
         }
     }
 }

@@ -476,6 +476,18 @@ async fn metrics_for_monitoring() {
         .iter()
         .any(|(n, _, v)| n == "fika_local_accounts" && *v == 1.0));
     assert!(samples.iter().any(|(n, _, _)| n == "fika_active_users"));
+    // Behind a reverse proxy on the same host, the client's address decides, not the proxy's.
+    let r = client()
+        .get(node.url("/metrics"))
+        .header("x-forwarded-for", "203.0.113.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        401,
+        "a forwarded outside client is not a local reader"
+    );
 
     // From elsewhere, only an admin's token will do.
     let closed = TestDb::new();

@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -113,11 +113,8 @@ pub fn cidr_contains(cidr: &str, ip: IpAddr) -> bool {
 }
 
 pub async fn serve(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    let by_address = peer.is_some_and(|ip| address_allowed(&state, ip));
+    let client = super::client_ip(&state, &request);
+    let by_address = client.is_some_and(|ip| address_allowed(&state, ip));
     if !by_address {
         let (parts, _) = request.into_parts();
         let token = super::mastodon::extract::bearer_token(&parts).ok_or_else(|| {

@@ -36,6 +36,36 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
 }
 
+/// The address of the client behind a request: the TCP peer, or, when that is a trusted
+/// reverse proxy, the address it appended to `X-Forwarded-For`.
+pub fn client_ip(state: &AppState, request: &axum::extract::Request) -> Option<std::net::IpAddr> {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?
+        .0
+        .ip();
+    let trusted = state
+        .node
+        .config
+        .server
+        .trusted_proxies
+        .iter()
+        .any(|cidr| metrics::cidr_contains(cidr, peer));
+    if !trusted {
+        return Some(peer);
+    }
+    match request.headers().get("x-forwarded-for") {
+        // The proxy appends the address it saw last; anything before it is the client's claim.
+        Some(v) => v
+            .to_str()
+            .ok()?
+            .rsplit(',')
+            .next()
+            .and_then(|a| a.trim().parse().ok()),
+        None => Some(peer),
+    }
+}
+
 /// The Mastodon client API and OAuth endpoints (rate-limited).
 fn client_api(state: &AppState) -> Router<AppState> {
     use mastodon::*;

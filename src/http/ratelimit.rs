@@ -2,11 +2,11 @@
 //! Mastodon's `X-RateLimit-*` headers on every client API response.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -66,7 +66,7 @@ impl RateLimiter {
     }
 }
 
-fn key_for(headers: &HeaderMap, query: Option<&str>, peer: Option<SocketAddr>) -> String {
+fn key_for(headers: &HeaderMap, query: Option<&str>, client: Option<IpAddr>) -> String {
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -83,19 +83,13 @@ fn key_for(headers: &HeaderMap, query: Option<&str>, peer: Option<SocketAddr>) -
     match token {
         // Keyed by a digest so the table never holds usable tokens.
         Some(t) => format!("t:{}", &crate::domain::oauth::digest(&t)[..32]),
-        None => format!(
-            "ip:{}",
-            peer.map(|p| p.ip().to_string()).unwrap_or_default()
-        ),
+        None => format!("ip:{}", client.map(|ip| ip.to_string()).unwrap_or_default()),
     }
 }
 
 pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0);
-    let key = key_for(request.headers(), request.uri().query(), peer);
+    let client = super::client_ip(&state, &request);
+    let key = key_for(request.headers(), request.uri().query(), client);
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
