@@ -308,14 +308,11 @@ async fn follow_list(
         .store
         .follow_list(account.id, kind, &page)
         .await?;
-    let keys = rows.first().zip(rows.last()).map(|(a, b)| (a.0, b.0));
-    let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
-    let items = accounts::render_list(&state.node, &ids).await?;
     let url = state
         .node
         .urls
         .api(&format!("/api/v1/accounts/{}/{path}", account.id));
-    Ok(paginated(items, keys, &url, &query_pairs(uri)))
+    super::account_page(state, rows, &url, uri).await
 }
 
 pub async fn followers(
@@ -453,15 +450,8 @@ pub async fn follow_requests(
         .store
         .follow_list(me.id, FollowList::Requests, &page)
         .await?;
-    let keys = rows.first().zip(rows.last()).map(|(a, b)| (a.0, b.0));
-    let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
-    let items = accounts::render_list(&state.node, &ids).await?;
-    Ok(paginated(
-        items,
-        keys,
-        &state.node.urls.api("/api/v1/follow_requests"),
-        &query_pairs(&uri),
-    ))
+    let url = state.node.urls.api("/api/v1/follow_requests");
+    super::account_page(&state, rows, &url, &uri).await
 }
 
 pub async fn authorize_request(

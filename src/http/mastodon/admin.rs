@@ -67,18 +67,109 @@ pub struct DomainForm {
     domain: String,
 }
 
+/// Allow and block entries are handled alike; only their scope names and shapes differ.
+#[derive(Clone, Copy)]
+enum Kind {
+    Allow,
+    Block,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Allow => "allow",
+            Kind::Block => "block",
+        }
+    }
+    fn scope(self, write: bool) -> &'static str {
+        match (self, write) {
+            (Kind::Allow, false) => "admin:read:domain_allows",
+            (Kind::Allow, true) => "admin:write:domain_allows",
+            (Kind::Block, false) => "admin:read:domain_blocks",
+            (Kind::Block, true) => "admin:write:domain_blocks",
+        }
+    }
+    fn json(self, row: &DomainRow) -> Value {
+        match self {
+            Kind::Allow => allow_json(row),
+            Kind::Block => block_json(row),
+        }
+    }
+}
+
+async fn list(state: &AppState, auth: &Auth, kind: Kind) -> Result<Json<Value>, ApiError> {
+    admin(auth, kind.scope(false))?;
+    let rows = entries(state, kind.name()).await?;
+    Ok(Json(rows.iter().map(|r| kind.json(r)).collect()))
+}
+
+async fn one(state: &AppState, kind: Kind, id: &str) -> Result<DomainRow, ApiError> {
+    let id = parse_id(id)?;
+    entries(state, kind.name())
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or_else(ApiError::not_found)
+}
+
+async fn get(state: &AppState, auth: &Auth, kind: Kind, id: &str) -> Result<Json<Value>, ApiError> {
+    admin(auth, kind.scope(false))?;
+    Ok(Json(kind.json(&one(state, kind, id).await?)))
+}
+
+async fn create(
+    state: &AppState,
+    auth: &Auth,
+    kind: Kind,
+    raw: &str,
+) -> Result<Json<Value>, ApiError> {
+    let me = admin(auth, kind.scope(true))?;
+    let domain = policy::normalize_domain(raw)?;
+    if let Some(existing) = entries(state, kind.name())
+        .await?
+        .into_iter()
+        .find(|r| r.domain == domain)
+    {
+        // As on Mastodon: allowing twice returns the allow; blocking twice is an error.
+        return match kind {
+            Kind::Allow => Ok(Json(kind.json(&existing))),
+            Kind::Block => Err(ApiError::unprocessable(format!(
+                "Validation failed: {domain} is already blocked"
+            ))),
+        };
+    }
+    let node = &state.node;
+    let row = policy::add(&node.store, &node.config, &who(me), &domain, kind.name()).await?;
+    policy::reload(node).await?;
+    Ok(Json(kind.json(&row)))
+}
+
+async fn delete(
+    state: &AppState,
+    auth: &Auth,
+    kind: Kind,
+    id: &str,
+) -> Result<Json<Value>, ApiError> {
+    let me = admin(auth, kind.scope(true))?;
+    let row = one(state, kind, id).await?;
+    let node = &state.node;
+    policy::remove(
+        &node.store,
+        &node.config,
+        &who(me),
+        &row.domain,
+        Some(kind.name()),
+    )
+    .await?;
+    policy::reload(node).await?;
+    Ok(Json(json!({})))
+}
+
 pub async fn list_allows(
     State(state): State<AppState>,
     auth: Auth,
 ) -> Result<Json<Value>, ApiError> {
-    admin(&auth, "admin:read:domain_allows")?;
-    Ok(Json(
-        entries(&state, "allow")
-            .await?
-            .iter()
-            .map(allow_json)
-            .collect(),
-    ))
+    list(&state, &auth, Kind::Allow).await
 }
 
 pub async fn get_allow(
@@ -86,14 +177,7 @@ pub async fn get_allow(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    admin(&auth, "admin:read:domain_allows")?;
-    let id = parse_id(&id)?;
-    entries(&state, "allow")
-        .await?
-        .iter()
-        .find(|r| r.id == id)
-        .map(|r| Json(allow_json(r)))
-        .ok_or_else(ApiError::not_found)
+    get(&state, &auth, Kind::Allow, &id).await
 }
 
 pub async fn create_allow(
@@ -101,11 +185,7 @@ pub async fn create_allow(
     auth: Auth,
     Body(form): Body<DomainForm>,
 ) -> Result<Json<Value>, ApiError> {
-    let me = admin(&auth, "admin:write:domain_allows")?;
-    let node = &state.node;
-    let row = policy::add(&node.store, &node.config, &who(me), &form.domain, "allow").await?;
-    policy::reload(node).await?;
-    Ok(Json(allow_json(&row)))
+    create(&state, &auth, Kind::Allow, &form.domain).await
 }
 
 pub async fn delete_allow(
@@ -113,38 +193,14 @@ pub async fn delete_allow(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let me = admin(&auth, "admin:write:domain_allows")?;
-    let id = parse_id(&id)?;
-    let row = entries(&state, "allow")
-        .await?
-        .into_iter()
-        .find(|r| r.id == id)
-        .ok_or_else(ApiError::not_found)?;
-    let node = &state.node;
-    policy::remove(
-        &node.store,
-        &node.config,
-        &who(me),
-        &row.domain,
-        Some("allow"),
-    )
-    .await?;
-    policy::reload(node).await?;
-    Ok(Json(json!({})))
+    delete(&state, &auth, Kind::Allow, &id).await
 }
 
 pub async fn list_blocks(
     State(state): State<AppState>,
     auth: Auth,
 ) -> Result<Json<Value>, ApiError> {
-    admin(&auth, "admin:read:domain_blocks")?;
-    Ok(Json(
-        entries(&state, "block")
-            .await?
-            .iter()
-            .map(block_json)
-            .collect(),
-    ))
+    list(&state, &auth, Kind::Block).await
 }
 
 pub async fn get_block(
@@ -152,14 +208,7 @@ pub async fn get_block(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    admin(&auth, "admin:read:domain_blocks")?;
-    let id = parse_id(&id)?;
-    entries(&state, "block")
-        .await?
-        .iter()
-        .find(|r| r.id == id)
-        .map(|r| Json(block_json(r)))
-        .ok_or_else(ApiError::not_found)
+    get(&state, &auth, Kind::Block, &id).await
 }
 
 pub async fn create_block(
@@ -167,21 +216,7 @@ pub async fn create_block(
     auth: Auth,
     Body(form): Body<DomainForm>,
 ) -> Result<Json<Value>, ApiError> {
-    let me = admin(&auth, "admin:write:domain_blocks")?;
-    let node = &state.node;
-    let domain = policy::normalize_domain(&form.domain)?;
-    if entries(&state, "block")
-        .await?
-        .iter()
-        .any(|r| r.domain == domain)
-    {
-        return Err(ApiError::unprocessable(
-            "Validation failed: this domain is already blocked",
-        ));
-    }
-    let row = policy::add(&node.store, &node.config, &who(me), &domain, "block").await?;
-    policy::reload(node).await?;
-    Ok(Json(block_json(&row)))
+    create(&state, &auth, Kind::Block, &form.domain).await
 }
 
 pub async fn delete_block(
@@ -189,24 +224,7 @@ pub async fn delete_block(
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let me = admin(&auth, "admin:write:domain_blocks")?;
-    let id = parse_id(&id)?;
-    let row = entries(&state, "block")
-        .await?
-        .into_iter()
-        .find(|r| r.id == id)
-        .ok_or_else(ApiError::not_found)?;
-    let node = &state.node;
-    policy::remove(
-        &node.store,
-        &node.config,
-        &who(me),
-        &row.domain,
-        Some("block"),
-    )
-    .await?;
-    policy::reload(node).await?;
-    Ok(Json(json!({})))
+    delete(&state, &auth, Kind::Block, &id).await
 }
 
 #[derive(Deserialize, Default)]

@@ -94,6 +94,20 @@ pub fn paginated(
     response
 }
 
+/// A page of accounts listed through a relation (followers, requests, favourited_by, ...):
+/// `rows` are (relation id, account id), and the relation ids are the cursors.
+pub async fn account_page(
+    state: &crate::http::AppState,
+    rows: Vec<(i64, i64)>,
+    url: &str,
+    uri: &axum::http::Uri,
+) -> Result<Response, ApiError> {
+    let keys = rows.first().zip(rows.last()).map(|(a, b)| (a.0, b.0));
+    let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    let items = crate::domain::accounts::render_list(&state.node, &ids).await?;
+    Ok(paginated(items, keys, url, &query_pairs(uri)))
+}
+
 /// The query string of a request as pairs, to carry filters into Link URLs.
 pub fn query_pairs(uri: &axum::http::Uri) -> Vec<(String, String)> {
     uri.query()

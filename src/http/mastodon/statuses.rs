@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::extract::{flex_bool, flex_id, flex_ids, parse_id, Auth, Body, Query};
-use super::{paginated, query_pairs, PageParams};
+use super::PageParams;
 use crate::domain::statuses::{self, PostInput};
 use crate::domain::visibility::Visibility;
 use crate::http::{ApiError, AppState};
@@ -279,9 +279,6 @@ async fn actors(
         .store
         .status_actors(status.id, reblogs, &page)
         .await?;
-    let keys = rows.first().zip(rows.last()).map(|(a, b)| (a.0, b.0));
-    let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
-    let items = crate::domain::accounts::render_list(&state.node, &ids).await?;
     let path = if reblogs {
         "reblogged_by"
     } else {
@@ -291,7 +288,7 @@ async fn actors(
         .node
         .urls
         .api(&format!("/api/v1/statuses/{}/{path}", status.id));
-    Ok(paginated(items, keys, &url, &query_pairs(uri)))
+    super::account_page(state, rows, &url, uri).await
 }
 
 pub async fn favourited_by(
