@@ -787,47 +787,13 @@ async fn receive_follow(
         .filter(|a| !a.suspended)
         .ok_or(DomainError::NotFound("account"))?;
     let follow_id = id_of(activity).map(String::from);
-    let store = &node.store;
-    if target.locked && !store.follows(actor.id, target.id).await? {
-        let note = NewNotification {
-            id: crate::ids::next_id(),
-            account_id: target.id,
-            from_account_id: actor.id,
-            kind: "follow_request",
-            status_id: None,
-        };
-        if store
-            .insert_follow_request(actor.id, target.id, true, false, Some(note.clone()))
-            .await?
-        {
-            node.hub.publish(Event::Notification {
-                account_id: target.id,
-                notification_id: note.id,
-            });
-        }
-        if let Some(id) = &follow_id {
-            store.set_follow_ap_id(actor.id, target.id, id).await?;
-        }
-        return Ok(());
-    }
-    let note = NewNotification {
-        id: crate::ids::next_id(),
-        account_id: target.id,
-        from_account_id: actor.id,
-        kind: "follow",
-        status_id: None,
-    };
-    if store
-        .insert_follow(actor.id, target.id, true, false, Some(note.clone()))
-        .await?
-    {
-        node.hub.publish(Event::Notification {
-            account_id: target.id,
-            notification_id: note.id,
-        });
-    }
+    let accepted = super::follows::follow_local(node, actor, &target, true, false).await?;
     if let Some(id) = &follow_id {
-        store.set_follow_ap_id(actor.id, target.id, id).await?;
+        node.store.set_follow_ap_id(actor.id, target.id, id).await?;
+    }
+    if !accepted {
+        // The Accept goes out when the target approves the request.
+        return Ok(());
     }
     send_to(
         node,

@@ -63,43 +63,55 @@ pub async fn follow(
             let activity = super::federation::follow_activity(node, viewer, &target, &id);
             super::federation::send_to(node, viewer, &target, activity).await?;
         }
-    } else if target.locked && !already {
-        let note = NewNotification {
-            id: crate::ids::next_id(),
-            account_id: target.id,
-            from_account_id: viewer.id,
-            kind: "follow_request",
-            status_id: None,
-        };
-        if store
-            .insert_follow_request(viewer.id, target.id, reblogs, notify, Some(note.clone()))
-            .await?
-        {
-            node.hub.publish(Event::Notification {
-                account_id: target.id,
-                notification_id: note.id,
-            });
-        }
     } else {
-        let note = NewNotification {
-            id: crate::ids::next_id(),
-            account_id: target.id,
-            from_account_id: viewer.id,
-            kind: "follow",
-            status_id: None,
-        };
-        if store
-            .insert_follow(viewer.id, target.id, reblogs, notify, Some(note.clone()))
-            .await?
-        {
-            backfill(node, viewer.id, target.id).await?;
-            node.hub.publish(Event::Notification {
-                account_id: target.id,
-                notification_id: note.id,
-            });
-        }
+        follow_local(node, viewer, &target, reblogs, notify).await?;
     }
     Ok(relationships(node, viewer, &[target.id]).await?.remove(0))
+}
+
+/// `follower` (local or remote) follows the local account `target`: a request with a
+/// `follow_request` notification when the target approves followers (and is not followed
+/// yet), otherwise a follow with a `follow` notification. Returns whether the follow is
+/// established. Local followers get the target's recent statuses in their home feed.
+pub async fn follow_local(
+    node: &Node,
+    follower: &AccountRow,
+    target: &AccountRow,
+    reblogs: bool,
+    notify: bool,
+) -> Result<bool, DomainError> {
+    let store = &node.store;
+    let requested = target.locked && !store.follows(follower.id, target.id).await?;
+    let note = NewNotification {
+        id: crate::ids::next_id(),
+        account_id: target.id,
+        from_account_id: follower.id,
+        kind: if requested {
+            "follow_request"
+        } else {
+            "follow"
+        },
+        status_id: None,
+    };
+    let created = if requested {
+        store
+            .insert_follow_request(follower.id, target.id, reblogs, notify, Some(note.clone()))
+            .await?
+    } else {
+        store
+            .insert_follow(follower.id, target.id, reblogs, notify, Some(note.clone()))
+            .await?
+    };
+    if created {
+        if !requested && follower.is_local() {
+            backfill(node, follower.id, target.id).await?;
+        }
+        node.hub.publish(Event::Notification {
+            account_id: target.id,
+            notification_id: note.id,
+        });
+    }
+    Ok(!requested)
 }
 
 pub async fn unfollow(
