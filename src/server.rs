@@ -94,6 +94,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             config: Arc::new(config),
             hub: crate::jobs::streaming::Hub::new(),
             fed,
+            fanout_wake: Default::default(),
         },
         // Authorized fetch is always on: see fika_federation::policy.
         read_policy: ReadPolicy::SignedPeersOnly,
@@ -109,6 +110,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             let _ = stop.wait_for(|s| *s).await;
         }))
     };
+    // Fan-outs queued before a stop are applied now, before or while requests are served.
+    let fanout = tokio::spawn(crate::jobs::fanout::run(
+        state.node.clone(),
+        stop_rx.clone(),
+    ));
     crate::domain::policy::reload(&state.node).await?;
     let app = http::router(state);
     // Trailing slashes must be trimmed before routing, so the layer wraps the whole router.
@@ -139,6 +145,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let _ = stop_tx.send(true);
     if let Err(e) = worker.await {
         tracing::error!(error = %e, "the delivery worker failed");
+    }
+    if let Err(e) = fanout.await {
+        tracing::error!(error = %e, "the fan-out worker failed");
     }
     store.close().await;
     tracing::info!("stopped");

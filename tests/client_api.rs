@@ -279,9 +279,9 @@ async fn visibility_is_enforced_everywhere() {
             .map(|s| s["id"].as_str().unwrap().to_string())
             .collect()
     };
-    let (_, bob_home) = bob.get("/api/v1/timelines/home").await;
+    let bob_home = common::home_once_it_has(&bob, &[&id(&public), &id(&private)]).await;
     assert_eq!(ids_of(&bob_home), vec![id(&public), id(&private)]);
-    let (_, eve_home) = eve.get("/api/v1/timelines/home").await;
+    let eve_home = common::home_once_it_has(&eve, &[&id(&direct)]).await;
     assert_eq!(
         ids_of(&eve_home),
         vec![id(&direct)],

@@ -14,6 +14,7 @@ use url::Url;
 
 use super::visibility::{self, Visibility};
 use super::{DomainError, Node};
+use crate::jobs::fanout;
 use crate::jobs::streaming::{Audience, Event};
 use crate::net::{Net, NetError, Signer};
 use crate::store::accounts::AccountRow;
@@ -1028,14 +1029,16 @@ async fn receive_announce(
         deliveries: vec![],
     };
     match node.store.insert_status(&new).await {
-        Ok(()) | Err(crate::store::StoreError::Conflict(_)) => {}
+        Ok(true) => node.fanout_wake.notify_one(),
+        Ok(false) | Err(crate::store::StoreError::Conflict(_)) => {}
         Err(e) => return Err(e.into()),
     }
     node.hub.publish(Event::Status {
         status_id,
         edited: false,
         audience: Audience {
-            home,
+            // Followers' `user` streams hear of it from the fan-out worker.
+            home: fanout::immediate_home(actor.id, &home),
             ..Audience::default()
         },
     });
@@ -1176,8 +1179,8 @@ pub async fn ingest_note(
         idempotency_key: None,
         deliveries: vec![],
     };
-    match store.insert_status(&new).await {
-        Ok(()) => {}
+    let queued = match store.insert_status(&new).await {
+        Ok(queued) => queued,
         Err(crate::store::StoreError::Conflict(_)) => {
             return store
                 .status_by_uri(&note.id)
@@ -1185,7 +1188,7 @@ pub async fn ingest_note(
                 .ok_or(DomainError::NotFound("status"));
         }
         Err(e) => return Err(e.into()),
-    }
+    };
     for a in &note.attachments {
         store
             .insert_remote_media(
@@ -1197,12 +1200,17 @@ pub async fn ingest_note(
             )
             .await?;
     }
+    // Woken once the attachments are there, so followers' streams render them.
+    if queued {
+        node.fanout_wake.notify_one();
+    }
     let public = visibility == Visibility::Public;
     node.hub.publish(Event::Status {
         status_id: id,
         edited: false,
         audience: Audience {
-            home,
+            // Followers' `user` streams hear of it from the fan-out worker.
+            home: fanout::immediate_home(author.id, &home),
             public,
             local: false,
             tags: if public {

@@ -26,6 +26,8 @@ pub struct Node {
     pub config: Arc<Config>,
     pub hub: Hub,
     pub fed: Arc<federation::Fed>,
+    /// Wakes the home-feed fan-out worker (`jobs::fanout`) when a fan-out was queued.
+    pub fanout_wake: Arc<tokio::sync::Notify>,
 }
 
 use crate::store::StoreError;

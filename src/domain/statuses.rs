@@ -9,6 +9,7 @@ use super::text::{self, ResolvedMention};
 use super::visibility::{self, Relation, Visibility};
 use super::{DomainError, Node};
 use crate::convert::mastodon;
+use crate::jobs::fanout;
 use crate::jobs::streaming::{Audience, Event};
 use crate::store::accounts::AccountRow;
 use crate::store::now_millis;
@@ -485,7 +486,9 @@ pub async fn post(
         idempotency_key: input.idempotency_key.clone(),
         deliveries,
     };
-    store.insert_status(&new).await?;
+    if store.insert_status(&new).await? {
+        node.fanout_wake.notify_one();
+    }
     if !new.deliveries.is_empty() {
         node.fed.wake.notify_one();
     }
@@ -494,7 +497,9 @@ pub async fn post(
         status_id: id,
         edited: false,
         audience: Audience {
-            home,
+            // Followers' `user` streams hear of it from the fan-out worker, once it is in
+            // their home feeds.
+            home: fanout::immediate_home(author.id, &home),
             public,
             local: public && author.domain.is_empty(),
             tags: if public {
@@ -834,7 +839,12 @@ pub async fn reblog(
         deliveries,
     };
     match node.store.insert_status(&new).await {
-        Ok(()) => node.fed.wake.notify_one(),
+        Ok(queued) => {
+            if queued {
+                node.fanout_wake.notify_one();
+            }
+            node.fed.wake.notify_one();
+        }
         // Two reblogs at once: the other one won, return it.
         Err(crate::store::StoreError::Conflict(_)) => {
             if let Some(existing) = node.store.reblog_by(viewer.id, target.id).await? {
@@ -847,7 +857,7 @@ pub async fn reblog(
         status_id: id,
         edited: false,
         audience: Audience {
-            home,
+            home: fanout::immediate_home(viewer.id, &home),
             ..Audience::default()
         },
     });

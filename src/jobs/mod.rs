@@ -1,4 +1,5 @@
-//! Side effects after a write commits: streaming events now; deliveries to peers next.
+//! Side effects after a write commits: deliveries to peers, home-feed fan-out, streaming events.
 
 pub mod delivery;
+pub mod fanout;
 pub mod streaming;

@@ -68,7 +68,8 @@ pub struct NewStatus {
     /// (lower-cased name, display spelling)
     pub tags: Vec<(String, String)>,
     pub media_ids: Vec<i64>,
-    /// Whose home feeds get it (author and followers, or mentioned accounts for direct).
+    /// Whose home feeds get it (author and followers, or mentioned accounts for direct). Only
+    /// the author's row is written with the status; the rest go through the fan-out queue.
     pub feed_recipients: Vec<i64>,
     pub notifications: Vec<NewNotification>,
     pub idempotency_key: Option<String>,
@@ -139,8 +140,13 @@ pub struct StatusFilter {
 }
 
 impl Store {
-    pub async fn insert_status(&self, new: &NewStatus) -> Result<(), StoreError> {
+    /// Writes a status with everything that hangs off it. Home feeds: the author's row is
+    /// written here, the other recipients are queued for the fan-out worker. Returns whether a
+    /// fan-out was queued (the caller wakes the worker).
+    pub async fn insert_status(&self, new: &NewStatus) -> Result<bool, StoreError> {
         let r = &new.row;
+        let (own_feed, others) =
+            super::fanout::split_recipients(r.account_id, &new.feed_recipients);
         let insert =
             "INSERT INTO statuses (id, account_id, uri, url, text, content, spoiler_text, \
             sensitive, visibility, language, in_reply_to_id, in_reply_to_account_id, reblog_of_id, \
@@ -197,14 +203,17 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            for recipient in &new.feed_recipients {
+            // The author's own feed at once; everyone else's through the fan-out queue, one
+            // row whatever the number of followers (see `jobs::fanout`).
+            if own_feed {
                 sqlx::query("INSERT INTO home_feed (account_id, status_id, author_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                    .bind(recipient)
+                    .bind(r.account_id)
                     .bind(r.id)
                     .bind(r.account_id)
                     .execute(&mut *tx)
                     .await?;
             }
+            super::fanout::queue_fanout!(&mut *tx, r.id, r.account_id, &others)?;
             for n in &new.notifications {
                 insert_notification!(&mut *tx, n)?;
             }
@@ -222,7 +231,7 @@ impl Store {
                     .map_err(|e| StoreError::conflict_as(e, "a status with this Idempotency-Key"))?;
             }
         });
-        Ok(())
+        Ok(!others.is_empty())
     }
 
     pub async fn status_by_idempotency_key(
@@ -789,6 +798,11 @@ impl Store {
     }
 
     /// Drops an account's statuses from a home feed (after an unfollow).
+    ///
+    /// A fan-out still queued for one of the author's statuses (posted just before the
+    /// unfollow) is not edited here, so that one status may still land in the feed afterwards.
+    /// Accepted: it is a status the account was entitled to when it was posted, and rewriting
+    /// queued recipient lists on every unfollow would cost more than it saves.
     pub async fn remove_from_feed(&self, account: i64, author: i64) -> Result<(), StoreError> {
         on_pool!(self, |pool| sqlx::query(
             "DELETE FROM home_feed WHERE account_id = $1 AND author_id = $2"

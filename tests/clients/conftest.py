@@ -355,5 +355,19 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1):
         time.sleep(interval)
 
 
+def home_once_it_has(user: User, *status_ids: str, limit: int = 40, timeout: float = 10.0) -> list:
+    """`user`'s home timeline once it holds every one of `status_ids`. Home feeds other than the
+    author's are written by the node's fan-out worker just after a status is posted, so a test
+    reading a follower's home right after posting waits for this first, then asserts on the page."""
+    page = wait_for(
+        lambda: (lambda p: p if all(i in [s["id"] for s in p] for i in status_ids) else None)(
+            user.api.timeline_home(limit=limit)
+        ),
+        timeout=timeout,
+    )
+    assert page, f"home timeline of {user.username} lacks {status_ids} after {timeout} s"
+    return page
+
+
 def statuses_count(user: User) -> int:
     return user.api.account_verify_credentials()["statuses_count"]

@@ -497,3 +497,21 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// `api`'s home timeline once it holds every status in `ids`. Home feeds other than the
+/// author's are written by the fan-out worker just after a status is posted, so a test that
+/// reads a follower's home right after posting waits for this first, then asserts on the page.
+pub async fn home_once_it_has(api: &Api, ids: &[&str]) -> Value {
+    eventually(&format!("home timeline holding {ids:?}"), || async {
+        let (_, home) = api.get("/api/v1/timelines/home").await;
+        let held: Vec<&str> = home
+            .as_array()?
+            .iter()
+            .filter_map(|s| s["id"].as_str())
+            .collect();
+        ids.iter()
+            .all(|id| held.contains(id))
+            .then_some(home.clone())
+    })
+    .await
+}
