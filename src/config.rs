@@ -76,8 +76,11 @@ pub struct FederationConfig {
     /// Attempts before a delivery is given up (dead-lettered). The default spreads them over
     /// about a day.
     pub max_attempts: u32,
-    /// Deliveries in flight at once.
+    /// Deliveries in flight at once, to all peers together.
     pub concurrency: usize,
+    /// Deliveries in flight at once to one peer, so a slow or dead peer cannot take every
+    /// slot from the healthy ones.
+    pub per_peer_concurrency: usize,
     /// Seconds a request to a peer may take.
     pub timeout_seconds: u64,
 }
@@ -92,7 +95,8 @@ impl Default for FederationConfig {
             allow_http: false,
             retry_base_seconds: 30,
             max_attempts: 14,
-            concurrency: 16,
+            concurrency: 64,
+            per_peer_concurrency: 8,
             timeout_seconds: 10,
         }
     }

@@ -43,7 +43,7 @@ async fn bootstrap_admin(
     urls: &NodeUrls,
 ) -> anyhow::Result<Option<String>> {
     let username = &config.admin.initial_username;
-    if username.is_empty() || !store.list_local_accounts().await?.is_empty() {
+    if username.is_empty() || store.has_local_accounts().await? {
         return Ok(None);
     }
     let password = accounts::generate_password();

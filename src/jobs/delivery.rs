@@ -39,6 +39,9 @@ pub async fn run(node: Node, shutdown: impl std::future::Future<Output = ()>) {
     let cfg = node.config.federation.clone();
     let permits = Arc::new(Semaphore::new(cfg.concurrency));
     let breakers: Arc<std::sync::Mutex<HashMap<String, Breaker>>> = Default::default();
+    // Sends in flight per peer: a peer at its limit is left out of the next scan.
+    let per_peer: Arc<std::sync::Mutex<HashMap<String, usize>>> = Default::default();
+    let per_peer_limit = cfg.per_peer_concurrency.max(1);
     let mut in_flight: JoinSet<()> = JoinSet::new();
     let mut last_reload = Instant::now();
     tokio::pin!(shutdown);
@@ -52,7 +55,14 @@ pub async fn run(node: Node, shutdown: impl std::future::Future<Output = ()>) {
         }
         // Reap finished sends.
         while in_flight.try_join_next().is_some() {}
-        let due = match node.store.due_deliveries(now_millis(), 64).await {
+        let busy: Vec<String> = per_peer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(_, n)| **n >= per_peer_limit)
+            .map(|(peer, _)| peer.clone())
+            .collect();
+        let due = match node.store.due_deliveries(now_millis(), 64, &busy).await {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the delivery queue");
@@ -80,6 +90,15 @@ pub async fn run(node: Node, shutdown: impl std::future::Future<Output = ()>) {
                     .await;
                 continue;
             }
+            {
+                let mut counts = per_peer.lock().unwrap_or_else(|p| p.into_inner());
+                let n = counts.entry(d.peer.clone()).or_default();
+                if *n >= per_peer_limit {
+                    // Stays due; the next scan after a slot frees up takes it.
+                    continue;
+                }
+                *n += 1;
+            }
             // Lease it so the next scan does not pick it up again while it is in flight.
             if let Err(e) = node
                 .store
@@ -87,13 +106,18 @@ pub async fn run(node: Node, shutdown: impl std::future::Future<Output = ()>) {
                 .await
             {
                 tracing::error!(error = %e, "cannot lease a delivery");
+                release(&per_peer, &d.peer);
                 continue;
             }
             let permit = permits.clone().acquire_owned().await.expect("semaphore");
-            let (node, breakers) = (node.clone(), breakers.clone());
+            let (node, breakers, per_peer) = (node.clone(), breakers.clone(), per_peer.clone());
             in_flight.spawn(async move {
+                let peer = d.peer.clone();
                 deliver(&node, d, &breakers).await;
                 drop(permit);
+                release(&per_peer, &peer);
+                // A freed slot may let a waiting delivery to this peer go now.
+                node.fed.wake.notify_one();
             });
         }
         tokio::select! {
@@ -114,6 +138,16 @@ pub async fn run(node: Node, shutdown: impl std::future::Future<Output = ()>) {
         tracing::warn!(
             "stopped with deliveries in flight; they stay queued and resume on the next start"
         );
+    }
+}
+
+fn release(per_peer: &std::sync::Mutex<HashMap<String, usize>>, peer: &str) {
+    let mut counts = per_peer.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(n) = counts.get_mut(peer) {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            counts.remove(peer);
+        }
     }
 }
 

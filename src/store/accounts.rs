@@ -110,6 +110,26 @@ impl Store {
         Ok(rows)
     }
 
+    pub async fn has_local_accounts(&self) -> Result<bool, StoreError> {
+        let sql = "SELECT COUNT(*) FROM (SELECT 1 FROM accounts WHERE domain = '' LIMIT 1) one";
+        let n = on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(pool)
+            .await)?;
+        Ok(n > 0)
+    }
+
+    /// The oldest active local admin: the node's contact.
+    pub async fn first_admin(&self) -> Result<Option<AccountRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM accounts WHERE domain = '' AND role = 'admin' \
+             AND NOT suspended ORDER BY id LIMIT 1"
+        );
+        let row = on_pool!(self, |pool| sqlx::query_as::<_, AccountRow>(&sql)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row)
+    }
+
     pub async fn count_local_accounts(&self) -> Result<i64, StoreError> {
         let sql = "SELECT COUNT(*) FROM accounts WHERE domain = '' AND NOT suspended";
         let n = on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(sql)
@@ -241,10 +261,9 @@ impl Store {
             "SELECT a.id, \
                (SELECT COUNT(*) FROM follows f WHERE f.target_account_id = a.id), \
                (SELECT COUNT(*) FROM follows f WHERE f.account_id = a.id), \
-               (SELECT COUNT(*) FROM statuses s WHERE s.account_id = a.id \
-                  AND s.reblog_of_id IS NULL AND s.visibility <> 'direct'), \
-               (SELECT MAX(s.created_at) FROM statuses s WHERE s.account_id = a.id) \
-             FROM accounts a WHERE a.id IN ({list})"
+               COALESCE(st.statuses_count, 0), st.last_status_at \
+             FROM accounts a LEFT JOIN account_stats st ON st.account_id = a.id \
+             WHERE a.id IN ({list})"
         );
         let rows: Vec<(i64, i64, i64, i64, Option<i64>)> = on_pool!(self, |pool| {
             let mut q = sqlx::query_as(&sql);

@@ -150,18 +150,31 @@ impl Store {
 
     /// Up to `limit` pending deliveries due at `now`, oldest first, skipping `open_peers`
     /// (peers whose circuit breaker is open).
+    /// Due deliveries, oldest first, leaving out peers in `busy` (those with every slot in
+    /// use), so a backlog for one peer cannot hide the others' deliveries.
     pub async fn due_deliveries(
         &self,
         now: i64,
         limit: i64,
+        busy: &[String],
     ) -> Result<Vec<DeliveryRow>, StoreError> {
-        let sql = "SELECT id, peer, inbox, activity, signer_id, attempts FROM deliveries \
-                   WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2";
-        let rows = on_pool!(self, |pool| sqlx::query_as::<_, DeliveryRow>(sql)
-            .bind(now)
-            .bind(limit)
-            .fetch_all(pool)
-            .await)?;
+        let skip = if busy.is_empty() {
+            String::new()
+        } else {
+            format!(" AND peer NOT IN ({})", super::placeholders(3, busy.len()))
+        };
+        let sql = format!(
+            "SELECT id, peer, inbox, activity, signer_id, attempts FROM deliveries \
+             WHERE state = 'pending' AND next_attempt_at <= $1{skip} \
+             ORDER BY next_attempt_at, id LIMIT $2"
+        );
+        let rows = on_pool!(self, |pool| {
+            let mut q = sqlx::query_as::<_, DeliveryRow>(&sql).bind(now).bind(limit);
+            for peer in busy {
+                q = q.bind(peer);
+            }
+            q.fetch_all(pool).await
+        })?;
         Ok(rows)
     }
 

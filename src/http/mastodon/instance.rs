@@ -62,8 +62,7 @@ fn configuration(state: &AppState) -> Value {
 }
 
 async fn contact_account(state: &AppState) -> Result<Value, ApiError> {
-    let admins = state.node.store.list_local_accounts().await?;
-    match admins.iter().find(|a| a.role == "admin" && !a.suspended) {
+    match state.node.store.first_admin().await? {
         Some(a) => Ok(crate::domain::accounts::render_list(&state.node, &[a.id])
             .await?
             .pop()

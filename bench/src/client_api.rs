@@ -1,0 +1,268 @@
+//! The client API on a seeded database: home timeline latency and throughput, deep pages,
+//! light and heavy followers, posting and the fan-out it leaves behind.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use serde_json::json;
+
+use crate::db::{Db, V};
+use crate::load::{self, Stats};
+use crate::procs::{free_port, NodeSpec, Proc};
+use crate::seed::Seeded;
+use crate::Ctx;
+
+pub struct Options {
+    pub posting: bool,
+    pub light_heavy: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Results {
+    pub raw_push: Stats,
+    pub raw_fanout_rows_per_s: f64,
+    pub home_c1: Stats,
+    pub page5_c1: Stats,
+    pub home_c64: Stats,
+    pub light: Option<Stats>,
+    pub heavy: Option<Stats>,
+    pub posting: Option<Stats>,
+    pub fanout_rows: i64,
+    pub fanout_rows_per_s: f64,
+    pub drain_seconds: f64,
+    pub startup_ms: f64,
+    pub idle_rss_kib: u64,
+    pub peak_rss_kib: u64,
+    pub db_bytes: Option<u64>,
+}
+
+fn home_url(base: &str, extra: &str) -> String {
+    format!("{base}/api/v1/timelines/home?limit=20{extra}")
+}
+
+/// Raw SQL for the same work the node does: the timeline query, and fan-out of an existing
+/// status into its author's followers' feeds as one INSERT…SELECT per transaction.
+async fn raw_baselines(ctx: &Ctx, db: &Db, seeded: &Seeded, r: &mut Results) -> Result<()> {
+    r.raw_push = crate::db::push_query_latency(db, &seeded.accounts, ctx.window(1.5)).await?;
+    let oldest = db
+        .column("SELECT id FROM statuses ORDER BY id LIMIT 3000", &[])
+        .await?;
+    let authors = db
+        .column(
+            "SELECT account_id FROM statuses ORDER BY id LIMIT 3000",
+            &[],
+        )
+        .await?;
+    let window = ctx.window(1.0);
+    let start = Instant::now();
+    let mut rows = 0u64;
+    for (status, author) in oldest.iter().zip(&authors) {
+        if start.elapsed() > window {
+            break;
+        }
+        rows += db
+            .exec(
+                "INSERT INTO home_feed (account_id, status_id, author_id) \
+                 SELECT f.account_id, $1, $2 FROM follows f WHERE f.target_account_id = $2 \
+                 ON CONFLICT DO NOTHING",
+                &[V::I(*status), V::I(*author)],
+            )
+            .await?;
+    }
+    r.raw_fanout_rows_per_s = rows as f64 / start.elapsed().as_secs_f64();
+    Ok(())
+}
+
+pub async fn run(
+    ctx: &Ctx,
+    name: &str,
+    url: &str,
+    seeded: &Seeded,
+    opts: &Options,
+) -> Result<Results> {
+    let mut r = Results::default();
+    let db = Db::open(url, 2).await?;
+    raw_baselines(ctx, &db, seeded, &mut r).await?;
+    let page5: Vec<i64> = {
+        let mut ids = Vec::new();
+        for a in seeded.accounts.iter().take(100) {
+            ids.extend(
+                db.column(
+                    "SELECT status_id FROM home_feed WHERE account_id = $1 ORDER BY status_id DESC LIMIT 1 OFFSET 79",
+                    &[V::I(*a)],
+                )
+                .await?,
+            );
+        }
+        ids
+    };
+
+    let data_dir = ctx.run_dir.join(format!("{name}-data"));
+    std::fs::create_dir_all(&data_dir)?;
+    let spec = NodeSpec {
+        bin: &ctx.fika,
+        data_dir: &data_dir,
+        database_url: url,
+        port: free_port(),
+        extra: vec![],
+    };
+    let node: Proc = spec.start(&format!("{name}.log")).await?;
+    r.startup_ms = node.startup.as_secs_f64() * 1000.0;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    r.idle_rss_kib = node.memory_kib().0;
+    let tokens = Arc::new(seeded.tokens.clone());
+
+    r.home_c1 = load::run(
+        1,
+        ctx.window(0.5),
+        ctx.window(3.0),
+        load::get(home_url(&node.base, ""), tokens.clone()),
+    )
+    .await;
+    // Page 5 of each of the first 100 users' feeds.
+    let page_tokens: Vec<String> = seeded.tokens.iter().take(page5.len()).cloned().collect();
+    let (base, ids) = (node.base.clone(), Arc::new(page5));
+    let page_tokens = Arc::new(page_tokens);
+    if !ids.is_empty() {
+        r.page5_c1 = load::run(
+            1,
+            ctx.window(0.3),
+            ctx.window(2.0),
+            Arc::new(move |client: reqwest::Client, _conn, i| {
+                let k = i as usize % ids.len().max(1);
+                let url = home_url(
+                    &base,
+                    &format!("&max_id={}", ids.get(k).copied().unwrap_or(0)),
+                );
+                let token = page_tokens.get(k).cloned().unwrap_or_default();
+                Box::pin(async move {
+                    match client.get(&url).bearer_auth(token).send().await {
+                        Ok(resp) if resp.status().is_success() => {
+                            resp.bytes().await.map(|b| b.len() > 100).unwrap_or(false)
+                        }
+                        _ => false,
+                    }
+                })
+            }),
+        )
+        .await;
+    }
+    r.home_c64 = load::run(
+        64,
+        ctx.window(0.5),
+        ctx.window(4.0),
+        load::get(home_url(&node.base, ""), tokens.clone()),
+    )
+    .await;
+    if opts.light_heavy {
+        for (slot, token) in [(0, &seeded.light_token), (1, &seeded.heavy_token)] {
+            let s = load::run(
+                1,
+                ctx.window(0.3),
+                ctx.window(2.0),
+                load::get(home_url(&node.base, ""), Arc::new(vec![token.clone()])),
+            )
+            .await;
+            if slot == 0 {
+                r.light = Some(s);
+            } else {
+                r.heavy = Some(s);
+            }
+        }
+    }
+    if opts.posting {
+        let before = db.scalar("SELECT COUNT(*) FROM home_feed", &[]).await?;
+        let base = node.base.clone();
+        let tokens = tokens.clone();
+        let started = Instant::now();
+        let s = load::run(
+            16,
+            Duration::ZERO,
+            ctx.window(4.0),
+            Arc::new(move |client: reqwest::Client, conn, i| {
+                let url = format!("{base}/api/v1/statuses");
+                let token = tokens[(conn * 131 + i as usize * 17) % tokens.len()].clone();
+                Box::pin(async move {
+                    let body = json!({"status": format!("Benchmark post {conn}/{i}: nothing to see here, just the posting path at work."), "visibility": "public"});
+                    matches!(client.post(&url).bearer_auth(token).json(&body).send().await,
+                             Ok(resp) if resp.status().is_success())
+                })
+            }),
+        )
+        .await;
+        let window_end = Instant::now();
+        // Wait for the asynchronous fan-out (if this build has one) to drain.
+        if db.table_exists("feed_fanout").await {
+            let deadline = Instant::now() + Duration::from_secs(180);
+            while db.scalar("SELECT COUNT(*) FROM feed_fanout", &[]).await? > 0
+                && Instant::now() < deadline
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        r.drain_seconds = window_end.elapsed().as_secs_f64();
+        let after = db.scalar("SELECT COUNT(*) FROM home_feed", &[]).await?;
+        r.fanout_rows = after - before;
+        r.fanout_rows_per_s = r.fanout_rows as f64 / started.elapsed().as_secs_f64();
+        r.posting = Some(s);
+    }
+    r.peak_rss_kib = node.memory_kib().1;
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        r.db_bytes = std::fs::metadata(path).ok().map(|m| m.len());
+    }
+    node.stop().await;
+    db.close().await;
+    Ok(r)
+}
+
+/// Two identical passes of the read load on one running node; VmHWM after each, to show
+/// memory does not keep growing.
+pub async fn leak_check(ctx: &Ctx, name: &str, url: &str, seeded: &Seeded) -> Result<(u64, u64)> {
+    let data_dir = ctx.run_dir.join(format!("{name}-data"));
+    std::fs::create_dir_all(&data_dir)?;
+    let spec = NodeSpec {
+        bin: &ctx.fika,
+        data_dir: &data_dir,
+        database_url: url,
+        port: free_port(),
+        extra: vec![],
+    };
+    let node = spec.start(&format!("{name}.log")).await?;
+    let tokens = Arc::new(seeded.tokens.clone());
+    let mut peaks = Vec::new();
+    for _ in 0..2 {
+        load::run(
+            64,
+            Duration::ZERO,
+            ctx.window(3.0),
+            load::get(home_url(&node.base, ""), tokens.clone()),
+        )
+        .await;
+        peaks.push(node.memory_kib().1);
+    }
+    node.stop().await;
+    Ok((peaks[0], peaks[1]))
+}
+
+/// Start-up to the first answered `/api/v1/instance` on an existing, migrated database:
+/// the median of `runs` starts.
+pub async fn startup(ctx: &Ctx, url: &str, runs: usize) -> Result<f64> {
+    let data_dir = ctx.run_dir.join("startup-data");
+    std::fs::create_dir_all(&data_dir)?;
+    let mut times = Vec::new();
+    for i in 0..runs {
+        let spec = NodeSpec {
+            bin: &ctx.fika,
+            data_dir: &data_dir,
+            database_url: url,
+            port: free_port(),
+            extra: vec![],
+        };
+        let node = spec.start(&format!("startup-{i}.log")).await?;
+        times.push(node.startup.as_secs_f64() * 1000.0);
+        node.stop().await;
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    Ok(load::percentile(&times, 50.0))
+}

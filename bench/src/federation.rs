@@ -1,0 +1,666 @@
+//! Federation between real nodes on loopback: post-to-timeline latency, deliveries per peer,
+//! inbox ingest with forged signatures mixed in, a slow and a dead peer, catch-up after an
+//! outage. Each node is a `fika serve` process with its own SQLite database.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+use crate::db::{Db, V};
+use crate::load::Stats;
+use crate::procs::{fika_cli, free_port, NodeSpec, Proc};
+use crate::Ctx;
+
+pub struct Sizes {
+    /// Followers of the author on each of B, C and D.
+    pub followers_per_node: usize,
+    pub latency_posts: usize,
+    pub ingest_activities: usize,
+    pub outage_posts: usize,
+    pub outage: Duration,
+}
+
+#[derive(Debug, Default)]
+pub struct Results {
+    pub latency: Stats,
+    pub latency_degraded: Stats,
+    pub deliveries_per_post: HashMap<String, f64>,
+    pub author_cpu_ms_per_post: f64,
+    pub peers: usize,
+    pub ingest_accepted: usize,
+    pub ingest_rejected: usize,
+    pub ingest_seconds: f64,
+    pub ingest_stored: i64,
+    pub forged_stored: i64,
+    pub forged_count: usize,
+    pub refetches_during_ingest: f64,
+    pub outage_lost: i64,
+    pub outage_duplicate_deliveries: i64,
+    pub catch_up_seconds: f64,
+    pub peak_rss_kib: u64,
+}
+
+struct Site {
+    name: &'static str,
+    /// The address peers use (a proxy's for D).
+    port: u16,
+    listen_port: u16,
+    data_dir: std::path::PathBuf,
+    db_url: String,
+    proc: Option<Proc>,
+}
+
+impl Site {
+    fn domain(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+    fn base(&self) -> String {
+        format!("http://{}", self.domain())
+    }
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+/// A TCP proxy that delays what the client sends by `delay_ms`: a slow peer, made from a
+/// real node.
+async fn latency_proxy(listen: u16, target: u16, delay_ms: Arc<AtomicU64>) -> Result<()> {
+    let listener = TcpListener::bind(("127.0.0.1", listen)).await?;
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let delay = delay_ms.clone();
+            tokio::spawn(async move {
+                let Ok(mut outbound) = TcpStream::connect(("127.0.0.1", target)).await else {
+                    return;
+                };
+                let (mut ri, mut wi) = inbound.split();
+                let (mut ro, mut wo) = outbound.split();
+                let upstream = async {
+                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                    let mut buf = vec![0u8; 16 * 1024];
+                    loop {
+                        let n = ri.read(&mut buf).await?;
+                        if n == 0 {
+                            break;
+                        }
+                        let d = delay.load(Ordering::Relaxed);
+                        if d > 0 {
+                            tokio::time::sleep(Duration::from_millis(d)).await;
+                        }
+                        wo.write_all(&buf[..n]).await?;
+                    }
+                    wo.shutdown().await?;
+                    std::io::Result::Ok(())
+                };
+                let downstream = tokio::io::copy(&mut ro, &mut wi);
+                let _ = tokio::join!(upstream, downstream);
+            });
+        }
+    });
+    Ok(())
+}
+
+/// Accepts connections and never answers: a peer whose host is gone without a RST.
+async fn black_hole(port: u16) -> Result<()> {
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    Ok(())
+}
+
+async fn start(ctx: &Ctx, site: &mut Site, allowed: &str) -> Result<()> {
+    let spec = NodeSpec {
+        bin: &ctx.fika,
+        data_dir: &site.data_dir,
+        database_url: &site.db_url,
+        port: site.listen_port,
+        extra: vec![
+            ("FIKA_SERVER_DOMAIN".into(), site.domain()),
+            ("FIKA_OAUTH_PASSWORD_GRANT".into(), "true".into()),
+            ("FIKA_FEDERATION_ALLOW_HTTP".into(), "true".into()),
+            ("FIKA_FEDERATION_RETRY_BASE_SECONDS".into(), "1".into()),
+            ("FIKA_FEDERATION_ALLOWED_DOMAINS".into(), allowed.into()),
+        ],
+    };
+    let log = format!("node-{}.log", site.name);
+    site.proc = Some(spec.start(&log).await?);
+    Ok(())
+}
+
+async fn user(ctx: &Ctx, site: &Site, name: &str) -> Result<String> {
+    let password = format!("{name}-bench-password");
+    let env = vec![
+        (
+            "FIKA_DATA_DIR".to_string(),
+            site.data_dir.display().to_string(),
+        ),
+        ("FIKA_DATABASE_URL".to_string(), site.db_url.clone()),
+    ];
+    fika_cli(
+        &ctx.fika,
+        &env,
+        &["admin", "create-user", name, "--password-stdin"],
+        Some(&format!("{password}\n")),
+    )
+    .await?;
+    let base = format!("http://127.0.0.1:{}", site.listen_port);
+    let c = http();
+    let app: Value = c
+        .post(format!("{base}/api/v1/apps"))
+        .json(&json!({"client_name": "fika-bench", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write follow"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token: Value = c
+        .post(format!("{base}/oauth/token"))
+        .json(&json!({"grant_type": "password", "client_id": app["client_id"], "client_secret": app["client_secret"],
+                      "username": name, "password": password, "scope": "read write follow"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    token["access_token"]
+        .as_str()
+        .map(String::from)
+        .ok_or_else(|| anyhow!("no token for {name}: {token}"))
+}
+
+async fn follow(site: &Site, token: &str, acct: &str) -> Result<()> {
+    let c = http();
+    let base = format!("http://127.0.0.1:{}", site.listen_port);
+    let found: Value = c
+        .get(format!("{base}/api/v2/search"))
+        .query(&[("type", "accounts"), ("resolve", "true"), ("q", acct)])
+        .bearer_auth(token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let id = found["accounts"][0]["id"]
+        .as_str()
+        .ok_or_else(|| anyhow!("{acct} not found from {}: {found}", site.name))?
+        .to_string();
+    let r = c
+        .post(format!("{base}/api/v1/accounts/{id}/follow"))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        bail!("follow {acct} from {}: {}", site.name, r.status());
+    }
+    Ok(())
+}
+
+async fn post(site: &Site, token: &str, text: &str) -> Result<()> {
+    let r = http()
+        .post(format!(
+            "http://127.0.0.1:{}/api/v1/statuses",
+            site.listen_port
+        ))
+        .bearer_auth(token)
+        .json(&json!({"status": text, "visibility": "public"}))
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        bail!("posting on {}: {}", site.name, r.status());
+    }
+    Ok(())
+}
+
+/// Sum of a counter family in a node's /metrics for one route group and method, 2xx only.
+async fn requests(site: &Site, route: &str, method: &str) -> Result<f64> {
+    let text = http()
+        .get(format!("http://127.0.0.1:{}/metrics", site.listen_port))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let want =
+        format!("fika_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"2xx\"}}");
+    Ok(text
+        .lines()
+        .filter(|l| l.starts_with(&want))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum())
+}
+
+async fn inbox_posts(site: &Site) -> Result<f64> {
+    Ok(requests(site, "/inbox", "POST").await? + requests(site, "/users", "POST").await?)
+}
+
+/// Follows a user's streaming `user` channel (SSE) and reports each update's content with
+/// the moment it arrived.
+fn watch(site: &Site, token: &str) -> mpsc::UnboundedReceiver<(String, Instant)> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let url = format!(
+        "http://127.0.0.1:{}/api/v1/streaming/user",
+        site.listen_port
+    );
+    let token = token.to_string();
+    tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        let Ok(resp) = client.get(&url).bearer_auth(&token).send().await else {
+            return;
+        };
+        let mut stream = resp.bytes_stream();
+        let mut buf = String::new();
+        while let Some(Ok(chunk)) = stream.next().await {
+            let now = Instant::now();
+            buf.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buf.find("\n\n") {
+                let event: String = buf.drain(..end + 2).collect();
+                if !event.lines().any(|l| l.trim() == "event: update") {
+                    continue;
+                }
+                let data: String = event
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data:"))
+                    .map(str::trim_start)
+                    .collect();
+                if let Ok(v) = serde_json::from_str::<Value>(&data) {
+                    let content = v["content"].as_str().unwrap_or_default().to_string();
+                    if tx.send((content, now)).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// Posts `n` statuses one after the other on A and times each until B's follower stream
+/// shows it.
+async fn latency_run(
+    a: &Site,
+    a_token: &str,
+    arrivals: &mut mpsc::UnboundedReceiver<(String, Instant)>,
+    n: usize,
+    tag: &str,
+) -> Result<Stats> {
+    let mut ms = Vec::new();
+    let mut errors = 0;
+    let started = Instant::now();
+    for i in 0..n {
+        let marker = format!("bench-{tag}-{i}-end");
+        let t0 = Instant::now();
+        post(a, a_token, &format!("Latency probe {marker}")).await?;
+        let deadline = t0 + Duration::from_secs(10);
+        loop {
+            match tokio::time::timeout_at(deadline.into(), arrivals.recv()).await {
+                Ok(Some((content, at))) if content.contains(&marker) => {
+                    ms.push(at.duration_since(t0).as_secs_f64() * 1000.0);
+                    break;
+                }
+                Ok(Some(_)) => continue,
+                _ => {
+                    errors += 1;
+                    break;
+                }
+            }
+        }
+    }
+    Ok(Stats::from_samples(
+        ms,
+        errors,
+        started.elapsed().as_secs_f64(),
+    ))
+}
+
+async fn count(db_url: &str, sql: &str) -> Result<i64> {
+    let db = Db::open(db_url, 1).await?;
+    let n = db.scalar(sql, &[]).await;
+    db.close().await;
+    n
+}
+
+pub async fn run(ctx: &Ctx, sizes: &Sizes) -> Result<Results> {
+    let mut r = Results::default();
+    let names = ["a", "b", "c", "d", "e"];
+    let mut sites: Vec<Site> = names
+        .iter()
+        .map(|name| {
+            let data_dir = ctx.run_dir.join(format!("fed-{name}"));
+            let _ = std::fs::remove_dir_all(&data_dir);
+            std::fs::create_dir_all(&data_dir).expect("data dir");
+            let port = free_port();
+            Site {
+                name,
+                port,
+                listen_port: port,
+                db_url: format!("sqlite://{}", data_dir.join("fika.db").display()),
+                data_dir,
+                proc: None,
+            }
+        })
+        .collect();
+    // D is reached through a proxy that can slow it down.
+    let d_delay = Arc::new(AtomicU64::new(0));
+    sites[3].listen_port = free_port();
+    latency_proxy(sites[3].port, sites[3].listen_port, d_delay.clone()).await?;
+    let allowed = format!(
+        "[{}]",
+        sites
+            .iter()
+            .map(|s| s.domain())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for s in sites.iter_mut() {
+        start(ctx, s, &allowed).await?;
+    }
+    let (a, b, c, d, e) = (&sites[0], &sites[1], &sites[2], &sites[3], &sites[4]);
+    let alice = user(ctx, a, "alice").await?;
+    let alice_acct = format!("alice@{}", a.domain());
+    let writers = ["w1", "w2", "w3", "w4"];
+    for w in writers {
+        user(ctx, a, w).await?;
+    }
+    // Followers: `followers_per_node` on each of B, C, D and one on E.
+    let mut watcher_token = String::new();
+    let mut b_tokens = Vec::new();
+    for (site, prefix, n) in [
+        (b, "bob", sizes.followers_per_node),
+        (c, "carol", sizes.followers_per_node),
+        (d, "dave", sizes.followers_per_node),
+        (e, "erin", 1),
+    ] {
+        for i in 0..n {
+            let token = user(ctx, site, &format!("{prefix}{i}")).await?;
+            follow(site, &token, &alice_acct).await?;
+            if site.name == "b" {
+                if i == 0 {
+                    watcher_token = token.clone();
+                }
+                b_tokens.push(token);
+            }
+        }
+    }
+    // Two of B's users also follow the writers whose activities the ingest phase replays.
+    for token in b_tokens.iter().take(2) {
+        for w in writers {
+            follow(b, token, &format!("{w}@{}", a.domain())).await?;
+        }
+    }
+    let expected = 3 * sizes.followers_per_node + 1;
+    let a_db = a.db_url.clone();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let n = count(
+            &a_db,
+            "SELECT COUNT(*) FROM follows f JOIN accounts t ON t.id = f.target_account_id \
+             WHERE t.username = 'alice' AND t.domain = ''",
+        )
+        .await?;
+        if n as usize >= expected {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("only {n} of {expected} follows reached A");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    r.peers = 4;
+
+    // F1 + F5: latency to B's follower, inbound POSTs counted on every peer.
+    let mut arrivals = watch(b, &watcher_token);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    latency_run(a, &alice, &mut arrivals, 3, "warmup").await?;
+    let wait_queue_empty = |db: String| async move {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while count(&db, "SELECT COUNT(*) FROM deliveries")
+            .await
+            .unwrap_or(0)
+            > 0
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    wait_queue_empty(a_db.clone()).await;
+    let mut before = HashMap::new();
+    for s in &sites[1..] {
+        before.insert(s.name, inbox_posts(s).await?);
+    }
+    let a_pid = a.proc.as_ref().map(|p| p.pid()).unwrap_or(0);
+    let cpu0 = crate::procs::cpu_seconds(a_pid);
+    r.latency = latency_run(a, &alice, &mut arrivals, sizes.latency_posts, "f1").await?;
+    wait_queue_empty(a_db.clone()).await;
+    r.author_cpu_ms_per_post =
+        (crate::procs::cpu_seconds(a_pid) - cpu0) * 1000.0 / sizes.latency_posts as f64;
+    for s in &sites[1..] {
+        let delta = inbox_posts(s).await? - before[s.name];
+        r.deliveries_per_post
+            .insert(s.name.to_string(), delta / sizes.latency_posts as f64);
+    }
+
+    // F3 + F4: pre-signed Creates from A's writers into B's shared inbox, 10% forged.
+    ingest(ctx, &sites, &writers, sizes.ingest_activities, &mut r).await?;
+
+    // F8: D slowed by 200 ms per request, E gone (a black hole where it was).
+    d_delay.store(200, Ordering::Relaxed);
+    let e_port = sites[4].port;
+    if let Some(p) = sites[4].proc.take() {
+        p.stop().await;
+    }
+    black_hole(e_port).await?;
+    let (a, c) = (&sites[0], &sites[2]);
+    r.latency_degraded = latency_run(a, &alice, &mut arrivals, sizes.latency_posts, "f8").await?;
+    d_delay.store(0, Ordering::Relaxed);
+
+    // F9: C stops, A keeps posting, C comes back: time until it has everything, and
+    // whether anything was lost or sent twice.
+    let c_before = inbox_posts(c).await?;
+    if let Some(p) = sites[2].proc.take() {
+        p.stop().await;
+    }
+    let outage_started = Instant::now();
+    for i in 0..sizes.outage_posts {
+        post(&sites[0], &alice, &format!("Outage post bench-f9-{i}-end")).await?;
+    }
+    tokio::time::sleep(sizes.outage.saturating_sub(outage_started.elapsed())).await;
+    start(ctx, &mut sites[2], &allowed).await?;
+    let back = Instant::now();
+    let c_db = sites[2].db_url.clone();
+    let want = sizes.outage_posts as i64;
+    let deadline = back + Duration::from_secs(120);
+    let mut have;
+    loop {
+        have = count(
+            &c_db,
+            "SELECT COUNT(*) FROM statuses WHERE content LIKE '%bench-f9-%'",
+        )
+        .await?;
+        if have >= want || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    r.catch_up_seconds = back.elapsed().as_secs_f64();
+    r.outage_lost = want - have;
+    // Everything C received after its restart beyond one POST per post was a duplicate send
+    // (the counter restarted with the process, so this is the whole second life).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let received = inbox_posts(&sites[2]).await?;
+    let _ = c_before;
+    r.outage_duplicate_deliveries = (received as i64 - want).max(0);
+    r.peak_rss_kib = sites[0]
+        .proc
+        .as_ref()
+        .map(|p| p.memory_kib().1)
+        .unwrap_or(0);
+    for s in sites.iter_mut() {
+        if let Some(p) = s.proc.take() {
+            p.stop().await;
+        }
+    }
+    Ok(r)
+}
+
+/// A request body and the headers that sign it.
+type SignedRequest = (Vec<u8>, Vec<(String, String)>);
+
+async fn ingest(
+    _ctx: &Ctx,
+    sites: &[Site],
+    writers: &[&str],
+    total: usize,
+    r: &mut Results,
+) -> Result<()> {
+    use fika_federation::signatures;
+    let (a, b) = (&sites[0], &sites[1]);
+    let a_db = Db::open(&a.db_url, 1).await?;
+    let mut keys = Vec::new();
+    for w in writers {
+        let pem = a_db
+            .strings(
+                "SELECT private_key_pem FROM accounts WHERE username = $1 AND domain = ''",
+                &[V::S(w.to_string())],
+            )
+            .await?
+            .pop()
+            .context("writer key")?;
+        keys.push((w.to_string(), signatures::parse_private_key(&pem)?));
+    }
+    a_db.close().await;
+    let host = b.domain();
+    let build = |i: usize, forged: bool| -> Result<SignedRequest> {
+        let (name, key) = &keys[i % keys.len()];
+        let actor = format!("{}/users/{name}", a.base());
+        let kind = if forged {
+            "bench-forged"
+        } else {
+            "bench-ingest"
+        };
+        let note = format!("{actor}/{kind}/{i}");
+        let body = serde_json::to_vec(&json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{note}/activity"), "type": "Create", "actor": actor,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [format!("{actor}/followers")],
+            "object": {"id": note, "type": "Note", "attributedTo": actor,
+                       "content": format!("<p>Ingest {kind} {i}</p>"), "published": "2026-11-24T12:00:00Z",
+                       "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [format!("{actor}/followers")]}
+        }))?;
+        let mut headers: Vec<(String, String)> = signatures::sign(
+            key,
+            &format!("{actor}#main-key"),
+            "POST",
+            &host,
+            "/inbox",
+            Some(&body),
+            std::time::SystemTime::now(),
+        )?
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        if forged {
+            // Same length, different bytes: only the RSA check can tell.
+            for (name, value) in headers.iter_mut() {
+                if name.eq_ignore_ascii_case("signature") {
+                    if let Some(at) = value.find("signature=\"") {
+                        let p = at + 11;
+                        let ch = if &value[p..p + 1] == "A" { "B" } else { "A" };
+                        value.replace_range(p..p + 1, ch);
+                    }
+                }
+            }
+        }
+        Ok((body, headers))
+    };
+    // Warm-up: each writer once, so B has fetched their keys before the timed window.
+    let client = http();
+    for i in 0..keys.len() {
+        let (body, headers) = build(1_000_000 + i, false)?;
+        let mut req = client
+            .post(format!("{}/inbox", b.base()))
+            .header("content-type", "application/activity+json")
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        let status = req.send().await?.status();
+        if !status.is_success() {
+            bail!("warm-up activity refused by B: {status}");
+        }
+    }
+    // Pre-sign everything outside the timed window.
+    let mut prepared = Vec::with_capacity(total);
+    for i in 0..total {
+        let forged = i % 10 == 9;
+        prepared.push((forged, build(i, forged)?));
+    }
+    r.forged_count = prepared.iter().filter(|p| p.0).count();
+    let refetch_before = requests(a, "/users", "GET").await?;
+    let prepared = Arc::new(prepared);
+    let next = Arc::new(AtomicUsize::new(0));
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let rejected = Arc::new(AtomicUsize::new(0));
+    let url = format!("{}/inbox", b.base());
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let (prepared, next, accepted, rejected, url) = (
+            prepared.clone(),
+            next.clone(),
+            accepted.clone(),
+            rejected.clone(),
+            url.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let client = crate::load::client();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some((forged, (body, headers))) = prepared.get(i) else {
+                    break;
+                };
+                let mut req = client
+                    .post(&url)
+                    .header("content-type", "application/activity+json")
+                    .body(body.clone());
+                for (k, v) in headers {
+                    req = req.header(k, v);
+                }
+                let status = req.send().await.map(|r| r.status().as_u16()).unwrap_or(0);
+                match (forged, status) {
+                    (false, 200..=299) => accepted.fetch_add(1, Ordering::Relaxed),
+                    (true, 401) => rejected.fetch_add(1, Ordering::Relaxed),
+                    _ => 0,
+                };
+            }
+        }));
+    }
+    for t in tasks {
+        t.await?;
+    }
+    r.ingest_seconds = started.elapsed().as_secs_f64();
+    r.ingest_accepted = accepted.load(Ordering::Relaxed);
+    r.ingest_rejected = rejected.load(Ordering::Relaxed);
+    r.refetches_during_ingest = requests(a, "/users", "GET").await? - refetch_before;
+    r.ingest_stored = count(
+        &b.db_url,
+        "SELECT COUNT(*) FROM statuses WHERE uri LIKE '%/bench-ingest/%' AND uri NOT LIKE '%/bench-ingest/100000%'",
+    )
+    .await?;
+    r.forged_stored = count(
+        &b.db_url,
+        "SELECT COUNT(*) FROM statuses WHERE uri LIKE '%/bench-forged/%'",
+    )
+    .await?;
+    Ok(())
+}
