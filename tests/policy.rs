@@ -415,3 +415,119 @@ async fn internal_addresses_are_not_fetched_unless_allowed() {
     );
     assert!(node.log().contains("internal address"), "{}", node.log());
 }
+
+/// GETs answered by `node` on a metrics route group (`/users`, `/actor`), any status.
+async fn gets_served(node: &Node, route: &str) -> f64 {
+    let text = common::client()
+        .get(node.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let prefix = format!("fika_http_requests_total{{route=\"{route}\",method=\"GET\",");
+    text.lines()
+        .filter(|l| l.starts_with(&prefix))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// Runs one statement against a node's database, on either backend.
+async fn db_execute(db: &TestDb, sql: &str, binds: &[&str]) {
+    use sqlx::Connection;
+    if db.url.starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        let mut q = sqlx::query(sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        q.execute(&mut conn).await.unwrap();
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+        let mut q = sqlx::query(sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        q.execute(&mut conn).await.unwrap();
+    }
+}
+
+async fn local_private_key(db: &TestDb, username: &str) -> String {
+    use sqlx::Connection;
+    let sql = "SELECT private_key_pem FROM accounts WHERE username = $1 AND domain = ''";
+    if db.url.starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        sqlx::query_scalar(sql)
+            .bind(username)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+        sqlx::query_scalar(sql)
+            .bind(username)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    }
+}
+
+/// A failed signature from a known signer refetches its actor (the key may have been
+/// rotated), but a flood of forged requests naming that key makes at most one refetch; a
+/// rotated key is still picked up.
+#[tokio::test]
+async fn forged_signatures_from_a_known_signer_cause_at_most_one_refetch() {
+    let (pa, pb) = (free_port(), free_port());
+    let d = |p: u16| format!("127.0.0.1:{p}");
+    let a = site(pa, &[d(pb)]);
+    let b = site(pb, &[d(pa)]);
+    let ada = user(&a, "ada").await;
+    let _bob = user(&b, "bob").await;
+    // A knows bob (and his key) from a lookup, and B's node actor from a signed fetch.
+    search_account(&ada, &format!("bob@{}", b.domain))
+        .await
+        .expect("A resolves bob");
+    let ada_url = format!("http://{}/users/ada", a.domain);
+    let b_node_key = node_private_key(&b.db).await;
+    let r = signed_get(&ada_url, &b_node_key, &key_id(&b)).await;
+    assert_eq!(r.status(), 200);
+
+    // Requests naming bob's key, signed with another key: refused, one refetch in all.
+    let bob_key_id = format!("http://{}/users/bob#main-key", b.domain);
+    let before = gets_served(&b.node, "/users").await;
+    for _ in 0..20 {
+        let r = signed_get(&ada_url, &b_node_key, &bob_key_id).await;
+        assert_eq!(r.status(), 401);
+    }
+    let refetches = gets_served(&b.node, "/users").await - before;
+    assert_eq!(
+        refetches, 1.0,
+        "one refetch of bob's actor for 20 forged requests"
+    );
+    assert!(a.node.log().contains("refetched recently"), "A logs why");
+    // bob's real key still works, without a fetch.
+    let bob_key = local_private_key(&b.db, "bob").await;
+    let r = signed_get(&ada_url, &bob_key, &bob_key_id).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(gets_served(&b.node, "/users").await - before, 1.0);
+
+    // B's node rotates its key: A refetches B's actor once and takes the new key.
+    let (private, public) = fika::domain::accounts::generate_key_pair().unwrap();
+    db_execute(
+        &b.db,
+        "UPDATE node_keys SET private_key_pem = $1, public_key_pem = $2",
+        &[&private, &public],
+    )
+    .await;
+    let before = gets_served(&b.node, "/actor").await;
+    for _ in 0..3 {
+        let r = signed_get(&ada_url, &private, &key_id(&b)).await;
+        assert_eq!(r.status(), 200, "the rotated key verifies");
+    }
+    assert_eq!(gets_served(&b.node, "/actor").await - before, 1.0);
+    // The old key no longer verifies, and the refused request fetches nothing.
+    let r = signed_get(&ada_url, &b_node_key, &key_id(&b)).await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(gets_served(&b.node, "/actor").await - before, 1.0);
+}

@@ -26,11 +26,13 @@ use crate::store::statuses::{NewNotification, NewStatus, StatusRow};
 const ACTOR_TTL_MS: i64 = 24 * 3600 * 1000;
 
 /// Federation machinery shared by the node: the HTTP client with its policy, the node's own
-/// signing key, parsed user keys, and the delivery worker's wake-up.
+/// signing key, parsed user keys, remote signers' keys, and the delivery worker's wake-up.
 pub struct Fed {
     pub net: Net,
     pub node_signer: Signer,
     keys: Mutex<HashMap<i64, Arc<PKey<Private>>>>,
+    /// Inbound signature checks: parsed public keys and the refetch limit.
+    pub signer_keys: super::signer_keys::SignerKeys,
     pub wake: Notify,
 }
 
@@ -40,6 +42,7 @@ impl Fed {
             net,
             node_signer,
             keys: Mutex::new(HashMap::new()),
+            signer_keys: Default::default(),
             wake: Notify::new(),
         }
     }

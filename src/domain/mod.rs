@@ -7,6 +7,7 @@ pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod policy;
+pub mod signer_keys;
 pub mod statuses;
 pub mod text;
 pub mod visibility;

@@ -159,8 +159,9 @@ async fn verify_request(
             format!("{key_domain} is not allowed to federate with this node"),
         ));
     }
+    let keys = &node.fed.signer_keys;
     let check = |account: &crate::store::accounts::AccountRow| -> bool {
-        signatures::parse_public_key(&account.public_key_pem)
+        keys.public_key(&sig.key_id, &account.public_key_pem)
             .map(|key| signatures::verify(&sig, &req, &key).is_ok())
             .unwrap_or(false)
     };
@@ -173,7 +174,14 @@ async fn verify_request(
         if check(&known) {
             return Ok(known);
         }
-        // The key may have been rotated: fetch the actor once more.
+        // The key may have been rotated: fetch the actor once more. At most once per key id
+        // in ten minutes, so forged requests naming a known key cannot make this node fetch
+        // again and again.
+        if !keys.may_refetch(&sig.key_id, std::time::Instant::now()) {
+            return Err(unauthorized(
+                "signature does not verify (the signer's key was refetched recently)".into(),
+            ));
+        }
         let refreshed = crate::domain::federation::fetch_actor(
             node,
             known.ap_id.as_deref().unwrap_or(&actor_url),
