@@ -84,19 +84,21 @@ pub async fn run(
     let mut r = Results::default();
     let db = Db::open(url, 2).await?;
     raw_baselines(ctx, &db, seeded, &mut r).await?;
-    let page5: Vec<i64> = {
-        let mut ids = Vec::new();
-        for a in seeded.accounts.iter().take(100) {
-            ids.extend(
-                db.column(
-                    "SELECT status_id FROM home_feed WHERE account_id = $1 ORDER BY status_id DESC LIMIT 1 OFFSET 79",
-                    &[V::I(*a)],
-                )
-                .await?,
-            );
+    // (token, max_id) for page 5 of the users whose feeds are that long.
+    let mut page5: Vec<(String, i64)> = Vec::new();
+    for (a, token) in seeded.accounts.iter().zip(&seeded.tokens).take(100) {
+        if let Some(id) = db
+            .column(
+                "SELECT status_id FROM home_feed WHERE account_id = $1 ORDER BY status_id DESC LIMIT 1 OFFSET 79",
+                &[V::I(*a)],
+            )
+            .await?
+            .pop()
+        {
+            page5.push((token.clone(), id));
         }
-        ids
-    };
+    }
+    prewarm(&db, url).await;
 
     let data_dir = ctx.run_dir.join(format!("{name}-data"));
     std::fs::create_dir_all(&data_dir)?;
@@ -121,21 +123,15 @@ pub async fn run(
     )
     .await;
     // Page 5 of each of the first 100 users' feeds.
-    let page_tokens: Vec<String> = seeded.tokens.iter().take(page5.len()).cloned().collect();
-    let (base, ids) = (node.base.clone(), Arc::new(page5));
-    let page_tokens = Arc::new(page_tokens);
-    if !ids.is_empty() {
+    let (base, pages) = (node.base.clone(), Arc::new(page5));
+    if !pages.is_empty() {
         r.page5_c1 = load::run(
             1,
             ctx.window(0.3),
             ctx.window(2.0),
             Arc::new(move |client: reqwest::Client, _conn, i| {
-                let k = i as usize % ids.len().max(1);
-                let url = home_url(
-                    &base,
-                    &format!("&max_id={}", ids.get(k).copied().unwrap_or(0)),
-                );
-                let token = page_tokens.get(k).cloned().unwrap_or_default();
+                let (token, max_id) = pages[i as usize % pages.len()].clone();
+                let url = home_url(&base, &format!("&max_id={max_id}"));
                 Box::pin(async move {
                     match client.get(&url).bearer_auth(token).send().await {
                         Ok(resp) if resp.status().is_success() => {
@@ -214,6 +210,42 @@ pub async fn run(
     node.stop().await;
     db.close().await;
     Ok(r)
+}
+
+/// Reads the database into memory before measuring: this machine reclaims idle page cache
+/// aggressively, and a benchmark of disk reads would say nothing about the node.
+pub async fn prewarm(db: &Db, url: &str) {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let path = path.to_string();
+        let _ = tokio::task::spawn_blocking(move || {
+            use std::io::Read;
+            let mut f = std::fs::File::open(path)?;
+            let mut buf = vec![0u8; 1 << 20];
+            while f.read(&mut buf)? > 0 {}
+            std::io::Result::Ok(())
+        })
+        .await;
+    } else {
+        // pg_prewarm ships with PostgreSQL's contrib; without it the first pass warms up.
+        if db
+            .exec("CREATE EXTENSION IF NOT EXISTS pg_prewarm", &[])
+            .await
+            .is_ok()
+        {
+            for table in [
+                "statuses",
+                "home_feed",
+                "follows",
+                "accounts",
+                "account_stats",
+                "oauth_tokens",
+            ] {
+                let _ = db
+                    .exec(&format!("SELECT COUNT(pg_prewarm('{table}'))"), &[])
+                    .await;
+            }
+        }
+    }
 }
 
 /// Two identical passes of the read load on one running node; VmHWM after each, to show

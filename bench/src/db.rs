@@ -248,3 +248,32 @@ pub async fn bare_insert_rate(db: &Db, conns: usize, window: Duration) -> Result
     db.exec("DROP TABLE bench_insert", &[]).await?;
     Ok(rate)
 }
+
+/// `EXPLAIN QUERY PLAN` and one timed run of `sql` on a SQLite database.
+pub async fn explain(url: &str, sql: &str, binds: &[i64]) -> Result<()> {
+    use sqlx::Row;
+    let Db::Sqlite(pool) = Db::open(url, 1).await? else {
+        anyhow::bail!("explain works on SQLite databases only");
+    };
+    let version: String = sqlx::query_scalar("SELECT sqlite_version()")
+        .fetch_one(&pool)
+        .await?;
+    println!("SQLite {version}");
+    let plan = format!("EXPLAIN QUERY PLAN {sql}");
+    let mut q = sqlx::query(&plan);
+    for b in binds {
+        q = q.bind(*b);
+    }
+    for row in q.fetch_all(&pool).await? {
+        let detail: String = row.try_get(3)?;
+        println!("  {detail}");
+    }
+    let binds: Vec<V> = binds.iter().map(|b| V::I(*b)).collect();
+    let db = Db::Sqlite(pool);
+    for _ in 0..3 {
+        let t = Instant::now();
+        let n = db.rows(sql, &binds).await?;
+        println!("{n} rows in {:.3} ms", t.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(())
+}

@@ -31,6 +31,8 @@ pub struct Sizes {
 pub struct Results {
     pub latency: Stats,
     pub latency_degraded: Stats,
+    /// The `POST /api/v1/statuses` on A alone, during F1.
+    pub post_latency: Stats,
     pub deliveries_per_post: HashMap<String, f64>,
     pub author_cpu_ms_per_post: f64,
     pub peers: usize,
@@ -293,14 +295,16 @@ async fn latency_run(
     arrivals: &mut mpsc::UnboundedReceiver<(String, Instant)>,
     n: usize,
     tag: &str,
-) -> Result<Stats> {
+) -> Result<(Stats, Stats)> {
     let mut ms = Vec::new();
+    let mut post_ms = Vec::new();
     let mut errors = 0;
     let started = Instant::now();
     for i in 0..n {
         let marker = format!("bench-{tag}-{i}-end");
         let t0 = Instant::now();
         post(a, a_token, &format!("Latency probe {marker}")).await?;
+        post_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
         let deadline = t0 + Duration::from_secs(10);
         loop {
             match tokio::time::timeout_at(deadline.into(), arrivals.recv()).await {
@@ -316,10 +320,10 @@ async fn latency_run(
             }
         }
     }
-    Ok(Stats::from_samples(
-        ms,
-        errors,
-        started.elapsed().as_secs_f64(),
+    let seconds = started.elapsed().as_secs_f64();
+    Ok((
+        Stats::from_samples(ms, errors, seconds),
+        Stats::from_samples(post_ms, 0, seconds),
     ))
 }
 
@@ -440,7 +444,8 @@ pub async fn run(ctx: &Ctx, sizes: &Sizes) -> Result<Results> {
     }
     let a_pid = a.proc.as_ref().map(|p| p.pid()).unwrap_or(0);
     let cpu0 = crate::procs::cpu_seconds(a_pid);
-    r.latency = latency_run(a, &alice, &mut arrivals, sizes.latency_posts, "f1").await?;
+    (r.latency, r.post_latency) =
+        latency_run(a, &alice, &mut arrivals, sizes.latency_posts, "f1").await?;
     wait_queue_empty(a_db.clone()).await;
     r.author_cpu_ms_per_post =
         (crate::procs::cpu_seconds(a_pid) - cpu0) * 1000.0 / sizes.latency_posts as f64;
@@ -461,7 +466,9 @@ pub async fn run(ctx: &Ctx, sizes: &Sizes) -> Result<Results> {
     }
     black_hole(e_port).await?;
     let (a, c) = (&sites[0], &sites[2]);
-    r.latency_degraded = latency_run(a, &alice, &mut arrivals, sizes.latency_posts, "f8").await?;
+    r.latency_degraded = latency_run(a, &alice, &mut arrivals, sizes.latency_posts, "f8")
+        .await?
+        .0;
     d_delay.store(0, Ordering::Relaxed);
 
     // F9: C stops, A keeps posting, C comes back: time until it has everything, and

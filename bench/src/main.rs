@@ -59,6 +59,15 @@ enum Command {
     /// The hello-world baseline server (started by the benchmark itself).
     #[command(hide = true)]
     Hello { listen: String },
+    /// Prints SQLite's plan for a query, with the SQLite the node is built with (which can
+    /// plan differently from the system's `sqlite3`), and times one run of it.
+    Explain {
+        /// `sqlite://PATH`
+        database: String,
+        sql: String,
+        /// Values for `$1`, `$2`, ... (integers)
+        binds: Vec<i64>,
+    },
 }
 
 pub struct Ctx {
@@ -155,6 +164,17 @@ fn main() -> Result<()> {
     let args = Args::parse();
     if let Some(Command::Hello { listen }) = &args.command {
         return calibrate::serve_hello(listen);
+    }
+    if let Some(Command::Explain {
+        database,
+        sql,
+        binds,
+    }) = &args.command
+    {
+        return tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(db::explain(database, sql, binds));
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -605,6 +625,16 @@ async fn bench(args: Args) -> Result<bool> {
             "<= 50 ms",
             f.latency.p(99.0) <= 50.0,
         );
+        rep.info(
+            "F1 post",
+            "of which the POST on A (author with 31 remote followers), p50 / p99",
+            format!(
+                "{} / {}",
+                ms(f.post_latency.p(50.0)),
+                ms(f.post_latency.p(99.0))
+            ),
+            String::new(),
+        );
         if f.latency.errors > 0 {
             wrong.push(format!("F1: {} posts never reached B", f.latency.errors));
         }
@@ -717,7 +747,7 @@ async fn bench(args: Args) -> Result<bool> {
             String::new(),
         );
         rep.set("federation", json!({
-            "latency": f.latency.json(), "latency_degraded": f.latency_degraded.json(), "deliveries_per_post": f.deliveries_per_post,
+            "latency": f.latency.json(), "post_latency": f.post_latency.json(), "latency_degraded": f.latency_degraded.json(), "deliveries_per_post": f.deliveries_per_post,
             "author_cpu_ms_per_post": f.author_cpu_ms_per_post, "ingest_accepted": f.ingest_accepted, "ingest_rejected": f.ingest_rejected,
             "ingest_seconds": f.ingest_seconds, "ingest_stored": f.ingest_stored, "forged": f.forged_count, "forged_stored": f.forged_stored,
             "refetches_during_ingest": f.refetches_during_ingest, "catch_up_seconds": f.catch_up_seconds, "outage_lost": f.outage_lost,

@@ -49,6 +49,21 @@ async fn relations(
     viewer: Option<&AccountRow>,
     rows: &[&StatusRow],
 ) -> Result<HashMap<i64, Relation>, DomainError> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mentions = match viewer {
+        Some(_) => node.store.mentions_of(&ids).await?,
+        None => Vec::new(),
+    };
+    relations_with(node, viewer, rows, &mentions).await
+}
+
+/// [`relations`] with the statuses' mentions already at hand.
+async fn relations_with(
+    node: &Node,
+    viewer: Option<&AccountRow>,
+    rows: &[&StatusRow],
+    mentions: &[(i64, i64)],
+) -> Result<HashMap<i64, Relation>, DomainError> {
     let Some(viewer) = viewer else {
         return Ok(HashMap::new());
     };
@@ -58,15 +73,11 @@ async fn relations(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let facts = node.store.relation_facts(viewer.id, &authors).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mentioned: HashSet<i64> = node
-        .store
-        .mentions_of(&ids)
-        .await?
-        .into_iter()
+    let following = node.store.following_among(viewer.id, &authors).await?;
+    let mentioned: HashSet<i64> = mentions
+        .iter()
         .filter(|(_, account)| *account == viewer.id)
-        .map(|(status, _)| status)
+        .map(|(status, _)| *status)
         .collect();
     Ok(rows
         .iter()
@@ -75,7 +86,7 @@ async fn relations(
                 r.id,
                 Relation {
                     is_author: r.account_id == viewer.id,
-                    follows_author: facts.following.contains(&r.account_id),
+                    follows_author: following.contains(&r.account_id),
                     mentioned: mentioned.contains(&r.id),
                 },
             )
@@ -136,9 +147,9 @@ pub async fn render(
         rows.insert(r.id, r);
     }
     let all: Vec<&StatusRow> = rows.values().collect();
-    let rel = relations(node, viewer, &all).await?;
     let all_ids: Vec<i64> = rows.keys().copied().collect();
     let mention_pairs = store.mentions_of(&all_ids).await?;
+    let rel = relations_with(node, viewer, &all, &mention_pairs).await?;
     let mut account_ids: HashSet<i64> = rows.values().map(|r| r.account_id).collect();
     account_ids.extend(mention_pairs.iter().map(|(_, a)| *a));
     let account_ids: Vec<i64> = account_ids.into_iter().collect();

@@ -114,6 +114,9 @@ pub async fn actor(
     }
 }
 
+/// A signer's key fetched less than this long ago is not refetched when a signature fails.
+const KEY_FRESH_MS: i64 = 10 * 60 * 1000;
+
 /// The signature of an incoming request, checked as far as possible: the signer's account.
 /// Errors are 401 (so peers that try RFC 9421 first fall back to cavage) or 403 (policy).
 async fn verify_request(
@@ -174,9 +177,16 @@ async fn verify_request(
         if check(&known) {
             return Ok(known);
         }
-        // The key may have been rotated: fetch the actor once more. At most once per key id
-        // in ten minutes, so forged requests naming a known key cannot make this node fetch
-        // again and again.
+        // The key may have been rotated: fetch the actor once more, unless our copy is recent
+        // (then a failure means a bad signature, and a forged request costs no fetch at all),
+        // and at most once per key id in ten minutes, so forged requests naming a known key
+        // cannot make this node fetch again and again.
+        let fresh = known.fetched_at.unwrap_or(0) + KEY_FRESH_MS > crate::store::now_millis();
+        if fresh {
+            return Err(unauthorized(
+                "signature does not verify (the signer's key was fetched recently)".into(),
+            ));
+        }
         if !keys.may_refetch(&sig.key_id, std::time::Instant::now()) {
             return Err(unauthorized(
                 "signature does not verify (the signer's key was refetched recently)".into(),

@@ -205,6 +205,29 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// Which of `targets` the viewer follows (what the visibility rules need, in one query).
+    pub async fn following_among(
+        &self,
+        viewer: i64,
+        targets: &[i64],
+    ) -> Result<HashSet<i64>, StoreError> {
+        if targets.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let sql = format!(
+            "SELECT target_account_id FROM follows WHERE account_id = $1 AND target_account_id IN ({})",
+            placeholders(2, targets.len())
+        );
+        let found: Vec<i64> = on_pool!(self, |pool| {
+            let mut q = sqlx::query_scalar(&sql).bind(viewer);
+            for t in targets {
+                q = q.bind(t);
+            }
+            q.fetch_all(pool).await
+        })?;
+        Ok(found.into_iter().collect())
+    }
+
     pub async fn relation_facts(
         &self,
         viewer: i64,

@@ -320,26 +320,30 @@ impl Store {
         if ids.is_empty() {
             return Ok(Default::default());
         }
+        // One round trip for the three marks: each database call is a hand-off to the
+        // connection's thread, and timeline pages are made of such calls.
         let list = placeholders(2, ids.len());
-        let queries = [
-            format!("SELECT status_id FROM favourites WHERE account_id = $1 AND status_id IN ({list})"),
-            format!("SELECT reblog_of_id FROM statuses WHERE account_id = $1 AND reblog_of_id IN ({list})"),
-            format!("SELECT status_id FROM bookmarks WHERE account_id = $1 AND status_id IN ({list})"),
-        ];
-        let mut sets: Vec<HashSet<i64>> = Vec::new();
-        for sql in &queries {
-            let found: Vec<i64> = on_pool!(self, |pool| {
-                let mut q = sqlx::query_scalar(sql).bind(account);
-                for id in ids {
-                    q = q.bind(id);
-                }
-                q.fetch_all(pool).await
-            })?;
-            sets.push(found.into_iter().collect());
+        let sql = format!(
+            "SELECT 0, status_id FROM favourites WHERE account_id = $1 AND status_id IN ({list}) \
+             UNION ALL SELECT 1, reblog_of_id FROM statuses WHERE account_id = $1 AND reblog_of_id IN ({list}) \
+             UNION ALL SELECT 2, status_id FROM bookmarks WHERE account_id = $1 AND status_id IN ({list})"
+        );
+        let found: Vec<(i64, i64)> = on_pool!(self, |pool| {
+            let mut q = sqlx::query_as(&sql).bind(account);
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(pool).await
+        })?;
+        let (mut favourited, mut reblogged, mut bookmarked) =
+            (HashSet::new(), HashSet::new(), HashSet::new());
+        for (kind, id) in found {
+            match kind {
+                0 => favourited.insert(id),
+                1 => reblogged.insert(id),
+                _ => bookmarked.insert(id),
+            };
         }
-        let bookmarked = sets.pop().unwrap_or_default();
-        let reblogged = sets.pop().unwrap_or_default();
-        let favourited = sets.pop().unwrap_or_default();
         Ok((favourited, reblogged, bookmarked))
     }
 
