@@ -22,7 +22,13 @@ pub fn serve_hello(listen: &str) -> anyhow::Result<()> {
                     axum::Json(serde_json::json!([{"id": "1", "content": "hello", "visibility": "public", "created_at": "2026-01-01T00:00:00Z"}]))
                 }),
             );
-        let listener = tokio::net::TcpListener::bind(listen).await?;
+        // Same socket settings as the node.
+        let listener = axum::serve::ListenerExt::tap_io(
+            tokio::net::TcpListener::bind(listen).await?,
+            |tcp| {
+                let _ = tcp.set_nodelay(true);
+            },
+        );
         axum::serve(listener, app).await?;
         anyhow::Ok(())
     })

@@ -87,6 +87,16 @@ pub async fn run(
     // (token, max_id) for page 5 of the users whose feeds are that long.
     let mut page5: Vec<(String, i64)> = Vec::new();
     for (a, token) in seeded.accounts.iter().zip(&seeded.tokens).take(100) {
+        let long_enough = !db
+            .column(
+                "SELECT status_id FROM home_feed WHERE account_id = $1 ORDER BY status_id DESC LIMIT 1 OFFSET 99",
+                &[V::I(*a)],
+            )
+            .await?
+            .is_empty();
+        if !long_enough {
+            continue;
+        }
         if let Some(id) = db
             .column(
                 "SELECT status_id FROM home_feed WHERE account_id = $1 ORDER BY status_id DESC LIMIT 1 OFFSET 79",

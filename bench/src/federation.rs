@@ -70,6 +70,7 @@ impl Site {
 
 fn http() -> reqwest::Client {
     reqwest::Client::builder()
+        .tcp_nodelay(true)
         .timeout(Duration::from_secs(30))
         .build()
         .expect("client")

@@ -65,6 +65,7 @@ pub type RequestFn = Arc<dyn Fn(reqwest::Client, usize, u64) -> Outcome + Send +
 
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
+        .tcp_nodelay(true)
         .pool_max_idle_per_host(1)
         .timeout(Duration::from_secs(30))
         .build()

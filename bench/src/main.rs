@@ -771,7 +771,11 @@ async fn bench(args: Args) -> Result<bool> {
     for w in &wrong {
         eprintln!("WRONG RESULT: {w}");
     }
-    let _ = std::fs::remove_dir_all(&run_dir);
+    if std::env::var_os("FIKA_BENCH_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&run_dir);
+    } else {
+        eprintln!("kept {}", run_dir.display());
+    }
     Ok(!wrong.is_empty())
 }
 

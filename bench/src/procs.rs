@@ -24,7 +24,9 @@ pub fn fika_command(bin: &Path) -> Command {
             cmd.env_remove(key);
         }
     }
-    cmd.env("FIKA_LOG_LEVEL", "warn");
+    // FIKA_BENCH_NODE_LOG sets the nodes' log level, to see what they do during a run.
+    let level = std::env::var("FIKA_BENCH_NODE_LOG").unwrap_or_else(|_| "warn".into());
+    cmd.env("FIKA_LOG_LEVEL", level);
     cmd.kill_on_drop(true);
     cmd
 }
@@ -137,6 +139,7 @@ pub async fn spawn_and_wait(
     let base = format!("http://127.0.0.1:{port}");
     let url = format!("{base}{probe_path}");
     let client = reqwest::Client::builder()
+        .tcp_nodelay(true)
         .timeout(Duration::from_secs(2))
         .build()?;
     let started = Instant::now();

@@ -11,7 +11,7 @@ pub const ROWS_PER_STATEMENT: usize = 500;
 /// Roughly how many home-feed rows one transaction writes, so a SQLite writer holds the lock
 /// briefly and posting is not held up behind a large fan-out. A single queue row larger than
 /// this is still applied whole, in one transaction.
-pub const ROWS_PER_TRANSACTION: usize = 5_000;
+pub const ROWS_PER_TRANSACTION: usize = 1_000;
 /// Queue rows read per transaction (before the row budget above cuts the list).
 const QUEUE_ROWS_PER_TRANSACTION: i64 = 64;
 

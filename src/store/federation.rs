@@ -4,7 +4,7 @@
 use sqlx::FromRow;
 
 use super::accounts::{AccountRow, COLUMNS};
-use super::{in_tx, on_pool, Store, StoreError};
+use super::{in_tx, on_pool, on_writer, Store, StoreError};
 
 /// A remote actor as fetched, to insert or refresh.
 #[derive(Debug, Clone)]
@@ -186,7 +186,7 @@ impl Store {
         next_at: i64,
         error: Option<&str>,
     ) -> Result<(), StoreError> {
-        on_pool!(self, |pool| {
+        on_writer!(self, |pool| {
             sqlx::query(
             "UPDATE deliveries SET attempts = $1, next_attempt_at = $2, last_error = COALESCE($3, last_error) WHERE id = $4"
         )
@@ -202,7 +202,7 @@ impl Store {
     }
 
     pub async fn delivery_done(&self, id: i64) -> Result<(), StoreError> {
-        on_pool!(self, |pool| sqlx::query(
+        on_writer!(self, |pool| sqlx::query(
             "DELETE FROM deliveries WHERE id = $1"
         )
         .bind(id)
@@ -218,7 +218,7 @@ impl Store {
         attempts: i64,
         error: &str,
     ) -> Result<(), StoreError> {
-        on_pool!(self, |pool| sqlx::query(
+        on_writer!(self, |pool| sqlx::query(
             "UPDATE deliveries SET state = 'dead', attempts = $1, last_error = $2 WHERE id = $3"
         )
         .bind(attempts)
@@ -262,7 +262,7 @@ impl Store {
 
     /// Records an activity id; `false` if it was seen before.
     pub async fn mark_activity_seen(&self, id: &str) -> Result<bool, StoreError> {
-        let n = on_pool!(self, |pool| {
+        let n = on_writer!(self, |pool| {
             sqlx::query(
             "INSERT INTO inbox_seen (activity_id, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING"
         )
@@ -276,7 +276,7 @@ impl Store {
     }
 
     pub async fn forget_activity(&self, id: &str) -> Result<(), StoreError> {
-        on_pool!(self, |pool| sqlx::query(
+        on_writer!(self, |pool| sqlx::query(
             "DELETE FROM inbox_seen WHERE activity_id = $1"
         )
         .bind(id)

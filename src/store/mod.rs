@@ -71,9 +71,29 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// [`on_pool!`] for a single write statement outside a transaction: on SQLite it queues on the
+/// writer lock like [`in_tx!`], so frequent small writes (the delivery queue, the inbox's seen
+/// ids) do not keep a transaction waiting in SQLite's busy handler.
+macro_rules! on_writer {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($pool) => {
+                let _writer = $store.writer.lock().await;
+                $body
+            }
+            $crate::store::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_writer;
+
 #[derive(Clone, Debug)]
 pub struct Store {
     pub pool: Pool,
+    /// SQLite allows one writer at a time; writers queue here (first come, first served)
+    /// instead of in SQLite's busy handler, which sleeps in steps of up to 100 ms and made
+    /// concurrent posting slow and jittery.
+    pub writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -124,7 +144,10 @@ impl Store {
                 )
             }
         };
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            writer: Default::default(),
+        })
     }
 
     fn migrator(&self) -> &'static Migrator {
@@ -218,6 +241,7 @@ macro_rules! in_tx {
     ($store:expr, |$tx:ident| $body:expr) => {
         match &$store.pool {
             $crate::store::Pool::Sqlite(pool) => {
+                let _writer = $store.writer.lock().await;
                 let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 let out = $body;
                 $tx.commit().await?;
