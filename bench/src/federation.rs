@@ -68,12 +68,19 @@ impl Site {
     }
 }
 
+/// One client for the whole phase: building one loads the system's TLS roots (tens of
+/// milliseconds), which would otherwise be timed as part of every post.
 fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .tcp_nodelay(true)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client")
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .tcp_nodelay(true)
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client")
+        })
+        .clone()
 }
 
 /// A TCP proxy that delays what the client sends by `delay_ms`: a slow peer, made from a
