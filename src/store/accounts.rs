@@ -258,9 +258,7 @@ impl Store {
         }
         let list = super::placeholders(1, ids.len());
         let sql = format!(
-            "SELECT a.id, \
-               (SELECT COUNT(*) FROM follows f WHERE f.target_account_id = a.id), \
-               (SELECT COUNT(*) FROM follows f WHERE f.account_id = a.id), \
+            "SELECT a.id, COALESCE(st.followers_count, 0), COALESCE(st.following_count, 0), \
                COALESCE(st.statuses_count, 0), st.last_status_at \
              FROM accounts a LEFT JOIN account_stats st ON st.account_id = a.id \
              WHERE a.id IN ({list})"

@@ -324,9 +324,9 @@ impl Store {
         // connection's thread, and timeline pages are made of such calls.
         let list = placeholders(2, ids.len());
         let sql = format!(
-            "SELECT 0, status_id FROM favourites WHERE account_id = $1 AND status_id IN ({list}) \
-             UNION ALL SELECT 1, reblog_of_id FROM statuses WHERE account_id = $1 AND reblog_of_id IN ({list}) \
-             UNION ALL SELECT 2, status_id FROM bookmarks WHERE account_id = $1 AND status_id IN ({list})"
+            "SELECT CAST(0 AS BIGINT), status_id FROM favourites WHERE account_id = $1 AND status_id IN ({list}) \
+             UNION ALL SELECT CAST(1 AS BIGINT), reblog_of_id FROM statuses WHERE account_id = $1 AND reblog_of_id IN ({list}) \
+             UNION ALL SELECT CAST(2 AS BIGINT), status_id FROM bookmarks WHERE account_id = $1 AND status_id IN ({list})"
         );
         let found: Vec<(i64, i64)> = on_pool!(self, |pool| {
             let mut q = sqlx::query_as(&sql).bind(account);
