@@ -193,6 +193,15 @@ impl NodeSpec<'_> {
             ),
         ];
         env.extend(self.extra.iter().cloned());
+        // FIKA_BENCH_NODE_ENV="KEY=VALUE,..." passes settings to every node, to compare
+        // configurations (e.g. FIKA_DATABASE_MAX_CONNECTIONS=4).
+        if let Ok(extra) = std::env::var("FIKA_BENCH_NODE_ENV") {
+            for pair in extra.split(',').filter(|p| !p.is_empty()) {
+                if let Some((k, v)) = pair.split_once('=') {
+                    env.push((k.trim().to_string(), v.trim().to_string()));
+                }
+            }
+        }
         env
     }
 
