@@ -6,9 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{create_user, eventually, login, Api, Node, TestDb};
+use common::{create_user, db_execute, db_scalar, eventually, login, Api, Node, TestDb};
 use serde_json::{json, Value};
-use sqlx::Connection;
 
 use fika::store::fanout::ROWS_PER_TRANSACTION;
 use fika::store::statuses::{NewStatus, StatusRow};
@@ -50,27 +49,6 @@ async fn home_ids(api: &Api) -> Vec<String> {
         .iter()
         .map(|s| s["id"].as_str().unwrap().to_string())
         .collect()
-}
-
-/// One scalar from the node's database, on either backend.
-async fn db_scalar(db: &TestDb, sql: &str) -> i64 {
-    if db.url.starts_with("postgres") {
-        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
-    } else {
-        let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
-    }
-}
-
-async fn db_execute(db: &TestDb, sql: &str) {
-    if db.url.starts_with("postgres") {
-        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
-        sqlx::query(sql).execute(&mut conn).await.unwrap();
-    } else {
-        let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
-        sqlx::query(sql).execute(&mut conn).await.unwrap();
-    }
 }
 
 /// A server-sent-events stream of the client API, read event by event.
@@ -198,12 +176,13 @@ async fn followers_home_feeds_and_user_streams() {
 
     // Everything was applied: the queue is empty, each follower has one row per status.
     eventually("the fan-out queue to drain", || async {
-        (db_scalar(&db, "SELECT COUNT(*) FROM feed_fanout").await == 0).then_some(())
+        (db_scalar::<i64>(&db, "SELECT COUNT(*) FROM feed_fanout", &[]).await == 0).then_some(())
     })
     .await;
-    let rows = db_scalar(
+    let rows = db_scalar::<i64>(
         &db,
         &format!("SELECT COUNT(*) FROM home_feed WHERE status_id = {first}"),
+        &[],
     )
     .await;
     assert_eq!(rows, 3, "ada, bob and cy");
@@ -231,11 +210,13 @@ async fn queued_fanouts_survive_a_restart() {
             "INSERT INTO feed_fanout (status_id, author_id, recipients, created_at) \
              VALUES ({queued}, {ada_id}, '[{bob_id}]', 0)"
         ),
+        &[],
     )
     .await;
-    let rows = db_scalar(
+    let rows = db_scalar::<i64>(
         &db,
         &format!("SELECT COUNT(*) FROM home_feed WHERE account_id = {bob_id}"),
+        &[],
     )
     .await;
     assert_eq!(rows, 0);
@@ -253,7 +234,7 @@ async fn queued_fanouts_survive_a_restart() {
     common::home_once_it_has(&cy, &[&last]).await;
     assert_eq!(home_ids(&bob).await, vec![queued]);
     assert_eq!(
-        db_scalar(&db, "SELECT COUNT(*) FROM feed_fanout").await,
+        db_scalar::<i64>(&db, "SELECT COUNT(*) FROM feed_fanout", &[]).await,
         0,
         "applied rows leave the queue"
     );
@@ -326,14 +307,18 @@ async fn posting_writes_one_queue_row_whatever_the_follower_count() {
     };
     assert!(store.insert_status(&new).await.unwrap(), "a fan-out queued");
     let feed_rows = "SELECT COUNT(*) FROM home_feed WHERE status_id = 42";
-    assert_eq!(db_scalar(&db, feed_rows).await, 1, "only the author's row");
+    assert_eq!(
+        db_scalar::<i64>(&db, feed_rows, &[]).await,
+        1,
+        "only the author's row"
+    );
     assert_eq!(store.pending_fanouts().await.unwrap(), 1, "one queue row");
 
     let applied = store.apply_fanouts(ROWS_PER_TRANSACTION).await.unwrap();
     assert_eq!(applied.len(), 1);
     assert_eq!(applied[0].status_id, status_id);
     assert_eq!(applied[0].recipients, followers);
-    assert_eq!(db_scalar(&db, feed_rows).await, FOLLOWERS + 1);
+    assert_eq!(db_scalar::<i64>(&db, feed_rows, &[]).await, FOLLOWERS + 1);
     assert_eq!(store.pending_fanouts().await.unwrap(), 0);
     assert!(store
         .apply_fanouts(ROWS_PER_TRANSACTION)
@@ -349,10 +334,11 @@ async fn posting_writes_one_queue_row_whatever_the_follower_count() {
             "INSERT INTO feed_fanout (status_id, author_id, recipients, created_at) \
              VALUES (42, {author}, '{list}', 0)"
         ),
+        &[],
     )
     .await;
     assert_eq!(store.apply_fanouts(10).await.unwrap().len(), 1);
-    assert_eq!(db_scalar(&db, feed_rows).await, FOLLOWERS + 1);
+    assert_eq!(db_scalar::<i64>(&db, feed_rows, &[]).await, FOLLOWERS + 1);
     assert_eq!(store.pending_fanouts().await.unwrap(), 0);
 
     // Deleting a status takes its pending fan-out with it.

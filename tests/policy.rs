@@ -6,8 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    create_user, eventually, free_port, login, node_private_key, signed_get, signed_post, Api,
-    Node, TestDb,
+    create_user, db_execute, eventually, free_port, local_private_key, login, node_private_key,
+    signed_get, signed_post, Api, Node, TestDb,
 };
 use serde_json::{json, Value};
 
@@ -431,46 +431,6 @@ async fn gets_served(node: &Node, route: &str) -> f64 {
         .filter(|l| l.starts_with(&prefix))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
-}
-
-/// Runs one statement against a node's database, on either backend.
-async fn db_execute(db: &TestDb, sql: &str, binds: &[&str]) {
-    use sqlx::Connection;
-    if db.url.starts_with("postgres") {
-        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
-        let mut q = sqlx::query(sql);
-        for b in binds {
-            q = q.bind(*b);
-        }
-        q.execute(&mut conn).await.unwrap();
-    } else {
-        let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
-        let mut q = sqlx::query(sql);
-        for b in binds {
-            q = q.bind(*b);
-        }
-        q.execute(&mut conn).await.unwrap();
-    }
-}
-
-async fn local_private_key(db: &TestDb, username: &str) -> String {
-    use sqlx::Connection;
-    let sql = "SELECT private_key_pem FROM accounts WHERE username = $1 AND domain = ''";
-    if db.url.starts_with("postgres") {
-        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
-        sqlx::query_scalar(sql)
-            .bind(username)
-            .fetch_one(&mut conn)
-            .await
-            .unwrap()
-    } else {
-        let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
-        sqlx::query_scalar(sql)
-            .bind(username)
-            .fetch_one(&mut conn)
-            .await
-            .unwrap()
-    }
 }
 
 /// A failed signature from a known signer refetches its actor (the key may have been

@@ -110,16 +110,7 @@ pub async fn run(
     }
     prewarm(&db, url).await;
 
-    let data_dir = ctx.run_dir.join(format!("{name}-data"));
-    std::fs::create_dir_all(&data_dir)?;
-    let spec = NodeSpec {
-        bin: &ctx.fika,
-        data_dir: &data_dir,
-        database_url: url,
-        port: free_port(),
-        extra: vec![],
-    };
-    let node: Proc = spec.start(&format!("{name}.log")).await?;
+    let node = start_node(ctx, name, url, name).await?;
     r.startup_ms = node.startup.as_secs_f64() * 1000.0;
     tokio::time::sleep(Duration::from_millis(300)).await;
     r.idle_rss_kib = node.memory_kib().0;
@@ -262,16 +253,7 @@ pub async fn prewarm(db: &Db, url: &str) {
 /// passes fill caches (SQLite's page cache, up to 2 MiB per connection, and statement caches);
 /// a leak shows as growth that goes on from the second pass to the third.
 pub async fn leak_check(ctx: &Ctx, name: &str, url: &str, seeded: &Seeded) -> Result<Vec<u64>> {
-    let data_dir = ctx.run_dir.join(format!("{name}-data"));
-    std::fs::create_dir_all(&data_dir)?;
-    let spec = NodeSpec {
-        bin: &ctx.fika,
-        data_dir: &data_dir,
-        database_url: url,
-        port: free_port(),
-        extra: vec![],
-    };
-    let node = spec.start(&format!("{name}.log")).await?;
+    let node = start_node(ctx, name, url, name).await?;
     let tokens = Arc::new(seeded.tokens.clone());
     let mut peaks = Vec::new();
     for _ in 0..3 {
@@ -291,21 +273,26 @@ pub async fn leak_check(ctx: &Ctx, name: &str, url: &str, seeded: &Seeded) -> Re
 /// Start-up to the first answered `/api/v1/instance` on an existing, migrated database:
 /// the median of `runs` starts.
 pub async fn startup(ctx: &Ctx, url: &str, runs: usize) -> Result<f64> {
-    let data_dir = ctx.run_dir.join("startup-data");
-    std::fs::create_dir_all(&data_dir)?;
     let mut times = Vec::new();
     for i in 0..runs {
-        let spec = NodeSpec {
-            bin: &ctx.fika,
-            data_dir: &data_dir,
-            database_url: url,
-            port: free_port(),
-            extra: vec![],
-        };
-        let node = spec.start(&format!("startup-{i}.log")).await?;
+        let node = start_node(ctx, "startup", url, &format!("startup-{i}")).await?;
         times.push(node.startup.as_secs_f64() * 1000.0);
         node.stop().await;
     }
     times.sort_by(|a, b| a.total_cmp(b));
     Ok(load::percentile(&times, 50.0))
+}
+
+/// A node on `url` with its data directory `RUN/{name}-data` and its log `{log}.log` there.
+async fn start_node(ctx: &Ctx, name: &str, url: &str, log: &str) -> Result<Proc> {
+    let data_dir = ctx.run_dir.join(format!("{name}-data"));
+    std::fs::create_dir_all(&data_dir)?;
+    let spec = NodeSpec {
+        bin: &ctx.fika,
+        data_dir: &data_dir,
+        database_url: url,
+        port: free_port(),
+        extra: vec![],
+    };
+    spec.start(&format!("{log}.log")).await
 }

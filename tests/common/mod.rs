@@ -408,17 +408,72 @@ pub fn start_with_password_grant(db: &TestDb) -> Node {
 
 // ---- Signed requests as a real node's own actor ----
 
+/// Runs one statement against a node's database, on either backend (`$n` placeholders, text
+/// values).
+pub async fn db_execute(db: &TestDb, sql: &str, binds: &[&str]) {
+    if db.url.starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        let mut q = sqlx::query(sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        q.execute(&mut conn).await.unwrap();
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+        let mut q = sqlx::query(sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        q.execute(&mut conn).await.unwrap();
+    }
+}
+
+/// One value read from a node's database, on either backend.
+pub async fn db_scalar<T>(db: &TestDb, sql: &str, binds: &[&str]) -> T
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Postgres>
+        + sqlx::Type<sqlx::Postgres>
+        + for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+        + sqlx::Type<sqlx::Sqlite>
+        + Send
+        + Unpin,
+{
+    if db.url.starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        let mut q = sqlx::query_scalar(sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        q.fetch_one(&mut conn).await.unwrap()
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+        let mut q = sqlx::query_scalar(sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        q.fetch_one(&mut conn).await.unwrap()
+    }
+}
+
 /// The private key of a node's own actor (`/actor`), read from its database, so a test can make
 /// requests exactly as that node would.
 pub async fn node_private_key(db: &TestDb) -> String {
-    let sql = "SELECT private_key_pem FROM node_keys WHERE id = 1";
-    if db.url.starts_with("postgres") {
-        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
-    } else {
-        let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
-    }
+    db_scalar(
+        db,
+        "SELECT private_key_pem FROM node_keys WHERE id = 1",
+        &[],
+    )
+    .await
+}
+
+/// The private key of a local user, so a test can sign exactly as that user's node would.
+pub async fn local_private_key(db: &TestDb, username: &str) -> String {
+    db_scalar(
+        db,
+        "SELECT private_key_pem FROM accounts WHERE username = $1 AND domain = ''",
+        &[username],
+    )
+    .await
 }
 
 /// A GET signed with `key_pem` as `key_id` (draft-cavage, as peers sign).
