@@ -287,7 +287,7 @@ async fn posting_writes_one_queue_row_whatever_the_follower_count() {
             content: "<p>hello</p>".into(),
             spoiler_text: String::new(),
             sensitive: false,
-            visibility: "public".into(),
+            visibility: fika::domain::audience::Scope::Public,
             language: None,
             in_reply_to_id: None,
             in_reply_to_account_id: None,

@@ -242,44 +242,6 @@ pub fn parse_note(v: &Value) -> Result<Note, ParseError> {
     })
 }
 
-/// Mastodon's visibility from addressing: public (as:Public in `to`), unlisted (in `cc`),
-/// followers-only (the author's followers collection), otherwise direct.
-pub fn visibility(to: &[String], cc: &[String], followers: Option<&str>) -> &'static str {
-    if to.iter().any(|t| is_public(t)) {
-        "public"
-    } else if cc.iter().any(|t| is_public(t)) {
-        "unlisted"
-    } else if followers.is_some_and(|f| to.iter().chain(cc).any(|t| t == f)) {
-        "private"
-    } else {
-        "direct"
-    }
-}
-
-/// Addressing for a status of `visibility` by an author with `followers`, mentioning
-/// `mentioned` actors: (to, cc), as Mastodon addresses it.
-pub fn addressing(
-    visibility: &str,
-    followers: &str,
-    mentioned: &[String],
-) -> (Vec<String>, Vec<String>) {
-    let mut mentions: Vec<String> = mentioned.to_vec();
-    match visibility {
-        "public" => {
-            let mut cc = vec![followers.to_string()];
-            cc.append(&mut mentions);
-            (vec![PUBLIC.to_string()], cc)
-        }
-        "unlisted" => {
-            let mut cc = vec![PUBLIC.to_string()];
-            cc.append(&mut mentions);
-            (vec![followers.to_string()], cc)
-        }
-        "private" => (vec![followers.to_string()], mentions),
-        _ => (mentions, vec![]),
-    }
-}
-
 /// The `@context` we send with activities.
 pub fn context() -> Value {
     json!([
@@ -317,18 +279,6 @@ pub fn activity(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn visibility_round_trips_through_addressing() {
-        let f = "https://a.example/users/x/followers";
-        let m = vec!["https://b.example/users/y".to_string()];
-        for vis in ["public", "unlisted", "private", "direct"] {
-            let (to, cc) = addressing(vis, f, &m);
-            assert_eq!(visibility(&to, &cc, Some(f)), vis);
-        }
-        assert_eq!(visibility(&["as:Public".into()], &[], None), "public");
-        assert_eq!(visibility(&[], &["Public".into()], None), "unlisted");
-    }
 
     #[test]
     fn parses_notes_as_mastodon_sends_them() {

@@ -215,7 +215,7 @@ pub fn status(p: StatusParts<'_>, uri: String, url: Option<String>) -> Value {
         "edited_at": r.edited_at.map(rfc3339_millis),
         "account": p.account,
         "content": r.content,
-        "visibility": r.visibility,
+        "visibility": r.visibility.as_str(),
         "sensitive": r.sensitive,
         "spoiler_text": r.spoiler_text,
         "language": r.language,

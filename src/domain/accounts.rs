@@ -398,8 +398,8 @@ pub async fn update_profile(
         }
     }
     if let Some(p) = &input.privacy {
-        p.parse::<super::visibility::Visibility>()
-            .map_err(DomainError::Invalid)?;
+        p.parse::<super::audience::Scope>()
+            .map_err(|e| DomainError::Invalid(e.to_string()))?;
     }
     let fields = match &input.fields {
         Some(f) => {

@@ -12,10 +12,10 @@ use serde_json::{json, Value};
 use tokio::sync::Notify;
 use url::Url;
 
-use super::visibility::{self, Visibility};
+use super::audience::{self, Origin, Scope, StatusFacts};
 use super::{DomainError, Node};
 use crate::jobs::fanout;
-use crate::jobs::streaming::{Audience, Event};
+use crate::jobs::streaming::Event;
 use crate::net::{Net, NetError, Signer};
 use crate::store::accounts::AccountRow;
 use crate::store::federation::{NewDelivery, RemoteAccount};
@@ -327,6 +327,18 @@ pub struct NoteParts<'a> {
     pub in_reply_to: Option<String>,
 }
 
+/// How a local status is addressed (to, cc): its scope's addressing with its mentions.
+pub fn note_addressing(
+    urls: &crate::convert::NodeUrls,
+    status: &StatusRow,
+    author: &AccountRow,
+    mentioned: &[AccountRow],
+) -> (Vec<String>, Vec<String>) {
+    let mention_ids: Vec<String> = mentioned.iter().map(|a| actor_id_at(urls, a)).collect();
+    let followers = urls.followers(&author.username).to_string();
+    status.visibility.addressing(&followers, &mention_ids)
+}
+
 /// The AS2 Note for a local status.
 pub fn note_from(
     urls: &crate::convert::NodeUrls,
@@ -334,13 +346,7 @@ pub fn note_from(
     author: &AccountRow,
     parts: &NoteParts<'_>,
 ) -> Value {
-    let mention_ids: Vec<String> = parts
-        .mentioned
-        .iter()
-        .map(|a| actor_id_at(urls, a))
-        .collect();
-    let followers = urls.followers(&author.username).to_string();
-    let (to, cc) = activities::addressing(&status.visibility, &followers, &mention_ids);
+    let (to, cc) = note_addressing(urls, status, author, parts.mentioned);
     let mut tags: Vec<Value> = parts
         .mentioned
         .iter()
@@ -454,20 +460,23 @@ async fn status_targets(
     status: &StatusRow,
     mentioned: &[AccountRow],
 ) -> Result<Vec<(String, String)>, DomainError> {
+    let reach = audience::delivery_targets(status.visibility);
     let mut targets = Vec::new();
-    if status.visibility != Visibility::Direct.as_str() {
+    if reach.followers {
         targets.extend(
             node.store
                 .remote_follower_inboxes(status.account_id)
                 .await?,
         );
     }
-    targets.extend(
-        mentioned
-            .iter()
-            .filter(|a| !a.is_local())
-            .filter_map(inbox_of),
-    );
+    if reach.mentioned {
+        targets.extend(
+            mentioned
+                .iter()
+                .filter(|a| !a.is_local())
+                .filter_map(inbox_of),
+        );
+    }
     Ok(targets)
 }
 
@@ -484,8 +493,7 @@ pub async fn status_deliveries(
         return Ok(vec![]);
     }
     let object = note_from(&node.urls, status, author, parts);
-    let to = activities::ids(object.get("to"));
-    let cc = activities::ids(object.get("cc"));
+    let (to, cc) = note_addressing(&node.urls, status, author, parts.mentioned);
     let id = format!(
         "{}#{}/{}",
         object["id"].as_str().unwrap_or_default(),
@@ -564,16 +572,18 @@ pub async fn announce_deliveries(
     }
     let object = status_uri(node, original).await?;
     let uri = node.urls.status(&author.username, reblog.id).to_string();
-    let mut cc = vec![node.urls.followers(&author.username).to_string()];
-    if let Some(a) = &original_author {
-        cc.push(actor_id(node, a));
-    }
+    // Addressed by the reblog's own scope, with the original author as its one mention.
+    let original_actor: Vec<String> = original_author.iter().map(|a| actor_id(node, a)).collect();
+    let (to, cc) = reblog.visibility.addressing(
+        node.urls.followers(&author.username).as_str(),
+        &original_actor,
+    );
     let mut activity = activities::activity(
         "Announce",
         &format!("{uri}/activity"),
         &actor_id(node, author),
         json!(object),
-        &[activities::PUBLIC.to_string()],
+        &to,
         &cc,
     );
     activity["published"] = json!(crate::convert::rfc3339_millis(reblog.created_at));
@@ -703,7 +713,12 @@ pub async fn collection_page(
             .collect()),
         "outbox" => {
             let mut items = Vec::new();
-            for status in node.store.outbox_page(account.id, size, offset).await? {
+            let scopes = audience::in_outbox();
+            for status in node
+                .store
+                .outbox_page(account.id, &scopes, size, offset)
+                .await?
+            {
                 let object = note(node, &status, account).await?;
                 let to = activities::ids(object.get("to"));
                 let cc = activities::ids(object.get("cc"));
@@ -877,13 +892,11 @@ async fn receive_undo(node: &Node, actor: &AccountRow, object: &Value) -> Result
                 .await?
                 .filter(|s| s.account_id == actor.id)
             {
+                let audience = super::statuses::audience_of(node, &reblog).await?;
                 store.delete_status(reblog.id).await?;
                 node.hub.publish(Event::Delete {
                     status_id: reblog.id,
-                    audience: Audience {
-                        home: store.follower_ids(actor.id).await?,
-                        ..Audience::default()
-                    },
+                    audience,
                 });
             }
             Ok(())
@@ -911,11 +924,7 @@ async fn receive_delete(
                 "Delete of someone else's status".into(),
             ));
         }
-        let audience = Audience {
-            home: node.store.follower_ids(actor.id).await?,
-            public: status.visibility == "public",
-            ..Audience::default()
-        };
+        let audience = super::statuses::audience_of(node, &status).await?;
         node.store.delete_status(status.id).await?;
         node.hub.publish(Event::Delete {
             status_id: status.id,
@@ -980,11 +989,21 @@ async fn receive_announce(
         Some(s) => s,
         None => fetch_note(node, target).await?,
     };
-    if !visibility::may_reblog(original.visibility.parse().unwrap_or(Visibility::Direct)) {
+    if !audience::may_reblog(original.visibility) {
         return Err(DomainError::Invalid(
             "Announce of a status that cannot be reblogged".into(),
         ));
     }
+    let scope = Scope::from_addressing(
+        &activities::ids(activity.get("to")),
+        &activities::ids(activity.get("cc")),
+        actor.followers_url.as_deref(),
+        false,
+    )
+    .map_err(|e| DomainError::Invalid(format!("Announce {id}: {e}")))
+    .and_then(|s| {
+        audience::reblog_scope(Some(s)).map_err(|e| DomainError::Invalid(e.to_string()))
+    })?;
     if node.store.status_by_uri(&id).await?.is_some() {
         return Ok(());
     }
@@ -1013,7 +1032,7 @@ async fn receive_announce(
             content: String::new(),
             spoiler_text: String::new(),
             sensitive: false,
-            visibility: "public".into(),
+            visibility: scope,
             language: None,
             in_reply_to_id: None,
             in_reply_to_account_id: None,
@@ -1039,11 +1058,8 @@ async fn receive_announce(
     node.hub.publish(Event::Status {
         status_id,
         edited: false,
-        audience: Audience {
-            // Followers' `user` streams hear of it from the fan-out worker.
-            home: fanout::immediate_home(actor.id, &home),
-            ..Audience::default()
-        },
+        // Followers' `user` streams hear of it from the fan-out worker.
+        audience: audience::reblog_stream_audience(fanout::immediate_home(actor.id, &home)),
     });
     if let Some(n) = notification {
         node.hub.publish(Event::Notification {
@@ -1081,10 +1097,6 @@ pub async fn ingest_note(
     if let Some(existing) = store.status_by_uri(&note.id).await? {
         return Ok(existing);
     }
-    let visibility: Visibility =
-        activities::visibility(&note.to, &note.cc, author.followers_url.as_deref())
-            .parse()
-            .unwrap_or(Visibility::Direct);
     let mut mentioned: Vec<AccountRow> = Vec::new();
     for href in &note.mentions {
         if let Some(a) = known_account(node, href).await? {
@@ -1101,6 +1113,18 @@ pub async fn ingest_note(
             }
         }
     }
+    let local_mentioned: Vec<i64> = mentioned
+        .iter()
+        .filter(|a| a.is_local())
+        .map(|a| a.id)
+        .collect();
+    let visibility = Scope::from_addressing(
+        &note.to,
+        &note.cc,
+        author.followers_url.as_deref(),
+        !local_mentioned.is_empty(),
+    )
+    .map_err(|e| DomainError::Invalid(format!("note {}: {e}", note.id)))?;
     let reply_to = match &note.in_reply_to {
         Some(uri) => known_status(node, uri).await?,
         None => None,
@@ -1113,28 +1137,15 @@ pub async fn ingest_note(
         .unwrap_or_else(now_millis)
         .min(now_millis());
     let id = crate::ids::next_id();
-    let followers = store.follower_ids(author.id).await?;
     let reply_account = reply_to.as_ref().map(|r| r.account_id);
-    let followers_of_replied: std::collections::HashSet<i64> = match reply_account {
-        Some(other) if other != author.id => store.follower_ids(other).await?.into_iter().collect(),
-        _ => Default::default(),
-    };
-    let followers: Vec<(i64, bool)> = followers
-        .into_iter()
-        .map(|f| (f, followers_of_replied.contains(&f)))
-        .collect();
-    let local_mentioned: Vec<i64> = mentioned
-        .iter()
-        .filter(|a| a.is_local())
-        .map(|a| a.id)
-        .collect();
-    let home = visibility::home_recipients(
+    let home = super::statuses::home_recipients(
+        node,
         visibility,
         author.id,
         reply_account,
-        &followers,
         &local_mentioned,
     )
+    .await?
     .into_iter()
     .filter(|r| *r != author.id)
     .collect::<Vec<_>>();
@@ -1164,7 +1175,7 @@ pub async fn ingest_note(
             content: sanitize(&note.content),
             spoiler_text: note.summary.clone().unwrap_or_default(),
             sensitive: note.sensitive || note.summary.is_some(),
-            visibility: visibility.as_str().into(),
+            visibility,
             language: note.language.clone(),
             in_reply_to_id: reply_to.as_ref().map(|r| r.id),
             in_reply_to_account_id: reply_account,
@@ -1207,27 +1218,19 @@ pub async fn ingest_note(
     if queued {
         node.fanout_wake.notify_one();
     }
-    let public = visibility == Visibility::Public;
     node.hub.publish(Event::Status {
         status_id: id,
         edited: false,
-        audience: Audience {
+        audience: audience::stream_audience(StatusFacts {
+            scope: visibility,
+            origin: Origin::Remote,
+            author: author.id,
             // Followers' `user` streams hear of it from the fan-out worker.
             home: fanout::immediate_home(author.id, &home),
-            public,
-            local: false,
-            tags: if public {
-                tags.into_iter().map(|t| t.0).collect()
-            } else {
-                vec![]
-            },
-            direct: if visibility == Visibility::Direct {
-                local_mentioned.clone()
-            } else {
-                vec![]
-            },
+            mentioned: &local_mentioned,
+            tags: tags.into_iter().map(|t| t.0).collect(),
             with_media: !note.attachments.is_empty(),
-        },
+        }),
     });
     for n in notifications {
         node.hub.publish(Event::Notification {
@@ -1291,15 +1294,11 @@ async fn update_note(node: &Node, author: &AccountRow, note: Note) -> Result<(),
             current.edited_at.is_none(),
         )
         .await?;
-    let home = store.follower_ids(author.id).await?;
+    let audience = super::statuses::audience_of(node, &current).await?;
     node.hub.publish(Event::Status {
         status_id: current.id,
         edited: true,
-        audience: Audience {
-            home,
-            public: current.visibility == "public",
-            ..Audience::default()
-        },
+        audience,
     });
     Ok(())
 }

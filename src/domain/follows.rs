@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::visibility::{self, Relation};
+use super::audience;
 use super::{DomainError, Node};
 use crate::jobs::streaming::Event;
 use crate::store::accounts::AccountRow;
@@ -23,17 +23,8 @@ async fn target(node: &Node, viewer: &AccountRow, id: i64) -> Result<AccountRow,
 
 /// What the follower may now read of the followed account, copied into the home feed.
 async fn backfill(node: &Node, follower: i64, followed: i64) -> Result<(), DomainError> {
-    let rel = Relation {
-        is_author: false,
-        follows_author: true,
-        mentioned: false,
-    };
     node.store
-        .backfill_feed(
-            follower,
-            followed,
-            &visibility::listable_on_profile(Some(rel)),
-        )
+        .backfill_feed(follower, followed, &audience::home_backfill())
         .await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The rules of the node. HTTP handlers and the CLI call these; these call the store.
 
 pub mod accounts;
+pub mod audience;
 pub mod federation;
 pub mod follows;
 pub mod media;
@@ -10,7 +11,6 @@ pub mod policy;
 pub mod signer_keys;
 pub mod statuses;
 pub mod text;
-pub mod visibility;
 
 use std::sync::Arc;
 

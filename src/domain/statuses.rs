@@ -5,12 +5,12 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Value};
 
+use super::audience::{self, Origin, Relation, Scope, StatusFacts};
 use super::text::{self, ResolvedMention};
-use super::visibility::{self, Relation, Visibility};
 use super::{DomainError, Node};
 use crate::convert::mastodon;
 use crate::jobs::fanout;
-use crate::jobs::streaming::{Audience, Event};
+use crate::jobs::streaming::Event;
 use crate::store::accounts::AccountRow;
 use crate::store::now_millis;
 use crate::store::statuses::{NewNotification, NewStatus, Page, StatusRow};
@@ -26,7 +26,7 @@ pub struct PostInput {
     pub text: String,
     pub spoiler_text: String,
     pub sensitive: Option<bool>,
-    pub visibility: Option<Visibility>,
+    pub visibility: Option<Scope>,
     pub language: Option<String>,
     pub in_reply_to_id: Option<i64>,
     pub media_ids: Vec<i64>,
@@ -37,10 +37,6 @@ pub struct PostInput {
 pub struct AppInfo {
     pub name: String,
     pub website: Option<String>,
-}
-
-fn visibility_of(row: &StatusRow) -> Visibility {
-    row.visibility.parse().unwrap_or(Visibility::Direct)
 }
 
 /// Relations of `viewer` to the authors of `rows`, for the visibility rules.
@@ -95,8 +91,8 @@ async fn relations_with(
 }
 
 fn visible(row: &StatusRow, viewer: Option<&AccountRow>, rel: &HashMap<i64, Relation>) -> bool {
-    visibility::may_see(
-        visibility_of(row),
+    audience::may_see(
+        row.visibility,
         viewer.map(|_| rel.get(&row.id).copied().unwrap_or_default()),
     )
 }
@@ -416,7 +412,7 @@ pub async fn post(
     };
     let visibility = input
         .visibility
-        .unwrap_or_else(|| author.default_privacy.parse().unwrap_or(Visibility::Public));
+        .unwrap_or_else(|| author.default_privacy.parse().unwrap_or(Scope::Public));
     let text = input.text.trim().to_string();
     let mentioned = resolve_mentions(node, &text).await?;
     let content = render_html(node, &text, &mentioned);
@@ -432,7 +428,7 @@ pub async fn post(
         spoiler_text: input.spoiler_text.trim().to_string(),
         sensitive: input.sensitive.unwrap_or(author.default_sensitive)
             || !input.spoiler_text.trim().is_empty(),
-        visibility: visibility.as_str().to_string(),
+        visibility,
         language: input
             .language
             .clone()
@@ -445,24 +441,15 @@ pub async fn post(
         created_at: now,
         edited_at: None,
     };
-    let followers = store.follower_ids(author.id).await?;
-    let reply_account = row.in_reply_to_account_id;
-    let followers_of_replied: HashSet<i64> = match reply_account {
-        Some(other) if other != author.id => store.follower_ids(other).await?.into_iter().collect(),
-        _ => HashSet::new(),
-    };
-    let followers: Vec<(i64, bool)> = followers
-        .into_iter()
-        .map(|f| (f, followers_of_replied.contains(&f)))
-        .collect();
     let mentioned_ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
-    let home = visibility::home_recipients(
+    let home = home_recipients(
+        node,
         visibility,
         author.id,
-        reply_account,
-        &followers,
+        row.in_reply_to_account_id,
         &mentioned_ids,
-    );
+    )
+    .await?;
     let notifications: Vec<NewNotification> = mentioned
         .iter()
         .filter(|a| a.id != author.id && a.domain.is_empty())
@@ -503,30 +490,20 @@ pub async fn post(
     if !new.deliveries.is_empty() {
         node.fed.wake.notify_one();
     }
-    let public = visibility == Visibility::Public;
     node.hub.publish(Event::Status {
         status_id: id,
         edited: false,
-        audience: Audience {
+        audience: audience::stream_audience(StatusFacts {
+            scope: visibility,
+            origin: Origin::Local,
+            author: author.id,
             // Followers' `user` streams hear of it from the fan-out worker, once it is in
             // their home feeds.
             home: fanout::immediate_home(author.id, &home),
-            public,
-            local: public && author.domain.is_empty(),
-            tags: if public {
-                tags.into_iter().map(|t| t.0).collect()
-            } else {
-                vec![]
-            },
-            direct: if visibility == Visibility::Direct {
-                let mut d = mentioned_ids;
-                d.push(author.id);
-                d
-            } else {
-                vec![]
-            },
+            mentioned: &mentioned_ids,
+            tags: tags.into_iter().map(|t| t.0).collect(),
             with_media: !input.media_ids.is_empty(),
-        },
+        }),
     });
     for n in notifications {
         node.hub.publish(Event::Notification {
@@ -636,44 +613,81 @@ pub async fn edit(
     Ok(())
 }
 
-/// Who saw a status, for update and delete events.
-async fn audience_of(node: &Node, row: &StatusRow) -> Result<Audience, DomainError> {
-    let visibility = visibility_of(row);
-    let mut home = node.store.follower_ids(row.account_id).await?;
-    home.push(row.account_id);
-    let mentioned: Vec<i64> = node
-        .store
+/// Whose home feeds a new status enters: the author's local followers (and, for a direct
+/// status, the mentioned accounts), narrowed by the audience rules for replies. Posting and
+/// inbound notes both ask here.
+pub(crate) async fn home_recipients(
+    node: &Node,
+    scope: Scope,
+    author: i64,
+    reply_to_account: Option<i64>,
+    mentioned: &[i64],
+) -> Result<Vec<i64>, DomainError> {
+    let store = &node.store;
+    let followers = store.follower_ids(author).await?;
+    let followers_of_replied: HashSet<i64> = match reply_to_account {
+        Some(other) if other != author => store.follower_ids(other).await?.into_iter().collect(),
+        _ => HashSet::new(),
+    };
+    let followers: Vec<(i64, bool)> = followers
+        .into_iter()
+        .map(|f| (f, followers_of_replied.contains(&f)))
+        .collect();
+    Ok(audience::home_recipients(
+        scope,
+        author,
+        reply_to_account,
+        &followers,
+        mentioned,
+    ))
+}
+
+/// Who saw a status, for update and delete events (local or remote).
+pub(crate) async fn audience_of(
+    node: &Node,
+    row: &StatusRow,
+) -> Result<audience::StreamAudience, DomainError> {
+    let store = &node.store;
+    let author = store
+        .account_by_id(row.account_id)
+        .await?
+        .ok_or(DomainError::NotFound("account"))?;
+    let origin = if author.is_local() {
+        Origin::Local
+    } else {
+        Origin::Remote
+    };
+    let mentioned: Vec<i64> = store
         .mentions_of(&[row.id])
         .await?
         .into_iter()
         .map(|(_, a)| a)
         .collect();
-    if visibility == Visibility::Direct {
+    let mut home = match row.reblog_of_id {
+        Some(_) => store.follower_ids_showing_reblogs(row.account_id).await?,
+        None => store.follower_ids(row.account_id).await?,
+    };
+    home.push(row.account_id);
+    if row.visibility == Scope::Direct {
         home = mentioned.clone();
         home.push(row.account_id);
     }
-    let public = visibility == Visibility::Public;
-    let tags = node
-        .store
+    let tags = store
         .tags_of(&[row.id])
         .await?
         .into_iter()
         .map(|(_, t)| t.to_lowercase())
         .collect();
-    Ok(Audience {
+    let with_media = !store.media_of_statuses(&[row.id]).await?.is_empty();
+    Ok(audience::stream_audience(StatusFacts {
+        scope: row.visibility,
+        origin,
+        author: row.account_id,
         home,
-        public,
-        local: public,
-        tags: if public { tags } else { vec![] },
-        direct: if visibility == Visibility::Direct {
-            let mut d = mentioned;
-            d.push(row.account_id);
-            d
-        } else {
-            vec![]
-        },
-        with_media: false,
-    })
+        mentioned: &mentioned,
+        tags,
+        with_media,
+    }))
 }
 
 /// Deletes the author's own status (or reblog). Returns it as it was, with its source text,
@@ -788,15 +802,14 @@ pub async fn reblog(
     node: &Node,
     viewer: &AccountRow,
     id: i64,
-    visibility: Option<Visibility>,
+    visibility: Option<Scope>,
 ) -> Result<Value, DomainError> {
     let row = visible_status(node, Some(viewer), id).await?;
     let target = match row.reblog_of_id {
         Some(t) => visible_status(node, Some(viewer), t).await?,
         None => row,
     };
-    let vis = visibility_of(&target);
-    if !visibility::may_reblog(vis) {
+    if !audience::may_reblog(target.visibility) {
         return Err(DomainError::Invalid(
             "This status cannot be reblogged: its audience was chosen by its author".into(),
         ));
@@ -804,10 +817,8 @@ pub async fn reblog(
     if let Some(existing) = node.store.reblog_by(viewer.id, target.id).await? {
         return render_one(node, viewer, existing).await;
     }
-    let wrapper_visibility = match visibility.unwrap_or(Visibility::Public) {
-        Visibility::Direct => return Err(DomainError::Invalid("A reblog cannot be direct".into())),
-        v => v,
-    };
+    let wrapper_visibility =
+        audience::reblog_scope(visibility).map_err(|e| DomainError::Invalid(e.into()))?;
     let id = crate::ids::next_id();
     let mut home = node.store.follower_ids_showing_reblogs(viewer.id).await?;
     home.push(viewer.id);
@@ -828,7 +839,7 @@ pub async fn reblog(
         content: String::new(),
         spoiler_text: String::new(),
         sensitive: false,
-        visibility: wrapper_visibility.as_str().to_string(),
+        visibility: wrapper_visibility,
         language: None,
         in_reply_to_id: None,
         in_reply_to_account_id: None,
@@ -867,10 +878,7 @@ pub async fn reblog(
     node.hub.publish(Event::Status {
         status_id: id,
         edited: false,
-        audience: Audience {
-            home: fanout::immediate_home(viewer.id, &home),
-            ..Audience::default()
-        },
+        audience: audience::reblog_stream_audience(fanout::immediate_home(viewer.id, &home)),
     });
     if let Some(n) = notification {
         node.hub.publish(Event::Notification {

@@ -334,7 +334,7 @@ pub async fn status(
         }
         return Err(ApiError::not_found());
     };
-    if !matches!(row.visibility.as_str(), "public" | "unlisted") {
+    if !crate::domain::audience::served_to_peers(row.visibility) {
         return Err(ApiError::not_found());
     }
     let mut note = crate::domain::federation::note(node, &row, &author).await?;

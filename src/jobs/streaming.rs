@@ -5,20 +5,8 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
-/// Who an event about a status concerns (derived from the visibility rules when it was made).
-#[derive(Debug, Clone, Default)]
-pub struct Audience {
-    /// Accounts whose home feed holds the status (`user` streams).
-    pub home: Vec<i64>,
-    /// On the public timelines (`public`, `public:local`, `hashtag`).
-    pub public: bool,
-    pub local: bool,
-    /// Lower-cased hashtags.
-    pub tags: Vec<String>,
-    /// Participants of a direct status (`direct` streams).
-    pub direct: Vec<i64>,
-    pub with_media: bool,
-}
+/// Who an event about a status concerns, decided by `domain::audience` when it was made.
+pub use crate::domain::audience::StreamAudience as Audience;
 
 #[derive(Debug, Clone)]
 pub enum Event {

@@ -5,6 +5,13 @@ use std::collections::{HashMap, HashSet};
 use sqlx::FromRow;
 
 use super::{in_tx, on_pool, placeholders, Store, StoreError};
+use crate::domain::audience::Scope;
+
+/// Scopes as SQL literals for `visibility IN (...)`: the names are the audience module's own
+/// constants, never user input.
+pub(crate) fn scope_list(scopes: &[Scope]) -> Vec<String> {
+    scopes.iter().map(|s| format!("'{}'", s.as_str())).collect()
+}
 
 pub(crate) const STATUS_COLUMNS: &str = "s.id, s.account_id, s.uri, s.url, s.text, s.content, \
     s.spoiler_text, s.sensitive, s.visibility, s.language, s.in_reply_to_id, \
@@ -20,7 +27,8 @@ pub struct StatusRow {
     pub content: String,
     pub spoiler_text: String,
     pub sensitive: bool,
-    pub visibility: String,
+    #[sqlx(try_from = "String")]
+    pub visibility: Scope,
     pub language: Option<String>,
     pub in_reply_to_id: Option<i64>,
     pub in_reply_to_account_id: Option<i64>,
@@ -128,8 +136,8 @@ impl Page {
 /// Filters for listing statuses.
 #[derive(Debug, Clone, Default)]
 pub struct StatusFilter {
-    /// Only these visibilities (always set by the caller from the visibility rules).
-    pub visibilities: Vec<&'static str>,
+    /// Only these scopes (always set by the caller from `domain::audience`).
+    pub visibilities: Vec<Scope>,
     pub account_id: Option<i64>,
     /// `Some(true)`: local accounts only; `Some(false)`: remote only.
     pub local: Option<bool>,
@@ -162,7 +170,7 @@ impl Store {
                 .bind(&r.content)
                 .bind(&r.spoiler_text)
                 .bind(r.sensitive)
-                .bind(&r.visibility)
+                .bind(r.visibility.as_str())
                 .bind(&r.language)
                 .bind(r.in_reply_to_id)
                 .bind(r.in_reply_to_account_id)
@@ -433,11 +441,7 @@ impl Store {
     ) -> Result<Vec<i64>, StoreError> {
         let mut binds: Vec<i64> = Vec::new();
         let mut conds: Vec<String> = Vec::new();
-        let vis: Vec<String> = filter
-            .visibilities
-            .iter()
-            .map(|v| format!("'{v}'"))
-            .collect();
+        let vis = scope_list(&filter.visibilities);
         if vis.is_empty() {
             return Ok(Vec::new());
         }
@@ -729,14 +733,14 @@ impl Store {
     pub async fn search_statuses(
         &self,
         words: &[String],
-        visibilities: &[&'static str],
+        visibilities: &[Scope],
         limit: i64,
         offset: i64,
     ) -> Result<Vec<i64>, StoreError> {
         if words.is_empty() || visibilities.is_empty() {
             return Ok(Vec::new());
         }
-        let vis: Vec<String> = visibilities.iter().map(|v| format!("'{v}'")).collect();
+        let vis = scope_list(visibilities);
         let conds: Vec<String> = (1..=words.len())
             .map(|i| format!("LOWER(s.text) LIKE ${i} ESCAPE '\\'"))
             .collect();
@@ -825,9 +829,9 @@ impl Store {
         &self,
         account: i64,
         author: i64,
-        visibilities: &[&'static str],
+        visibilities: &[Scope],
     ) -> Result<(), StoreError> {
-        let vis: Vec<String> = visibilities.iter().map(|v| format!("'{v}'")).collect();
+        let vis = scope_list(visibilities);
         if vis.is_empty() {
             return Ok(());
         }

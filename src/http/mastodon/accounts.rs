@@ -10,8 +10,8 @@ use serde_json::Value;
 use super::extract::{flex_bool, flex_ids, parse_id, Auth, Body, MultipartForm, Query};
 use super::{paginated, query_pairs, PageParams};
 use crate::domain::accounts::{self, ProfileInput};
+use crate::domain::audience::{self, Relation};
 use crate::domain::follows;
-use crate::domain::visibility::{self, Relation};
 use crate::http::{ApiError, AppState};
 use crate::store::accounts::AccountRow;
 use crate::store::social::FollowList;
@@ -277,7 +277,7 @@ pub async fn statuses(
         mentioned: false,
     };
     let filter = StatusFilter {
-        visibilities: visibility::listable_on_profile(Some(relation)),
+        visibilities: audience::listable_on_profile(Some(relation)),
         account_id: Some(account.id),
         exclude_replies: q.exclude_replies.unwrap_or(false),
         exclude_reblogs: q.exclude_reblogs.unwrap_or(false),

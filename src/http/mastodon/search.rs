@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::extract::{flex_bool, flex_id, Auth, Query};
-use crate::domain::{accounts, statuses, visibility};
+use crate::domain::{accounts, audience, statuses};
 use crate::http::{ApiError, AppState};
 
 #[derive(Deserialize, Default)]
@@ -150,7 +150,7 @@ pub async fn v2(
             ids = state
                 .node
                 .store
-                .search_statuses(&words, &visibility::searchable(), limit, offset)
+                .search_statuses(&words, &audience::searchable(), limit, offset)
                 .await?;
         }
         result["statuses"] = Value::Array(statuses::render(&state.node, Some(me), &ids).await?);

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::extract::{flex_bool, flex_id, flex_ids, parse_id, Auth, Body, Query};
 use super::PageParams;
+use crate::domain::audience::Scope;
 use crate::domain::statuses::{self, PostInput};
-use crate::domain::visibility::Visibility;
 use crate::http::{ApiError, AppState};
 
 #[derive(Deserialize, Default)]
@@ -51,7 +51,7 @@ fn input(form: StatusForm, headers: &HeaderMap) -> Result<PostInput, ApiError> {
     let visibility = form
         .visibility
         .filter(|v| !v.is_empty())
-        .map(|v| v.parse::<Visibility>())
+        .map(|v| v.parse::<Scope>())
         .transpose()
         .map_err(|m| ApiError::unprocessable(format!("Validation failed: {m}")))?;
     let media_ids = form
@@ -244,7 +244,7 @@ pub async fn reblog(
     let visibility = form
         .visibility
         .filter(|v| !v.is_empty())
-        .map(|v| v.parse::<Visibility>())
+        .map(|v| v.parse::<Scope>())
         .transpose()
         .map_err(|m| ApiError::unprocessable(format!("Validation failed: {m}")))?;
     Ok(Json(

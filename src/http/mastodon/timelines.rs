@@ -7,7 +7,8 @@ use serde::Deserialize;
 
 use super::extract::{flex_bool, Auth, Query};
 use super::{paginated, query_pairs, PageParams};
-use crate::domain::{statuses, visibility};
+use crate::domain::audience::{self, Origin};
+use crate::domain::statuses;
 use crate::http::{ApiError, AppState};
 use crate::store::statuses::StatusFilter;
 
@@ -57,8 +58,13 @@ async fn list(
         (false, true) => Some(false),
         _ => None,
     };
+    let origin = local.map(|l| if l { Origin::Local } else { Origin::Remote });
+    let visibilities = match tag {
+        Some(_) => audience::on_hashtag_timeline(origin),
+        None => audience::on_public_timeline(origin),
+    };
     let filter = StatusFilter {
-        visibilities: visibility::on_public_timelines(),
+        visibilities,
         local,
         tag,
         exclude_reblogs: true,
