@@ -361,9 +361,9 @@ impl Config {
         })?;
         let name = &self.admin.initial_username;
         if !name.is_empty() {
-            crate::domain::accounts::validate_username(name).map_err(|e| ConfigError::Invalid {
+            crate::names::check_username(name).map_err(|message| ConfigError::Invalid {
                 key: "admin.initial_username",
-                message: e.to_string(),
+                message,
             })?;
         }
         Ok(())

@@ -9,6 +9,7 @@ pub mod http;
 pub mod ids;
 pub mod jobs;
 pub mod logging;
+pub mod names;
 pub mod net;
 pub mod server;
 pub mod store;

@@ -92,7 +92,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             store: store.clone(),
             urls: Arc::new(urls.clone()),
             config: Arc::new(config),
-            hub: crate::jobs::streaming::Hub::new(),
+            hub: crate::domain::events::Hub::new(),
             fed,
             fanout_wake: Default::default(),
         },

@@ -146,7 +146,7 @@ pub fn media(m: &MediaRow, urls: &NodeUrls) -> Value {
     };
     let (w, h) = (m.width, m.height);
     let aspect = if h > 0 { w as f64 / h as f64 } else { 1.0 };
-    let (tw, th) = crate::domain::media::thumbnail_size(w as u32, h as u32);
+    let (tw, th) = super::thumbnail_size(w as u32, h as u32);
     let (url, preview) = match &m.remote_url {
         Some(remote) => (remote.clone(), remote.clone()),
         None => (

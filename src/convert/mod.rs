@@ -105,3 +105,24 @@ mod tests {
         );
     }
 }
+
+/// Longest side of an image preview, in pixels.
+pub const THUMBNAIL_SIDE: u32 = 400;
+
+/// Preview size for an image of `w` x `h`, keeping the aspect ratio.
+pub fn thumbnail_size(w: u32, h: u32) -> (u32, u32) {
+    if w <= THUMBNAIL_SIDE && h <= THUMBNAIL_SIDE {
+        return (w, h);
+    }
+    if w >= h {
+        (
+            THUMBNAIL_SIDE,
+            ((h as u64 * THUMBNAIL_SIDE as u64) / w as u64).max(1) as u32,
+        )
+    } else {
+        (
+            ((w as u64 * THUMBNAIL_SIDE as u64) / h as u64).max(1) as u32,
+            THUMBNAIL_SIDE,
+        )
+    }
+}

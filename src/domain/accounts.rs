@@ -15,7 +15,7 @@ use crate::store::accounts::{AccountRow, NewLocalAccount};
 use crate::store::{now_millis, Store};
 
 /// Longest username; Mastodon uses 30 as well.
-pub const MAX_USERNAME_LEN: usize = 30;
+
 pub const MIN_PASSWORD_LEN: usize = 8;
 /// What peers verify today; see ARCHITECTURE.md.
 const RSA_BITS: u32 = 2048;
@@ -57,26 +57,9 @@ impl FromStr for Role {
     }
 }
 
-/// Letters, digits and underscore, 1 to 30 of them: what fits in `acct:NAME@DOMAIN` and in
-/// every Mastodon app's mention parser.
+/// See [`crate::names::check_username`].
 pub fn validate_username(name: &str) -> Result<(), DomainError> {
-    if name.is_empty() {
-        return Err(DomainError::Invalid("username must not be empty".into()));
-    }
-    if name.chars().count() > MAX_USERNAME_LEN {
-        return Err(DomainError::Invalid(format!(
-            "username must be at most {MAX_USERNAME_LEN} characters"
-        )));
-    }
-    if let Some(bad) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
-    {
-        return Err(DomainError::Invalid(format!(
-            "username may contain only letters, digits and underscore, not {bad:?}"
-        )));
-    }
-    Ok(())
+    crate::names::check_username(name).map_err(DomainError::Invalid)
 }
 
 fn validate_password(password: &str) -> Result<(), DomainError> {

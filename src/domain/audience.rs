@@ -357,7 +357,7 @@ pub struct StatusFacts<'a> {
     pub with_media: bool,
 }
 
-/// Who an event about a status concerns, per stream: what `jobs::streaming` filters on.
+/// Who an event about a status concerns, per stream: what the streaming API filters on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StreamAudience {
     /// Accounts whose home feed holds the status (`user` streams).
@@ -402,6 +402,17 @@ pub fn stream_audience(facts: StatusFacts<'_>) -> StreamAudience {
         },
         direct,
         with_media: facts.with_media,
+    }
+}
+
+/// The part of a new status's home audience told at once, when it is posted: the author's own
+/// `user` stream (the author's home-feed row is written with the status). Everyone else is
+/// told by the worker once their rows are committed, so no one hears of it twice.
+pub fn immediate_home(author: i64, recipients: &[i64]) -> Vec<i64> {
+    if recipients.contains(&author) {
+        vec![author]
+    } else {
+        Vec::new()
     }
 }
 
@@ -599,6 +610,13 @@ mod tests {
             home_recipients(Direct, 1, None, &followers, &[7]),
             vec![1, 7]
         );
+    }
+
+    #[test]
+    fn only_the_author_is_told_at_once() {
+        assert_eq!(immediate_home(1, &[3, 1, 2]), vec![1]);
+        assert!(immediate_home(1, &[3, 2]).is_empty());
+        assert!(immediate_home(1, &[]).is_empty());
     }
 
     #[test]

@@ -13,9 +13,8 @@ use tokio::sync::Notify;
 use url::Url;
 
 use super::audience::{self, Origin, Scope, StatusFacts};
+use super::events::Event;
 use super::{DomainError, Node};
-use crate::jobs::fanout;
-use crate::jobs::streaming::Event;
 use crate::net::{Net, NetError, Signer};
 use crate::store::accounts::AccountRow;
 use crate::store::federation::{NewDelivery, RemoteAccount};
@@ -1059,7 +1058,7 @@ async fn receive_announce(
         status_id,
         edited: false,
         // Followers' `user` streams hear of it from the fan-out worker.
-        audience: audience::reblog_stream_audience(fanout::immediate_home(actor.id, &home)),
+        audience: audience::reblog_stream_audience(audience::immediate_home(actor.id, &home)),
     });
     if let Some(n) = notification {
         node.hub.publish(Event::Notification {
@@ -1226,7 +1225,7 @@ pub async fn ingest_note(
             origin: Origin::Remote,
             author: author.id,
             // Followers' `user` streams hear of it from the fan-out worker.
-            home: fanout::immediate_home(author.id, &home),
+            home: audience::immediate_home(author.id, &home),
             mentioned: &local_mentioned,
             tags: tags.into_iter().map(|t| t.0).collect(),
             with_media: !note.attachments.is_empty(),

@@ -3,8 +3,8 @@
 use serde_json::{json, Value};
 
 use super::audience;
+use super::events::Event;
 use super::{DomainError, Node};
-use crate::jobs::streaming::Event;
 use crate::store::accounts::AccountRow;
 use crate::store::statuses::NewNotification;
 

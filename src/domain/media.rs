@@ -12,28 +12,9 @@ use crate::store::media::MediaRow;
 use crate::store::{now_millis, Store};
 
 /// Longest side of a preview image.
-pub const THUMBNAIL_SIDE: u32 = 400;
 /// Pixel count above which an image is refused (Mastodon's `image_matrix_limit`).
 pub const MAX_PIXELS: u64 = 33_177_600;
 pub const SUPPORTED_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
-
-/// Preview size for an image of `w` x `h`, keeping the aspect ratio.
-pub fn thumbnail_size(w: u32, h: u32) -> (u32, u32) {
-    if w <= THUMBNAIL_SIDE && h <= THUMBNAIL_SIDE {
-        return (w, h);
-    }
-    if w >= h {
-        (
-            THUMBNAIL_SIDE,
-            ((h as u64 * THUMBNAIL_SIDE as u64) / w as u64).max(1) as u32,
-        )
-    } else {
-        (
-            ((w as u64 * THUMBNAIL_SIDE as u64) / h as u64).max(1) as u32,
-            THUMBNAIL_SIDE,
-        )
-    }
-}
 
 pub fn media_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("media")
@@ -80,7 +61,7 @@ fn process(bytes: &[u8]) -> Result<Processed, DomainError> {
     }
     let image = image::load_from_memory_with_format(bytes, format)
         .map_err(|e| invalid(format!("Image could not be decoded: {e}")))?;
-    let (tw, th) = thumbnail_size(width, height);
+    let (tw, th) = crate::convert::thumbnail_size(width, height);
     let small = image.thumbnail(tw, th);
     let mut thumbnail = Vec::new();
     let (thumb_format, thumb_extension) = if format == ImageFormat::Jpeg {
@@ -202,9 +183,9 @@ mod tests {
 
     #[test]
     fn thumbnail_sizes_keep_aspect() {
-        assert_eq!(thumbnail_size(100, 50), (100, 50));
-        assert_eq!(thumbnail_size(800, 400), (400, 200));
-        assert_eq!(thumbnail_size(300, 1200), (100, 400));
+        assert_eq!(crate::convert::thumbnail_size(100, 50), (100, 50));
+        assert_eq!(crate::convert::thumbnail_size(800, 400), (400, 200));
+        assert_eq!(crate::convert::thumbnail_size(300, 1200), (100, 400));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audience;
+pub mod events;
 pub mod federation;
 pub mod follows;
 pub mod media;
@@ -16,8 +17,8 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::convert::NodeUrls;
-use crate::jobs::streaming::Hub;
 use crate::store::Store;
+use events::Hub;
 
 /// What the rules need to act: storage, the node's addresses and settings, the event hub.
 #[derive(Clone)]

@@ -6,11 +6,10 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{json, Value};
 
 use super::audience::{self, Origin, Relation, Scope, StatusFacts};
+use super::events::Event;
 use super::text::{self, ResolvedMention};
 use super::{DomainError, Node};
 use crate::convert::mastodon;
-use crate::jobs::fanout;
-use crate::jobs::streaming::Event;
 use crate::store::accounts::AccountRow;
 use crate::store::now_millis;
 use crate::store::statuses::{NewNotification, NewStatus, Page, StatusRow};
@@ -499,7 +498,7 @@ pub async fn post(
             author: author.id,
             // Followers' `user` streams hear of it from the fan-out worker, once it is in
             // their home feeds.
-            home: fanout::immediate_home(author.id, &home),
+            home: audience::immediate_home(author.id, &home),
             mentioned: &mentioned_ids,
             tags: tags.into_iter().map(|t| t.0).collect(),
             with_media: !input.media_ids.is_empty(),
@@ -878,7 +877,7 @@ pub async fn reblog(
     node.hub.publish(Event::Status {
         status_id: id,
         edited: false,
-        audience: audience::reblog_stream_audience(fanout::immediate_home(viewer.id, &home)),
+        audience: audience::reblog_stream_audience(audience::immediate_home(viewer.id, &home)),
     });
     if let Some(n) = notification {
         node.hub.publish(Event::Notification {

@@ -14,24 +14,14 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::domain::audience::StreamAudience;
+use crate::domain::events::Event;
 use crate::domain::Node;
-use crate::jobs::streaming::{Audience, Event};
 use crate::store::fanout::{Fanout, ROWS_PER_TRANSACTION};
 
 /// How often the queue is checked without being woken (a safety net: other processes on the
 /// same database, a wake-up lost to an error).
 const POLL: Duration = Duration::from_secs(1);
-
-/// The part of a new status's home audience told at once, when it is posted: the author's own
-/// `user` stream (the author's home-feed row is written with the status). Everyone else is
-/// told by the worker once their rows are committed, so no one hears of it twice.
-pub fn immediate_home(author: i64, recipients: &[i64]) -> Vec<i64> {
-    if recipients.contains(&author) {
-        vec![author]
-    } else {
-        Vec::new()
-    }
-}
 
 /// The `user` stream event for an applied fan-out: the home audience only, so streams that
 /// already had the status at posting time (public, hashtag, direct, the author's) do not get
@@ -40,9 +30,9 @@ pub fn applied_event(f: Fanout) -> Event {
     Event::Status {
         status_id: f.status_id,
         edited: false,
-        audience: Audience {
+        audience: StreamAudience {
             home: f.recipients,
-            ..Audience::default()
+            ..StreamAudience::default()
         },
     }
 }
@@ -103,13 +93,6 @@ pub async fn run(node: Node, mut stop: watch::Receiver<bool>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_the_author_is_told_at_once() {
-        assert_eq!(immediate_home(1, &[3, 1, 2]), vec![1]);
-        assert!(immediate_home(1, &[3, 2]).is_empty());
-        assert!(immediate_home(1, &[]).is_empty());
-    }
 
     #[test]
     fn the_applied_event_concerns_home_streams_only() {

@@ -2,4 +2,3 @@
 
 pub mod delivery;
 pub mod fanout;
-pub mod streaming;

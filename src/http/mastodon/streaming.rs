@@ -16,9 +16,9 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
 
 use super::extract::{authenticate, bearer_token, invalid_token, Query};
+use crate::domain::events::Event;
 use crate::domain::{notifications, statuses};
 use crate::http::{ApiError, AppState};
-use crate::jobs::streaming::Event;
 use crate::store::accounts::AccountRow;
 
 /// A subscription: a stream name and, for hashtag and list streams, its parameter.

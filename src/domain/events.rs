@@ -1,12 +1,12 @@
-//! In-process event hub for the streaming API. Writers publish what happened and to whom it
-//! may go; each open stream filters and renders events for its own viewer.
+//! Events the domain publishes after a write commits, on a channel it owns: the streaming API
+//! subscribes, filters and renders them per viewer; workers above the domain publish through
+//! the same hub. In-process (with several processes, LISTEN/NOTIFY would feed it).
 
 use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
-/// Who an event about a status concerns, decided by `domain::audience` when it was made.
-pub use crate::domain::audience::StreamAudience as Audience;
+use super::audience::StreamAudience;
 
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -14,11 +14,11 @@ pub enum Event {
     Status {
         status_id: i64,
         edited: bool,
-        audience: Audience,
+        audience: StreamAudience,
     },
     Delete {
         status_id: i64,
-        audience: Audience,
+        audience: StreamAudience,
     },
     Notification {
         account_id: i64,
