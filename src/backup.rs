@@ -213,15 +213,14 @@ pub async fn export_user(config: &Config, username: &str) -> anyhow::Result<Valu
             }),
             None => None,
         };
-        let parts = crate::domain::federation::NoteParts {
+        let parts = crate::convert::activitypub::NoteParts {
             mentioned: &mentioned,
             tags: &tags,
             media: &media,
             in_reply_to,
         };
-        let mut note = crate::domain::federation::note_from(&urls, status, &account, &parts);
-        // What the author typed, so the export can be imported or re-posted elsewhere.
-        note["source"] = json!({"content": status.text, "mediaType": "text/plain"});
+        // With what the author typed, so the export can be imported or re-posted elsewhere.
+        let note = crate::convert::activitypub::exported_note(&urls, status, &account, &parts);
         items.push(json!({"type": "Create", "actor": urls.actor(&account.username).to_string(), "object": note}));
     }
     let list = |rows: Vec<crate::store::accounts::AccountRow>| -> Vec<String> {

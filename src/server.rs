@@ -183,7 +183,7 @@ async fn federation_setup(
     let key = fika_federation::signatures::parse_private_key(&private)
         .map_err(|e| anyhow::anyhow!("the node key is unusable: {e}"))?;
     let signer = crate::net::Signer {
-        key_id: format!("{}actor#main-key", urls.base),
+        key_id: fika_federation::actor::main_key_id(&urls.node_actor()).to_string(),
         key: Arc::new(key),
     };
     Ok(Arc::new(crate::domain::federation::Fed::new(net, signer)))

@@ -11,7 +11,7 @@ pub fn is_public(iri: &str) -> bool {
     iri == PUBLIC || iri == "as:Public" || iri == "Public"
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ParseError {
     #[error("missing or invalid field {0}")]
     Field(&'static str),

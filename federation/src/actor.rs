@@ -115,6 +115,38 @@ pub fn person(actor: &LocalActor<'_>) -> Value {
     doc
 }
 
+/// What an unsigned request for an actor gets: its id and key, nothing else.
+pub fn key_only_person(id: &Url, public_key_pem: &str) -> Value {
+    json!({
+        "@context": [crate::AS_CONTEXT, crate::SECURITY_CONTEXT],
+        "id": id,
+        "type": "Person",
+        "publicKey": PublicKey {
+            id: main_key_id(id),
+            owner: id.clone(),
+            public_key_pem: public_key_pem.to_owned(),
+        },
+    })
+}
+
+/// The node's own actor (an `Application`), which signs fetches made for no particular user.
+pub fn node_application(id: &Url, domain: &str, inbox: &Url, public_key_pem: &str) -> Value {
+    json!({
+        "@context": [crate::AS_CONTEXT, crate::SECURITY_CONTEXT],
+        "id": id,
+        "type": "Application",
+        "preferredUsername": domain,
+        "inbox": inbox,
+        "outbox": format!("{id}/outbox"),
+        "manuallyApprovesFollowers": true,
+        "publicKey": PublicKey {
+            id: main_key_id(id),
+            owner: id.clone(),
+            public_key_pem: public_key_pem.to_owned(),
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

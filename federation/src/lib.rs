@@ -6,6 +6,7 @@ pub mod activities;
 pub mod actor;
 pub mod nodeinfo;
 pub mod policy;
+pub mod protocol;
 pub mod signatures;
 pub mod webfinger;
 

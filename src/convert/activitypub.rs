@@ -1,10 +1,136 @@
 //! Stored rows to AS2 documents.
 
 use fika_federation::actor::{person, Image, LocalActor};
+use fika_federation::protocol::{
+    Activity, ActivityKind, Document, DocumentKind, Note, NoteKind, Object, Source, Tag,
+};
 use serde_json::Value;
 
 use super::{rfc3339_millis, text::plain_to_html, NodeUrls};
 use crate::store::accounts::AccountRow;
+use crate::store::media::MediaRow;
+use crate::store::statuses::StatusRow;
+
+/// An account's AS2 id (remote ones keep theirs; local ones derive it from the domain).
+pub fn actor_id(urls: &NodeUrls, account: &AccountRow) -> String {
+    match &account.ap_id {
+        Some(id) => id.clone(),
+        None => urls.actor(&account.username).to_string(),
+    }
+}
+
+/// What a Note is made of besides its row, gathered by the caller (before or after the status
+/// is stored).
+pub struct NoteParts<'a> {
+    pub mentioned: &'a [AccountRow],
+    /// Hashtag spellings.
+    pub tags: &'a [String],
+    pub media: &'a [MediaRow],
+    pub in_reply_to: Option<String>,
+}
+
+/// The AS2 Note for a local status, addressed by its scope.
+pub fn note(
+    urls: &NodeUrls,
+    status: &StatusRow,
+    author: &AccountRow,
+    parts: &NoteParts<'_>,
+) -> Note {
+    let mention_ids: Vec<String> = parts.mentioned.iter().map(|a| actor_id(urls, a)).collect();
+    let (to, cc) = status
+        .visibility
+        .addressing(urls.followers(&author.username).as_str(), &mention_ids);
+    let mut tag: Vec<Tag> = parts
+        .mentioned
+        .iter()
+        .map(|a| Tag::Mention {
+            href: actor_id(urls, a),
+            name: if a.is_local() {
+                format!("@{}@{}", a.username, urls.domain)
+            } else {
+                format!("@{}@{}", a.username, a.domain)
+            },
+        })
+        .collect();
+    tag.extend(parts.tags.iter().map(|display| Tag::Hashtag {
+        href: urls.tag(display).to_string(),
+        name: format!("#{display}"),
+    }));
+    let attachment = parts
+        .media
+        .iter()
+        .map(|m| Document {
+            kind: DocumentKind::Document,
+            media_type: m.content_type.clone(),
+            url: m
+                .remote_url
+                .clone()
+                .unwrap_or_else(|| urls.media(&m.file_name).to_string()),
+            name: (!m.description.is_empty()).then(|| m.description.clone()),
+            width: m.width,
+            height: m.height,
+        })
+        .collect();
+    Note {
+        context: None,
+        id: urls.status(&author.username, status.id).to_string(),
+        kind: NoteKind::Note,
+        attributed_to: urls.actor(&author.username).to_string(),
+        content: status.content.clone(),
+        summary: (!status.spoiler_text.is_empty()).then(|| status.spoiler_text.clone()),
+        sensitive: status.sensitive,
+        in_reply_to: parts.in_reply_to.clone(),
+        published: rfc3339_millis(status.created_at),
+        updated: status.edited_at.map(rfc3339_millis),
+        url: urls.status_page(&author.username, status.id).to_string(),
+        to,
+        cc,
+        tag,
+        attachment,
+        content_map: status
+            .language
+            .as_ref()
+            .map(|lang| [(lang.clone(), status.content.clone())].into()),
+        source: None,
+    }
+}
+
+/// The node's own actor document.
+pub fn node_application(urls: &NodeUrls, public_key_pem: &str) -> Value {
+    fika_federation::actor::node_application(
+        &urls.node_actor(),
+        &urls.domain,
+        &urls.shared_inbox(),
+        public_key_pem,
+    )
+}
+
+/// A Create or Update of a note, addressed as the note is. Deliveries give each send its own
+/// id (`stamp`: an Update per edit); the outbox names the Create after the note.
+pub fn note_activity(kind: ActivityKind, note: Note, actor: &str, stamp: Option<i64>) -> Activity {
+    let id = match stamp {
+        Some(at) => format!("{}#{}/{at}", note.id, kind.as_str().to_lowercase()),
+        None => format!("{}/activity", note.id),
+    };
+    let (to, cc) = (note.to.clone(), note.cc.clone());
+    Activity::new(kind, id, actor.to_string(), Object::Note(Box::new(note))).addressed(to, cc)
+}
+
+/// The Note as a user export carries it: with what the author typed.
+pub fn exported_note(
+    urls: &NodeUrls,
+    status: &StatusRow,
+    author: &AccountRow,
+    parts: &NoteParts<'_>,
+) -> Note {
+    Note {
+        source: Some(Source {
+            content: status.text.clone(),
+            media_type: "text/plain",
+        }),
+        ..note(urls, status, author, parts)
+    }
+}
 
 /// Profile fields as stored: a JSON array of `{name, value}`.
 pub fn profile_fields(row: &AccountRow) -> Vec<(String, String)> {

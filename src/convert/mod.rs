@@ -52,6 +52,10 @@ impl NodeUrls {
     pub fn shared_inbox(&self) -> Url {
         self.join("/inbox")
     }
+    /// The node's own actor, which signs fetches made for no particular user.
+    pub fn node_actor(&self) -> Url {
+        self.join("/actor")
+    }
     pub fn status(&self, username: &str, id: i64) -> Url {
         self.join(&format!("/users/{username}/statuses/{id}"))
     }

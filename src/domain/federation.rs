@@ -7,6 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use fika_federation::activities::{self, id_of, type_of, Note, RemoteActor};
 use fika_federation::policy::url_domain;
+use fika_federation::protocol;
+
+use crate::convert::activitypub::{self as convert, NoteParts};
 use openssl::pkey::{PKey, Private};
 use serde_json::{json, Value};
 use tokio::sync::Notify;
@@ -84,12 +87,7 @@ pub fn actor_id(node: &Node, account: &AccountRow) -> String {
     actor_id_at(&node.urls, account)
 }
 
-pub fn actor_id_at(urls: &crate::convert::NodeUrls, account: &AccountRow) -> String {
-    match &account.ap_id {
-        Some(id) => id.clone(),
-        None => urls.actor(&account.username).to_string(),
-    }
-}
+pub use crate::convert::activitypub::actor_id as actor_id_at;
 
 /// The local account an actor URL of ours names.
 pub async fn local_account_by_url(
@@ -317,90 +315,12 @@ fn inbox_of(a: &AccountRow) -> Option<(String, String)> {
     Some((a.domain.clone(), inbox))
 }
 
-/// What a Note is made of, gathered by the caller (before or after the status is stored).
-pub struct NoteParts<'a> {
-    pub mentioned: &'a [AccountRow],
-    /// Hashtag spellings.
-    pub tags: &'a [String],
-    pub media: &'a [crate::store::media::MediaRow],
-    pub in_reply_to: Option<String>,
-}
-
-/// How a local status is addressed (to, cc): its scope's addressing with its mentions.
-pub fn note_addressing(
-    urls: &crate::convert::NodeUrls,
-    status: &StatusRow,
-    author: &AccountRow,
-    mentioned: &[AccountRow],
-) -> (Vec<String>, Vec<String>) {
-    let mention_ids: Vec<String> = mentioned.iter().map(|a| actor_id_at(urls, a)).collect();
-    let followers = urls.followers(&author.username).to_string();
-    status.visibility.addressing(&followers, &mention_ids)
-}
-
-/// The AS2 Note for a local status.
-pub fn note_from(
-    urls: &crate::convert::NodeUrls,
-    status: &StatusRow,
-    author: &AccountRow,
-    parts: &NoteParts<'_>,
-) -> Value {
-    let (to, cc) = note_addressing(urls, status, author, parts.mentioned);
-    let mut tags: Vec<Value> = parts
-        .mentioned
-        .iter()
-        .map(|a| {
-            let acct = if a.is_local() {
-                format!("@{}@{}", a.username, urls.domain)
-            } else {
-                format!("@{}@{}", a.username, a.domain)
-            };
-            json!({"type": "Mention", "href": actor_id_at(urls, a), "name": acct})
-        })
-        .collect();
-    for display in parts.tags {
-        tags.push(json!({"type": "Hashtag", "href": urls.tag(display).to_string(), "name": format!("#{display}")}));
-    }
-    let attachments: Vec<Value> = parts
-        .media
-        .iter()
-        .map(|m| {
-            let url = m.remote_url.clone().unwrap_or_else(|| urls.media(&m.file_name).to_string());
-            json!({"type": "Document", "mediaType": m.content_type, "url": url,
-                   "name": if m.description.is_empty() { Value::Null } else { json!(m.description) },
-                   "width": m.width, "height": m.height})
-        })
-        .collect();
-    let mut v = json!({
-        "id": urls.status(&author.username, status.id).to_string(),
-        "type": "Note",
-        "attributedTo": urls.actor(&author.username).to_string(),
-        "content": status.content,
-        "summary": if status.spoiler_text.is_empty() { Value::Null } else { json!(status.spoiler_text) },
-        "sensitive": status.sensitive,
-        "inReplyTo": parts.in_reply_to,
-        "published": crate::convert::rfc3339_millis(status.created_at),
-        "url": urls.status_page(&author.username, status.id).to_string(),
-        "to": to,
-        "cc": cc,
-        "tag": tags,
-        "attachment": attachments,
-    });
-    if let Some(edited) = status.edited_at {
-        v["updated"] = json!(crate::convert::rfc3339_millis(edited));
-    }
-    if let Some(lang) = &status.language {
-        v["contentMap"] = json!({lang: status.content});
-    }
-    v
-}
-
 /// The AS2 Note for a stored local status.
 pub async fn note(
     node: &Node,
     status: &StatusRow,
     author: &AccountRow,
-) -> Result<Value, DomainError> {
+) -> Result<protocol::Note, DomainError> {
     let store = &node.store;
     let mentioned = store
         .accounts_by_ids(
@@ -426,7 +346,7 @@ pub async fn note(
         },
         None => None,
     };
-    Ok(note_from(
+    Ok(convert::note(
         &node.urls,
         status,
         author,
@@ -491,16 +411,12 @@ pub async fn status_deliveries(
     if targets.is_empty() {
         return Ok(vec![]);
     }
-    let object = note_from(&node.urls, status, author, parts);
-    let (to, cc) = note_addressing(&node.urls, status, author, parts.mentioned);
-    let id = format!(
-        "{}#{}/{}",
-        object["id"].as_str().unwrap_or_default(),
-        kind.to_lowercase(),
-        now_millis()
-    );
-    let activity = activities::activity(kind, &id, &actor_id(node, author), object, &to, &cc);
-    Ok(per_peer(node, targets, &activity, author.id))
+    let kind = protocol::ActivityKind::parse(kind)
+        .ok_or_else(|| DomainError::Internal(format!("{kind} is not an activity type")))?;
+    let object = convert::note(&node.urls, status, author, parts);
+    let activity =
+        convert::note_activity(kind, object, &actor_id(node, author), Some(now_millis()));
+    Ok(per_peer(node, targets, &activity.to_json(), author.id))
 }
 
 /// Deliveries of a Delete for a local status, to whoever heard of it.
@@ -719,20 +635,13 @@ pub async fn collection_page(
                 .await?
             {
                 let object = note(node, &status, account).await?;
-                let to = activities::ids(object.get("to"));
-                let cc = activities::ids(object.get("cc"));
-                let mut create = activities::activity(
-                    "Create",
-                    &format!("{}/activity", object["id"].as_str().unwrap_or_default()),
-                    &actor_id(node, account),
+                let create = convert::note_activity(
+                    protocol::ActivityKind::Create,
                     object,
-                    &to,
-                    &cc,
+                    &actor_id(node, account),
+                    None,
                 );
-                if let Some(o) = create.as_object_mut() {
-                    o.remove("@context");
-                }
-                items.push(create);
+                items.push(create.embedded().to_json());
             }
             Ok(items)
         }

@@ -378,7 +378,7 @@ async fn outbound(
         None => None,
     };
     let tag_names: Vec<String> = tags.iter().map(|t| t.1.clone()).collect();
-    let parts = super::federation::NoteParts {
+    let parts = crate::convert::activitypub::NoteParts {
         mentioned,
         tags: &tag_names,
         media: &media,

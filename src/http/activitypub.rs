@@ -4,9 +4,10 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
-use fika_federation::actor::{main_key_id, PublicKey};
+use fika_federation::actor::key_only_person;
 use fika_federation::policy::{Access, ObjectKind, Requester};
-use fika_federation::{accepts_activity_json, AS_CONTEXT, SECURITY_CONTEXT};
+use fika_federation::protocol::{Collection, CollectionPage, Tombstone};
+use fika_federation::{accepts_activity_json, AS_CONTEXT};
 use serde_json::json;
 
 use super::{ApiError, AppState};
@@ -98,17 +99,7 @@ pub async fn actor(
         Access::Full => Ok(as2(local_person(&account, &state.node.urls))),
         Access::KeyOnly => {
             let id = state.node.urls.actor(&account.username);
-            let key = PublicKey {
-                id: main_key_id(&id),
-                owner: id.clone(),
-                public_key_pem: account.public_key_pem.clone(),
-            };
-            Ok(as2(json!({
-                "@context": [AS_CONTEXT, SECURITY_CONTEXT],
-                "id": id,
-                "type": "Person",
-                "publicKey": key,
-            })))
+            Ok(as2(key_only_person(&id, &account.public_key_pem)))
         }
         refused => Err(refuse(refused)),
     }
@@ -293,17 +284,9 @@ pub async fn node_actor(State(state): State<AppState>) -> Result<Response, ApiEr
         .store
         .node_key(|| (String::new(), String::new()))
         .await?;
-    let id = format!("{}actor", urls.base);
-    Ok(as2(json!({
-        "@context": [AS_CONTEXT, SECURITY_CONTEXT],
-        "id": id,
-        "type": "Application",
-        "preferredUsername": urls.domain,
-        "inbox": urls.shared_inbox(),
-        "outbox": format!("{id}/outbox"),
-        "manuallyApprovesFollowers": true,
-        "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": public},
-    })))
+    Ok(as2(crate::convert::activitypub::node_application(
+        urls, &public,
+    )))
 }
 
 /// `/users/NAME/statuses/ID`: a local status as a Note; public and unlisted ones only until
@@ -328,7 +311,10 @@ pub async fn status(
         .filter(|s| s.account_id == author.id && s.reblog_of_id.is_none())
     else {
         if node.store.is_tombstone(&uri).await? {
-            let mut r = as2(json!({"@context": AS_CONTEXT, "id": uri, "type": "Tombstone"}));
+            let mut r = as2(json!(Tombstone {
+                context: Some(AS_CONTEXT),
+                ..Tombstone::new(uri)
+            }));
             *r.status_mut() = StatusCode::GONE;
             return Ok(r);
         }
@@ -337,9 +323,8 @@ pub async fn status(
     if !crate::domain::audience::served_to_peers(row.visibility) {
         return Err(ApiError::not_found());
     }
-    let mut note = crate::domain::federation::note(node, &row, &author).await?;
-    note["@context"] = fika_federation::activities::context();
-    Ok(as2(note))
+    let note = crate::domain::federation::note(node, &row, &author).await?;
+    Ok(as2(json!(note.with_context())))
 }
 
 /// Followers / following / outbox of a local account as an OrderedCollection with pages.
@@ -370,29 +355,11 @@ pub async fn collection(
         _ => return Err(ApiError::not_found()),
     };
     let Some(page) = page.filter(|p| *p >= 1) else {
-        return Ok(as2(json!({
-            "@context": AS_CONTEXT,
-            "id": base,
-            "type": "OrderedCollection",
-            "totalItems": total,
-            "first": format!("{base}?page=1"),
-        })));
+        return Ok(as2(json!(Collection::new(base, total))));
     };
     let items =
         crate::domain::federation::collection_page(node, &account, &which, page, PAGE).await?;
-    let mut doc = json!({
-        "@context": AS_CONTEXT,
-        "id": format!("{base}?page={page}"),
-        "type": "OrderedCollectionPage",
-        "partOf": base,
-        "totalItems": total,
-        "orderedItems": items,
-    });
-    if page * PAGE < total {
-        doc["next"] = json!(format!("{base}?page={}", page + 1));
-    }
-    if page > 1 {
-        doc["prev"] = json!(format!("{base}?page={}", page - 1));
-    }
-    Ok(as2(doc))
+    Ok(as2(json!(CollectionPage::new(
+        &base, page, PAGE, total, items
+    ))))
 }
