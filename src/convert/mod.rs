@@ -85,6 +85,27 @@ pub fn rfc3339_millis(ms: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// Longest side of an image preview, in pixels.
+pub const THUMBNAIL_SIDE: u32 = 400;
+
+/// Preview size for an image of `w` x `h`, keeping the aspect ratio.
+pub fn thumbnail_size(w: u32, h: u32) -> (u32, u32) {
+    if w <= THUMBNAIL_SIDE && h <= THUMBNAIL_SIDE {
+        return (w, h);
+    }
+    if w >= h {
+        (
+            THUMBNAIL_SIDE,
+            ((h as u64 * THUMBNAIL_SIDE as u64) / w as u64).max(1) as u32,
+        )
+    } else {
+        (
+            ((w as u64 * THUMBNAIL_SIDE as u64) / h as u64).max(1) as u32,
+            THUMBNAIL_SIDE,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,26 +128,5 @@ mod tests {
             rfc3339_millis(1_700_000_000_123),
             "2023-11-14T22:13:20.123Z"
         );
-    }
-}
-
-/// Longest side of an image preview, in pixels.
-pub const THUMBNAIL_SIDE: u32 = 400;
-
-/// Preview size for an image of `w` x `h`, keeping the aspect ratio.
-pub fn thumbnail_size(w: u32, h: u32) -> (u32, u32) {
-    if w <= THUMBNAIL_SIDE && h <= THUMBNAIL_SIDE {
-        return (w, h);
-    }
-    if w >= h {
-        (
-            THUMBNAIL_SIDE,
-            ((h as u64 * THUMBNAIL_SIDE as u64) / w as u64).max(1) as u32,
-        )
-    } else {
-        (
-            ((w as u64 * THUMBNAIL_SIDE as u64) / h as u64).max(1) as u32,
-            THUMBNAIL_SIDE,
-        )
     }
 }

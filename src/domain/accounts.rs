@@ -14,8 +14,6 @@ use super::DomainError;
 use crate::store::accounts::{AccountRow, NewLocalAccount};
 use crate::store::{now_millis, Store};
 
-/// Longest username; Mastodon uses 30 as well.
-
 pub const MIN_PASSWORD_LEN: usize = 8;
 /// What peers verify today; see ARCHITECTURE.md.
 const RSA_BITS: u32 = 2048;
