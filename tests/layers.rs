@@ -1,0 +1,240 @@
+//! The node's modules point one way (docs/architecture.md): no module imports one that imports
+//! it back, and the layers below never reach up. Read from the source, so a change that bends a
+//! layer fails here, not in review.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Module path (`domain::statuses`) to its source with comments and unit tests removed.
+fn modules() -> BTreeMap<String, String> {
+    fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<String, String>) {
+        for entry in std::fs::read_dir(dir).expect("src is readable") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let rel = path.strip_prefix(root).unwrap().with_extension("");
+                let mut name = rel.to_string_lossy().replace('/', "::");
+                if name == "lib" || name == "main" {
+                    name = String::new();
+                } else if let Some(parent) = name.strip_suffix("::mod") {
+                    name = parent.to_string();
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let code = text.split("#[cfg(test)]").next().unwrap_or("");
+                let code: String = code
+                    .lines()
+                    .map(|l| l.split("//").next().unwrap_or(""))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                out.insert(name, code);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = BTreeMap::new();
+    walk(&root, &root, &mut out);
+    out
+}
+
+fn is_ident(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// Every `a::b::c` path in `code` (only lower-case segments: modules, not types).
+fn paths(code: &str) -> Vec<(String, usize)> {
+    let chars: Vec<char> = code.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let starts =
+            is_ident(chars[i]) && (i == 0 || !(is_ident(chars[i - 1]) || chars[i - 1] == ':'));
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let begin = i;
+        let mut segments = Vec::new();
+        loop {
+            let s = i;
+            while i < chars.len() && is_ident(chars[i]) {
+                i += 1;
+            }
+            let seg: String = chars[s..i].iter().collect();
+            if seg.is_empty() || seg.chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
+                break;
+            }
+            segments.push(seg);
+            if i + 1 < chars.len() && chars[i] == ':' && chars[i + 1] == ':' {
+                i += 2;
+            } else {
+                break;
+            }
+        }
+        if segments.len() > 1 {
+            out.push((segments.join("::"), begin));
+        }
+        i = i.max(begin + 1);
+    }
+    out
+}
+
+/// Which modules each module refers to.
+fn graph(mods: &BTreeMap<String, String>) -> BTreeMap<String, BTreeSet<String>> {
+    let known: BTreeSet<&str> = mods.keys().map(String::as_str).collect();
+    let longest = |path: &str| -> Option<String> {
+        let parts: Vec<&str> = path.split("::").collect();
+        (1..=parts.len())
+            .rev()
+            .map(|n| parts[..n].join("::"))
+            .find(|m| known.contains(m.as_str()))
+    };
+    let mut g = BTreeMap::new();
+    for (name, code) in mods.iter().filter(|(n, _)| !n.is_empty()) {
+        let parent = name.rsplit_once("::").map(|(p, _)| p).unwrap_or("");
+        let mut targets = BTreeSet::new();
+        for (path, _) in paths(code) {
+            let absolute = if let Some(rest) = path.strip_prefix("crate::") {
+                rest.to_string()
+            } else if let Some(rest) = path.strip_prefix("super::") {
+                if parent.is_empty() {
+                    rest.to_string()
+                } else {
+                    format!("{parent}::{rest}")
+                }
+            } else if path.starts_with("self::") || path.starts_with("std::") {
+                continue;
+            } else {
+                // A child module named from its parent (`events::Hub` in domain/mod.rs).
+                let first = path.split("::").next().unwrap_or("");
+                if name.is_empty() || !known.contains(format!("{name}::{first}").as_str()) {
+                    continue;
+                }
+                format!("{name}::{path}")
+            };
+            if let Some(t) = longest(&absolute) {
+                if t != *name && !name.starts_with(&format!("{t}::")) {
+                    targets.insert(t);
+                }
+            }
+        }
+        g.insert(name.clone(), targets);
+    }
+    g
+}
+
+/// Strongly connected components with more than one module (Tarjan).
+fn cycles(g: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    struct State<'a> {
+        g: &'a BTreeMap<String, BTreeSet<String>>,
+        index: BTreeMap<&'a str, usize>,
+        low: BTreeMap<&'a str, usize>,
+        stack: Vec<&'a str>,
+        on: BTreeSet<&'a str>,
+        out: Vec<Vec<String>>,
+    }
+    fn visit<'a>(s: &mut State<'a>, v: &'a str) {
+        let n = s.index.len();
+        s.index.insert(v, n);
+        s.low.insert(v, n);
+        s.stack.push(v);
+        s.on.insert(v);
+        let g = s.g;
+        for w in &g[v] {
+            let w = w.as_str();
+            if !s.index.contains_key(w) {
+                visit(s, w);
+                let lw = s.low[w];
+                let lv = s.low.get_mut(v).unwrap();
+                *lv = (*lv).min(lw);
+            } else if s.on.contains(w) {
+                let iw = s.index[w];
+                let lv = s.low.get_mut(v).unwrap();
+                *lv = (*lv).min(iw);
+            }
+        }
+        if s.low[v] == s.index[v] {
+            let mut comp = Vec::new();
+            loop {
+                let w = s.stack.pop().unwrap();
+                s.on.remove(w);
+                comp.push(w.to_string());
+                if w == v {
+                    break;
+                }
+            }
+            if comp.len() > 1 {
+                comp.sort();
+                s.out.push(comp);
+            }
+        }
+    }
+    let mut s = State {
+        g,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        on: BTreeSet::new(),
+        out: Vec::new(),
+    };
+    for v in g.keys() {
+        if !s.index.contains_key(v.as_str()) {
+            visit(&mut s, v);
+        }
+    }
+    s.out
+}
+
+#[test]
+fn no_module_imports_one_that_imports_it_back() {
+    let g = graph(&modules());
+    assert!(
+        g.contains_key("domain::audience") && g["domain::statuses"].contains("store::statuses")
+    );
+    let found = cycles(&g);
+    assert!(found.is_empty(), "import cycles: {found:#?}");
+}
+
+#[test]
+fn lower_layers_do_not_reach_up() {
+    let g = graph(&modules());
+    let layer = |m: &str| m.split("::").next().unwrap_or("").to_string();
+    // What each layer may not name. The store may name the audience module's `Scope` (a leaf
+    // value type it stores); nothing else of the domain.
+    let forbidden: &[(&str, &[&str])] = &[
+        (
+            "config",
+            &["domain", "store", "http", "jobs", "convert", "net"],
+        ),
+        (
+            "names",
+            &["domain", "store", "http", "jobs", "convert", "config"],
+        ),
+        ("store", &["domain", "http", "jobs", "convert"]),
+        ("convert", &["domain", "http", "jobs"]),
+        ("domain", &["http", "jobs", "cli", "server"]),
+        ("jobs", &["http", "cli", "server"]),
+    ];
+    let mut bad = Vec::new();
+    for (from, targets) in &g {
+        for (l, refused) in forbidden {
+            if layer(from) != *l {
+                continue;
+            }
+            for t in targets {
+                if t == "domain::audience" && *l == "store" {
+                    continue;
+                }
+                if refused.contains(&layer(t).as_str()) {
+                    bad.push(format!("{from} -> {t}"));
+                }
+            }
+        }
+    }
+    assert!(
+        g["domain::audience"].is_empty(),
+        "audience is a leaf: {:?}",
+        g["domain::audience"]
+    );
+    assert!(bad.is_empty(), "layers reaching up: {bad:#?}");
+}
