@@ -184,8 +184,15 @@ async fn process(node: &Node, job: InboxJob) {
             }
         }
         Outcome::Drop => {
-            let error = result.err().map(|e| e.to_string()).unwrap_or_default();
-            tracing::info!(activity = %job.activity_id, kind, actor, attempts, error = %error, "activity refused");
+            match result.err() {
+                Some(e) if e.is_transient() => {
+                    tracing::warn!(activity = %job.activity_id, kind, actor, attempts, error = %e, "incoming activity given up after its last attempt");
+                }
+                e => {
+                    let error = e.map(|e| e.to_string()).unwrap_or_default();
+                    tracing::info!(activity = %job.activity_id, kind, actor, attempts, error = %error, "activity refused");
+                }
+            }
             finish(node, job.id).await;
         }
     }
