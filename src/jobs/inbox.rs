@@ -168,13 +168,13 @@ async fn process(node: &Node, job: InboxJob) {
     };
     match outcome(&result, attempts, cfg.inbox_max_attempts) {
         Outcome::Done => {
-            tracing::info!(activity = %job.activity_id, kind, actor, attempts, "received");
+            tracing::info!(activity = %job.activity_id, kind = %kind, actor = %actor, attempts, "received");
             finish(node, job.id).await;
         }
         Outcome::Retry => {
             let error = result.err().map(|e| e.to_string()).unwrap_or_default();
             let next = now_millis() + backoff_ms(cfg.inbox_retry_base_seconds, job.attempts);
-            tracing::info!(activity = %job.activity_id, kind, actor, attempts, error = %error, "processing an incoming activity failed; will retry");
+            tracing::info!(activity = %job.activity_id, kind = %kind, actor = %actor, attempts, error = %error, "processing an incoming activity failed; will retry");
             if let Err(e) = node
                 .store
                 .reschedule_inbox_job(job.id, attempts, next, Some(&error))
@@ -186,11 +186,11 @@ async fn process(node: &Node, job: InboxJob) {
         Outcome::Drop => {
             match result.err() {
                 Some(e) if e.is_transient() => {
-                    tracing::warn!(activity = %job.activity_id, kind, actor, attempts, error = %e, "incoming activity given up after its last attempt");
+                    tracing::warn!(activity = %job.activity_id, kind = %kind, actor = %actor, attempts, error = %e, "incoming activity given up after its last attempt");
                 }
                 e => {
                     let error = e.map(|e| e.to_string()).unwrap_or_default();
-                    tracing::info!(activity = %job.activity_id, kind, actor, attempts, error = %error, "activity refused");
+                    tracing::info!(activity = %job.activity_id, kind = %kind, actor = %actor, attempts, error = %error, "activity refused");
                 }
             }
             finish(node, job.id).await;
