@@ -118,10 +118,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     crate::domain::policy::reload(&state.node).await?;
     // After the reload, so queued activities are judged by the policy in force. Those left
     // queued by a stop are processed now.
-    let inbox = tokio::spawn(crate::jobs::inbox::run(
-        state.node.clone(),
-        stop_rx.clone(),
-    ));
+    let inbox = tokio::spawn(crate::jobs::inbox::run(state.node.clone(), stop_rx.clone()));
     let app = http::router(state);
     // Trailing slashes must be trimmed before routing, so the layer wraps the whole router.
     let app = tower::Layer::layer(

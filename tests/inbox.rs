@@ -313,7 +313,10 @@ async fn a_reply_is_linked_to_a_parent_fetched_from_its_node() {
             reply_uri.replace(':', "%3A").replace('/', "%2F")
         ))
         .await;
-    let local_id = found["statuses"][0]["id"].as_str().expect("found").to_string();
+    let local_id = found["statuses"][0]["id"]
+        .as_str()
+        .expect("found")
+        .to_string();
     let (_, context) = net
         .ada
         .get(&format!("/api/v1/statuses/{local_id}/context"))

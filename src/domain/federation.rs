@@ -838,9 +838,7 @@ pub async fn receive(
         "Undo" => receive_undo(node, actor, &object).await,
         "Create" => {
             let note = authored_note(&object, &actor_id(node, actor), "Create")?;
-            ingest_note(node, actor, note, ancestors)
-                .await
-                .map(|_| ())
+            ingest_note(node, actor, note, ancestors).await.map(|_| ())
         }
         "Update" => match type_of(&object) {
             Some("Note" | "Article" | "Page" | "Question") => {
@@ -1064,8 +1062,8 @@ async fn receive_announce(
         .to_string();
     // The object is the announced note's id, or (some servers) the note itself.
     let object = activity.get("object").unwrap_or(&Value::Null);
-    let target = id_of(object)
-        .ok_or_else(|| DomainError::Invalid("Announce without object".into()))?;
+    let target =
+        id_of(object).ok_or_else(|| DomainError::Invalid("Announce without object".into()))?;
     let original = match known_status(node, target).await? {
         Some(s) => s,
         None => match embedded_note(node, actor, object) {

@@ -262,12 +262,7 @@ pub async fn inbox(
     }
     // from_slice accepted it, so it is UTF-8.
     let text = String::from_utf8_lossy(&body);
-    if state
-        .node
-        .store
-        .enqueue_inbox(id, signer.id, &text)
-        .await?
-    {
+    if state.node.store.enqueue_inbox(id, signer.id, &text).await? {
         state.node.fed.inbox_wake.notify_one();
     }
     Ok(StatusCode::ACCEPTED.into_response())

@@ -114,11 +114,13 @@ impl Store {
 
     /// Removes a job: processed, or dropped.
     pub async fn inbox_job_done(&self, id: i64) -> Result<(), StoreError> {
-        on_writer!(self, |pool| sqlx::query("DELETE FROM inbox_jobs WHERE id = $1")
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|_| ()))?;
+        on_writer!(self, |pool| sqlx::query(
+            "DELETE FROM inbox_jobs WHERE id = $1"
+        )
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
         Ok(())
     }
 
