@@ -83,6 +83,12 @@ pub struct FederationConfig {
     pub per_peer_concurrency: usize,
     /// Seconds a request to a peer may take.
     pub timeout_seconds: u64,
+    /// First retry delay of an accepted activity whose processing failed for a reason that may
+    /// pass (a referenced object could not be fetched); each later one doubles, up to 4 hours.
+    pub inbox_retry_base_seconds: u64,
+    /// Attempts at processing an accepted activity. After the last one a reply whose parent
+    /// could not be fetched is stored without it; anything else failing is dropped.
+    pub inbox_max_attempts: u32,
 }
 
 impl Default for FederationConfig {
@@ -98,6 +104,8 @@ impl Default for FederationConfig {
             concurrency: 64,
             per_peer_concurrency: 8,
             timeout_seconds: 10,
+            inbox_retry_base_seconds: 30,
+            inbox_max_attempts: 8,
         }
     }
 }
@@ -334,6 +342,18 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "federation.max_attempts",
                 message: "max_attempts and concurrency must be at least 1".into(),
+            });
+        }
+        if self.federation.inbox_max_attempts == 0 {
+            return Err(ConfigError::Invalid {
+                key: "federation.inbox_max_attempts",
+                message: "must be at least 1".into(),
+            });
+        }
+        if self.federation.inbox_retry_base_seconds == 0 {
+            return Err(ConfigError::Invalid {
+                key: "federation.inbox_retry_base_seconds",
+                message: "must be at least 1".into(),
             });
         }
         for d in self

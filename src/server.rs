@@ -116,6 +116,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         stop_rx.clone(),
     ));
     crate::domain::policy::reload(&state.node).await?;
+    // After the reload, so queued activities are judged by the policy in force. Those left
+    // queued by a stop are processed now.
+    let inbox = tokio::spawn(crate::jobs::inbox::run(state.node.clone(), stop_rx.clone()));
     let app = http::router(state);
     // Trailing slashes must be trimmed before routing, so the layer wraps the whole router.
     let app = tower::Layer::layer(
@@ -156,6 +159,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     if let Err(e) = fanout.await {
         tracing::error!(error = %e, "the fan-out worker failed");
+    }
+    if let Err(e) = inbox.await {
+        tracing::error!(error = %e, "the inbox worker failed");
     }
     store.close().await;
     tracing::info!("stopped");

@@ -28,7 +28,8 @@ use crate::store::statuses::{NewNotification, NewStatus, StatusRow};
 const ACTOR_TTL_MS: i64 = 24 * 3600 * 1000;
 
 /// Federation machinery shared by the node: the HTTP client with its policy, the node's own
-/// signing key, parsed user keys, remote signers' keys, and the delivery worker's wake-up.
+/// signing key, parsed user keys, remote signers' keys, and the delivery and inbox workers'
+/// wake-ups.
 pub struct Fed {
     pub net: Net,
     pub node_signer: Signer,
@@ -36,6 +37,8 @@ pub struct Fed {
     /// Inbound signature checks: parsed public keys and the refetch limit.
     pub signer_keys: super::signer_keys::SignerKeys,
     pub wake: Notify,
+    /// Wakes the inbox worker (`jobs::inbox`) when an activity was queued.
+    pub inbox_wake: Notify,
 }
 
 impl Fed {
@@ -46,6 +49,7 @@ impl Fed {
             keys: Mutex::new(HashMap::new()),
             signer_keys: Default::default(),
             wake: Notify::new(),
+            inbox_wake: Notify::new(),
         }
     }
 }
@@ -54,6 +58,9 @@ impl From<NetError> for DomainError {
     fn from(e: NetError) -> Self {
         match e {
             NetError::Refused(m) => DomainError::Invalid(format!("Refused: {m}")),
+            e @ (NetError::Transport { .. } | NetError::Status { .. }) if !e.is_permanent() => {
+                DomainError::Unavailable(e.to_string())
+            }
             other => DomainError::Invalid(other.to_string()),
         }
     }
@@ -652,34 +659,114 @@ pub async fn collection_page(
 // ---------------------------------------------------------------------------------------------
 // Inbound
 
-/// Handles an activity whose signature has been verified as `actor`'s.
-pub async fn receive(node: &Node, actor: &AccountRow, activity: &Value) -> Result<(), DomainError> {
+/// Ancestors of a received note fetched at most, so a chain of replies (or a loop of them)
+/// cannot make us fetch forever.
+pub const MAX_ANCESTORS: u32 = 8;
+
+/// What storing a reply does when its parent cannot be fetched for a reason that may pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingParent {
+    /// Fail with that error, so the activity is tried again later.
+    Retry,
+    /// Store the reply without the link to its parent.
+    Skip,
+}
+
+/// How many more ancestors may be fetched while storing a note, and what a failure does.
+#[derive(Debug, Clone, Copy)]
+struct Ancestors {
+    left: u32,
+    missing: MissingParent,
+}
+
+impl Ancestors {
+    fn parent(self) -> Ancestors {
+        Ancestors {
+            left: self.left.saturating_sub(1),
+            ..self
+        }
+    }
+}
+
+/// What an activity needs for `receive` to act on it, checked before it is accepted: the
+/// inbox refuses (422) what fails here instead of queueing it. `actor` is the signer's id.
+pub fn check_shape(activity: &Value, actor: &str) -> Result<(), DomainError> {
+    let object = activity.get("object").unwrap_or(&Value::Null);
+    let needs_object = |what: &str| match id_of(object) {
+        Some(_) => Ok(()),
+        None => Err(DomainError::Invalid(format!("{what} without object"))),
+    };
+    match type_of(activity).unwrap_or("") {
+        "Follow" | "Like" | "Delete" | "Announce" => {
+            needs_object(type_of(activity).unwrap_or_default())
+        }
+        "Accept" | "Reject" => Ok(()),
+        "Undo" => match type_of(object) {
+            Some("Follow" | "Like" | "Announce") => Ok(()),
+            other => Err(DomainError::Invalid(format!(
+                "Undo of unsupported type {other:?}"
+            ))),
+        },
+        "Create" => authored_note(object, actor, "Create").map(|_| ()),
+        "Update" => match type_of(object) {
+            Some("Note" | "Article" | "Page" | "Question") => {
+                authored_note(object, actor, "Update").map(|_| ())
+            }
+            Some("Person" | "Service" | "Application" | "Group" | "Organization") => {
+                if id_of(object) != Some(actor) {
+                    return Err(DomainError::Invalid("Update of another actor".into()));
+                }
+                Ok(())
+            }
+            other => Err(DomainError::Invalid(format!(
+                "Update of unsupported object type {other:?}"
+            ))),
+        },
+        other => Err(DomainError::Invalid(format!(
+            "unsupported activity type {other:?}"
+        ))),
+    }
+}
+
+/// The Note of a Create or Update, which must be attributed to the activity's actor.
+fn authored_note(object: &Value, actor: &str, kind: &str) -> Result<Note, DomainError> {
+    let note =
+        activities::parse_note(object).map_err(|e| DomainError::Invalid(format!("{kind}: {e}")))?;
+    if note.attributed_to != actor {
+        return Err(DomainError::Invalid(format!(
+            "{kind} of a note attributed to someone else"
+        )));
+    }
+    Ok(note)
+}
+
+/// Handles an activity whose signature has been verified as `actor`'s. Missing parents of a
+/// received note, and an announced note, are fetched (up to [`MAX_ANCESTORS`] ancestors);
+/// `missing` says what a parent that cannot be fetched yet does.
+pub async fn receive(
+    node: &Node,
+    actor: &AccountRow,
+    activity: &Value,
+    missing: MissingParent,
+) -> Result<(), DomainError> {
     let kind = type_of(activity).unwrap_or("");
     let object = activity.get("object").cloned().unwrap_or(Value::Null);
+    let ancestors = Ancestors {
+        left: MAX_ANCESTORS,
+        missing,
+    };
     match kind {
         "Follow" => receive_follow(node, actor, activity).await,
         "Accept" | "Reject" => receive_answer(node, actor, &object, kind == "Accept").await,
         "Undo" => receive_undo(node, actor, &object).await,
         "Create" => {
-            let note = activities::parse_note(&object)
-                .map_err(|e| DomainError::Invalid(format!("Create: {e}")))?;
-            if note.attributed_to != actor_id(node, actor) {
-                return Err(DomainError::Invalid(
-                    "Create of a note attributed to someone else".into(),
-                ));
-            }
-            ingest_note(node, actor, note).await.map(|_| ())
+            let note = authored_note(&object, &actor_id(node, actor), "Create")?;
+            ingest_note(node, actor, note, ancestors).await.map(|_| ())
         }
         "Update" => match type_of(&object) {
             Some("Note" | "Article" | "Page" | "Question") => {
-                let note = activities::parse_note(&object)
-                    .map_err(|e| DomainError::Invalid(format!("Update: {e}")))?;
-                if note.attributed_to != actor_id(node, actor) {
-                    return Err(DomainError::Invalid(
-                        "Update of a note attributed to someone else".into(),
-                    ));
-                }
-                update_note(node, actor, note).await
+                let note = authored_note(&object, &actor_id(node, actor), "Update")?;
+                update_note(node, actor, note, ancestors).await
             }
             Some("Person" | "Service" | "Application" | "Group" | "Organization") => {
                 if id_of(&object) != Some(actor_id(node, actor).as_str()) {
@@ -693,7 +780,7 @@ pub async fn receive(node: &Node, actor: &AccountRow, activity: &Value) -> Resul
         },
         "Delete" => receive_delete(node, actor, &object).await,
         "Like" => receive_like(node, actor, activity).await,
-        "Announce" => receive_announce(node, actor, activity).await,
+        "Announce" => receive_announce(node, actor, activity, ancestors).await,
         other => Err(DomainError::Invalid(format!(
             "unsupported activity type {other:?}"
         ))),
@@ -885,17 +972,24 @@ async fn receive_announce(
     node: &Node,
     actor: &AccountRow,
     activity: &Value,
+    ancestors: Ancestors,
 ) -> Result<(), DomainError> {
     let id = id_of(activity)
         .ok_or_else(|| DomainError::Invalid("Announce without id".into()))?
         .to_string();
-    let target = activity
-        .get("object")
-        .and_then(id_of)
-        .ok_or_else(|| DomainError::Invalid("Announce without object".into()))?;
+    // The object is the announced note's id, or (some servers) the note itself.
+    let object = activity.get("object").unwrap_or(&Value::Null);
+    let target =
+        id_of(object).ok_or_else(|| DomainError::Invalid("Announce without object".into()))?;
     let original = match known_status(node, target).await? {
         Some(s) => s,
-        None => fetch_note(node, target).await?,
+        None => match embedded_note(node, actor, object) {
+            Some(note) => {
+                let author = resolve_actor(node, &note.attributed_to).await?;
+                ingest_note(node, &author, note, ancestors).await?
+            }
+            None => fetch_note_in(node, target, ancestors).await?,
+        },
     };
     if !audience::may_reblog(original.visibility) {
         return Err(DomainError::Invalid(
@@ -978,8 +1072,37 @@ async fn receive_announce(
     Ok(())
 }
 
-/// Fetches a remote note we do not hold (an announced or replied-to status) and stores it.
+/// A note embedded in an Announce, when it can be trusted as it is: sent by an actor on the
+/// note's own host, and attributed to an actor there. Anything else is fetched from its id.
+fn embedded_note(node: &Node, sender: &AccountRow, object: &Value) -> Option<Note> {
+    if !object.is_object() {
+        return None;
+    }
+    let note = activities::parse_note(object).ok()?;
+    let domain = |url: &str| Url::parse(url).ok().and_then(|u| url_domain(&u));
+    let note_domain = domain(&note.id)?;
+    let trusted = domain(&actor_id(node, sender)).as_deref() == Some(note_domain.as_str())
+        && domain(&note.attributed_to).as_deref() == Some(note_domain.as_str());
+    trusted.then_some(note)
+}
+
+/// Fetches a remote note we do not hold (a searched-for status) and stores it, without its
+/// missing ancestors.
 pub async fn fetch_note(node: &Node, url: &str) -> Result<StatusRow, DomainError> {
+    let ancestors = Ancestors {
+        left: 0,
+        missing: MissingParent::Skip,
+    };
+    fetch_note_in(node, url, ancestors).await
+}
+
+/// Fetches a remote note we do not hold (an announced or replied-to status) and stores it,
+/// with as many of its missing ancestors as `ancestors` allows.
+async fn fetch_note_in(
+    node: &Node,
+    url: &str,
+    ancestors: Ancestors,
+) -> Result<StatusRow, DomainError> {
     let (_, domain) = node.fed.net.check(url)?;
     let doc = node.fed.net.get_json(url, &node.fed.node_signer).await?;
     let note = activities::parse_note(&doc)
@@ -992,14 +1115,47 @@ pub async fn fetch_note(node: &Node, url: &str) -> Result<StatusRow, DomainError
         )));
     }
     let author = resolve_actor(node, &note.attributed_to).await?;
-    ingest_note(node, &author, note).await
+    ingest_note(node, &author, note, ancestors).await
+}
+
+/// The parent of a note being stored: held already, or fetched (with its own ancestors) while
+/// `ancestors` allows. `None` when there is none to link: not fetchable for good (gone,
+/// refused by the policy), beyond the depth limit, or failing with `MissingParent::Skip`.
+async fn parent_of(
+    node: &Node,
+    uri: &str,
+    ancestors: Ancestors,
+) -> Result<Option<StatusRow>, DomainError> {
+    if let Some(parent) = known_status(node, uri).await? {
+        return Ok(Some(parent));
+    }
+    if local_status_id(node, uri).is_some() {
+        // One of ours that is gone: nothing to fetch.
+        return Ok(None);
+    }
+    if ancestors.left == 0 {
+        tracing::debug!(parent = uri, "not fetching a parent beyond the depth limit");
+        return Ok(None);
+    }
+    // Boxed: fetching a parent stores it, which may fetch its parent in turn.
+    match Box::pin(fetch_note_in(node, uri, ancestors.parent())).await {
+        Ok(parent) => Ok(Some(parent)),
+        Err(e @ DomainError::Store(_)) => Err(e),
+        Err(e) if e.is_transient() && ancestors.missing == MissingParent::Retry => Err(e),
+        Err(e) => {
+            tracing::info!(parent = uri, error = %e, "storing a reply without its parent, which cannot be fetched");
+            Ok(None)
+        }
+    }
 }
 
 /// Stores a remote note (idempotently) and delivers it into local home feeds and notifications.
-pub async fn ingest_note(
+/// A missing parent is fetched as `ancestors` allows.
+async fn ingest_note(
     node: &Node,
     author: &AccountRow,
     note: Note,
+    ancestors: Ancestors,
 ) -> Result<StatusRow, DomainError> {
     let store = &node.store;
     if let Some(existing) = store.status_by_uri(&note.id).await? {
@@ -1034,7 +1190,7 @@ pub async fn ingest_note(
     )
     .map_err(|e| DomainError::Invalid(format!("note {}: {e}", note.id)))?;
     let reply_to = match &note.in_reply_to {
-        Some(uri) => known_status(node, uri).await?,
+        Some(uri) => parent_of(node, uri, ancestors).await?,
         None => None,
     };
     let created_at = note
@@ -1152,10 +1308,15 @@ pub async fn ingest_note(
         .ok_or(DomainError::NotFound("status"))
 }
 
-async fn update_note(node: &Node, author: &AccountRow, note: Note) -> Result<(), DomainError> {
+async fn update_note(
+    node: &Node,
+    author: &AccountRow,
+    note: Note,
+    ancestors: Ancestors,
+) -> Result<(), DomainError> {
     let store = &node.store;
     let Some(current) = store.status_by_uri(&note.id).await? else {
-        ingest_note(node, author, note).await?;
+        ingest_note(node, author, note, ancestors).await?;
         return Ok(());
     };
     if current.account_id != author.id {

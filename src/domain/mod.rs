@@ -47,6 +47,17 @@ pub enum DomainError {
     Store(StoreError),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A peer could not be reached or answered with an error that may pass (a timeout, a 5xx):
+    /// trying again later may succeed.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl DomainError {
+    /// May the same work succeed if tried again later?
+    pub fn is_transient(&self) -> bool {
+        matches!(self, DomainError::Store(_) | DomainError::Unavailable(_))
+    }
 }
 
 impl From<StoreError> for DomainError {

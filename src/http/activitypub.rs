@@ -210,8 +210,9 @@ async fn verify_request(
     }
 }
 
-/// `POST /inbox` and `/users/NAME/inbox`: verify, check the policy, then act once per
-/// activity id.
+/// `POST /inbox` and `/users/NAME/inbox`: verify, check the policy and the activity's shape,
+/// then queue it once per activity id and answer 202. The inbox worker (`jobs::inbox`) acts on
+/// it, so a peer never waits for the fetches that acting may need.
 pub async fn inbox(
     State(state): State<AppState>,
     method: axum::http::Method,
@@ -245,35 +246,17 @@ pub async fn inbox(
     let id = activity
         .get("id")
         .and_then(serde_json::Value::as_str)
-        .ok_or_else(|| ApiError::bad_request("activity has no id"))?
-        .to_string();
-    if !state.node.store.mark_activity_seen(&id).await? {
-        return Ok(StatusCode::ACCEPTED.into_response());
+        .ok_or_else(|| ApiError::bad_request("activity has no id"))?;
+    if let Err(e) = crate::domain::federation::check_shape(&activity, actor) {
+        tracing::info!(activity = %id, actor = %actor, error = %e, "activity refused");
+        return Err(ApiError::unprocessable(e.to_string()));
     }
-    let kind = fika_federation::activities::type_of(&activity)
-        .unwrap_or("?")
-        .to_string();
-    match crate::domain::federation::receive(&state.node, &signer, &activity).await {
-        Ok(()) => {
-            tracing::info!(activity = %id, kind = %kind, actor = %actor, "received");
-            Ok(StatusCode::ACCEPTED.into_response())
-        }
-        Err(crate::domain::DomainError::Store(e)) => {
-            // Let the peer retry: nothing of it was kept.
-            let _ = state.node.store.forget_activity(&id).await;
-            Err(e.into())
-        }
-        Err(e) => {
-            tracing::info!(activity = %id, kind = %kind, actor = %actor, error = %e, "activity refused");
-            let _ = state.node.store.forget_activity(&id).await;
-            Err(match e {
-                crate::domain::DomainError::NotFound(what) => {
-                    ApiError::new(StatusCode::NOT_FOUND, format!("{what} not found"))
-                }
-                other => ApiError::unprocessable(other.to_string()),
-            })
-        }
+    // from_slice accepted it, so it is UTF-8.
+    let text = String::from_utf8_lossy(&body);
+    if state.node.store.enqueue_inbox(id, signer.id, &text).await? {
+        state.node.fed.inbox_wake.notify_one();
     }
+    Ok(StatusCode::ACCEPTED.into_response())
 }
 
 /// `/actor`: the node's own actor, which signs fetches not made for a particular user.

@@ -70,7 +70,9 @@ impl From<StoreError> for ApiError {
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         match e {
-            DomainError::Invalid(m) => ApiError::unprocessable(format!("Validation failed: {m}")),
+            DomainError::Invalid(m) | DomainError::Unavailable(m) => {
+                ApiError::unprocessable(format!("Validation failed: {m}"))
+            }
             DomainError::NotFound(_) => ApiError::not_found(),
             DomainError::Conflict(m) => ApiError::unprocessable(format!("Validation failed: {m}")),
             DomainError::Store(s) => s.into(),

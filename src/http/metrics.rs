@@ -1,5 +1,5 @@
 //! Prometheus metrics for sysadmins' monitoring: request counts and latency, the delivery
-//! queue, delivery failures per peer, accounts. Served at `/metrics` to addresses in
+//! queue, delivery failures per peer, the inbox queue, accounts. Served at `/metrics` to addresses in
 //! `metrics.allowed_addresses` or to an admin's token.
 
 use std::collections::BTreeMap;
@@ -189,6 +189,9 @@ pub async fn serve(State(state): State<AppState>, request: Request) -> Result<Re
     for (peer, n) in store.delivery_failures().await? {
         let _ = writeln!(out, "fika_delivery_failures{{peer=\"{peer}\"}} {n}");
     }
+    out.push_str("# HELP fika_inbox_queue Activities from peers accepted and waiting to be processed (or retried).\n");
+    out.push_str("# TYPE fika_inbox_queue gauge\n");
+    let _ = writeln!(out, "fika_inbox_queue {}", store.inbox_queue_depth().await?);
     let (accounts, active) = store
         .account_activity(crate::store::now_millis() - 30 * 86_400_000)
         .await?;

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod fanout;
 pub mod federation;
+pub mod inbox;
 pub mod media;
 pub mod oauth;
 pub mod policy;

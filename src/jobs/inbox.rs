@@ -1,0 +1,227 @@
+//! The inbox worker: acts on the activities the inbox accepted (`inbox_jobs`), so a peer
+//! delivering to us never waits for what acting needs (fetching a parent, an announced note, an
+//! actor). A job that fails for a reason that may pass is retried with exponential backoff up
+//! to `federation.inbox_max_attempts`; on the last attempt a reply whose parent still cannot be
+//! fetched is stored without it. A job refused for good (a Like of a status we do not hold, an
+//! Undo of something not ours) is dropped with a log line saying why.
+//!
+//! The queue lives in the database: what is queued when the node stops is processed after the
+//! next start. Jobs are claimed with a lease (see
+//! [`Store::claim_inbox_jobs`](crate::store::Store::claim_inbox_jobs)), so several processes
+//! on one PostgreSQL never work on the same job, and a job of a process that died becomes due
+//! again once its lease ends.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::domain::federation::{receive, MissingParent};
+use crate::domain::{DomainError, Node};
+use crate::jobs::delivery::backoff_ms;
+use crate::store::inbox::InboxJob;
+use crate::store::now_millis;
+
+/// How often the queue is checked without being woken (retries falling due, other processes
+/// on the same database).
+const POLL: Duration = Duration::from_secs(1);
+/// Jobs processed at once.
+const CONCURRENCY: usize = 8;
+/// Longest one job may take (a chain of fetches, each bounded by `federation.timeout_seconds`);
+/// then it counts as a failure that may pass.
+const JOB_TIMEOUT: Duration = Duration::from_secs(4 * 60);
+/// A claimed job is leased this long, more than it may take.
+const LEASE_MS: i64 = 5 * 60 * 1000;
+/// How long a stop waits for jobs in flight before leaving them to the next start.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// Jobs in flight: id → attempts before this one, to give them back on a stop.
+type InFlight = Arc<Mutex<HashMap<i64, i64>>>;
+
+/// Runs until `stop` turns true. Jobs in flight then get a few seconds to finish; those that
+/// do not are given back to the queue, due at once.
+pub async fn run(node: Node, mut stop: watch::Receiver<bool>) {
+    let claimed: InFlight = Default::default();
+    let mut tasks: JoinSet<()> = JoinSet::new();
+    loop {
+        while tasks.try_join_next().is_some() {}
+        let room = CONCURRENCY.saturating_sub(tasks.len());
+        if room > 0 && !*stop.borrow() {
+            let now = now_millis();
+            match node
+                .store
+                .claim_inbox_jobs(now, now + LEASE_MS, room as i64)
+                .await
+            {
+                Ok(jobs) => {
+                    for job in jobs {
+                        lock(&claimed).insert(job.id, job.attempts);
+                        let (node, claimed) = (node.clone(), claimed.clone());
+                        tasks.spawn(async move {
+                            let id = job.id;
+                            process(&node, job).await;
+                            lock(&claimed).remove(&id);
+                        });
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "cannot read the inbox queue; will retry"),
+            }
+        }
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => break,
+            _ = node.fed.inbox_wake.notified() => {},
+            _ = tokio::time::sleep(POLL) => {},
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {},
+        }
+    }
+    if !tasks.is_empty() {
+        tracing::info!(
+            in_flight = tasks.len(),
+            "finishing incoming activities in flight before stopping"
+        );
+    }
+    let finish = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(STOP_GRACE, finish).await.is_err() {
+        tasks.shutdown().await;
+    }
+    let left: Vec<(i64, i64)> = lock(&claimed).drain().collect();
+    for (id, attempts) in &left {
+        if let Err(e) = node
+            .store
+            .reschedule_inbox_job(*id, *attempts, now_millis(), None)
+            .await
+        {
+            tracing::error!(error = %e, "cannot give an unfinished incoming activity back to the queue; it is due again when its lease ends");
+        }
+    }
+    match node.store.inbox_queue_depth().await {
+        Ok(0) | Err(_) => {}
+        Ok(queued) => tracing::info!(
+            queued,
+            "incoming activities left queued; processed after the next start"
+        ),
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What became of one attempt at a job.
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Done,
+    Retry,
+    Drop,
+}
+
+/// Whether a failed attempt is tried again: only a failure that may pass, and attempts left.
+fn outcome(result: &Result<(), DomainError>, attempts: i64, max_attempts: u32) -> Outcome {
+    match result {
+        Ok(()) => Outcome::Done,
+        Err(e) if e.is_transient() && attempts < i64::from(max_attempts) => Outcome::Retry,
+        Err(_) => Outcome::Drop,
+    }
+}
+
+async fn process(node: &Node, job: InboxJob) {
+    let cfg = &node.config.federation;
+    let attempts = job.attempts + 1;
+    let activity: Value = match serde_json::from_str(&job.body) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(activity = %job.activity_id, error = %e, "dropping a queued activity that does not parse");
+            finish(node, job.id).await;
+            return;
+        }
+    };
+    let kind = fika_federation::activities::type_of(&activity).unwrap_or("?");
+    let actor = activity
+        .get("actor")
+        .and_then(fika_federation::activities::id_of)
+        .unwrap_or("?");
+    let result = match node.store.account_by_id(job.signer_id).await {
+        Ok(Some(signer)) if !node.fed.net.allows(&signer.domain) => Err(DomainError::Invalid(
+            format!("{} is no longer allowed to federate", signer.domain),
+        )),
+        Ok(Some(signer)) => {
+            // The last attempt keeps a reply whose parent cannot be fetched, without the link.
+            let missing = if attempts >= i64::from(cfg.inbox_max_attempts) {
+                MissingParent::Skip
+            } else {
+                MissingParent::Retry
+            };
+            tokio::time::timeout(JOB_TIMEOUT, receive(node, &signer, &activity, missing))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(DomainError::Unavailable(format!(
+                        "processing took longer than {} s",
+                        JOB_TIMEOUT.as_secs()
+                    )))
+                })
+        }
+        Ok(None) => Err(DomainError::NotFound("signing account")),
+        Err(e) => Err(e.into()),
+    };
+    match outcome(&result, attempts, cfg.inbox_max_attempts) {
+        Outcome::Done => {
+            tracing::info!(activity = %job.activity_id, kind = %kind, actor = %actor, attempts, "received");
+            finish(node, job.id).await;
+        }
+        Outcome::Retry => {
+            let error = result.err().map(|e| e.to_string()).unwrap_or_default();
+            let next = now_millis() + backoff_ms(cfg.inbox_retry_base_seconds, job.attempts);
+            tracing::info!(activity = %job.activity_id, kind = %kind, actor = %actor, attempts, error = %error, "processing an incoming activity failed; will retry");
+            if let Err(e) = node
+                .store
+                .reschedule_inbox_job(job.id, attempts, next, Some(&error))
+                .await
+            {
+                tracing::error!(error = %e, "cannot reschedule an incoming activity; it is due again when its lease ends");
+            }
+        }
+        Outcome::Drop => {
+            match result.err() {
+                Some(e) if e.is_transient() => {
+                    tracing::warn!(activity = %job.activity_id, kind = %kind, actor = %actor, attempts, error = %e, "incoming activity given up after its last attempt");
+                }
+                e => {
+                    let error = e.map(|e| e.to_string()).unwrap_or_default();
+                    tracing::info!(activity = %job.activity_id, kind = %kind, actor = %actor, attempts, error = %error, "activity refused");
+                }
+            }
+            finish(node, job.id).await;
+        }
+    }
+}
+
+async fn finish(node: &Node, id: i64) {
+    if let Err(e) = node.store.inbox_job_done(id).await {
+        tracing::error!(error = %e, "cannot remove a processed activity from the inbox queue; it will be processed again");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_failures_that_may_pass_are_retried_while_attempts_remain() {
+        let transient = || Err(DomainError::Unavailable("timed out".into()));
+        assert_eq!(outcome(&Ok(()), 1, 8), Outcome::Done);
+        assert_eq!(outcome(&transient(), 1, 8), Outcome::Retry);
+        assert_eq!(outcome(&transient(), 7, 8), Outcome::Retry);
+        assert_eq!(outcome(&transient(), 8, 8), Outcome::Drop);
+        assert_eq!(
+            outcome(&Err(DomainError::NotFound("status")), 1, 8),
+            Outcome::Drop
+        );
+        assert_eq!(
+            outcome(&Err(DomainError::Invalid("not ours".into())), 1, 8),
+            Outcome::Drop
+        );
+    }
+}

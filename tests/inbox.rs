@@ -1,0 +1,491 @@
+//! The inbox answers once an activity is verified and queued; what acting on it needs (fetching
+//! a parent over the network) happens afterwards, in the inbox worker, with retries.
+//!
+//! Each test runs node A (the receiver, with ada following bob) and node B (bob's and carol's
+//! node). Activities are POSTed to A signed with bob's own key, as B would send them, so a test
+//! can choose what they reference: a parent on B, or one on a peer that never answers.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{
+    create_user, db_scalar, eventually, free_port, local_private_key, login, signed_post, Api,
+    Node, TestDb,
+};
+use serde_json::{json, Value};
+
+const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
+/// A loopback peer that accepts connections and never answers: every fetch from it times out.
+fn black_hole() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            held.push(conn);
+        }
+    });
+    format!("127.0.0.1:{port}")
+}
+
+struct Net {
+    a_db: TestDb,
+    a_port: u16,
+    a_env: Vec<(String, String)>,
+    a: Option<Node>,
+    b_db: TestDb,
+    b: Node,
+    ada: Api,
+    /// bob's actor URL on B.
+    bob: String,
+    bob_key: String,
+}
+
+impl Net {
+    fn a(&self) -> &Node {
+        self.a.as_ref().expect("A is running")
+    }
+
+    fn start_a(&mut self) {
+        let env: Vec<(&str, &str)> = self
+            .a_env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.a = Some(Node::start_on(&self.a_db, self.a_port, &env));
+    }
+
+    /// POSTs `activity` to A's shared inbox signed by bob; the status and the time it took.
+    async fn post_as_bob(&self, activity: &Value) -> (u16, Duration) {
+        let started = Instant::now();
+        let r = signed_post(
+            &self.a().url("/inbox"),
+            activity,
+            &self.bob_key,
+            &format!("{}#main-key", self.bob),
+        )
+        .await;
+        (r.status().as_u16(), started.elapsed())
+    }
+
+    /// A Create of a public note by bob, with id `.../statuses/{n}`.
+    fn create(&self, n: u64, text: &str, in_reply_to: Option<&str>) -> Value {
+        let note = self.note(n, text, in_reply_to);
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/activity", note["id"].as_str().unwrap()),
+            "type": "Create",
+            "actor": self.bob,
+            "to": [PUBLIC],
+            "cc": [format!("{}/followers", self.bob)],
+            "object": note,
+        })
+    }
+
+    fn note(&self, n: u64, text: &str, in_reply_to: Option<&str>) -> Value {
+        json!({
+            "id": format!("{}/statuses/{n}", self.bob),
+            "type": "Note",
+            "attributedTo": self.bob,
+            "content": format!("<p>{text}</p>"),
+            "inReplyTo": in_reply_to,
+            "to": [PUBLIC],
+            "cc": [format!("{}/followers", self.bob)],
+        })
+    }
+
+    async fn statuses_with_uri(&self, uri: &str) -> i64 {
+        db_scalar(
+            &self.a_db,
+            "SELECT COUNT(*) FROM statuses WHERE uri = $1",
+            &[uri],
+        )
+        .await
+    }
+
+    async fn queued(&self) -> i64 {
+        db_scalar(&self.a_db, "SELECT COUNT(*) FROM inbox_jobs", &[]).await
+    }
+}
+
+/// A and B allowing each other (A also allows `extra_peers`), ada on A following bob on B.
+/// A's fetches time out after `timeout` seconds; its inbox retries after 1 s, twice at most.
+async fn setup(extra_peers: &[String], timeout: &str) -> Net {
+    let (a_port, b_port) = (free_port(), free_port());
+    let (a_domain, b_domain) = (format!("127.0.0.1:{a_port}"), format!("127.0.0.1:{b_port}"));
+    let mut a_allowed = vec![b_domain.clone()];
+    a_allowed.extend_from_slice(extra_peers);
+    let env = |allowed: &[String]| -> Vec<(String, String)> {
+        [
+            ("FIKA_OAUTH_PASSWORD_GRANT", "true"),
+            ("FIKA_FEDERATION_ALLOW_HTTP", "true"),
+            ("FIKA_FEDERATION_RETRY_BASE_SECONDS", "1"),
+            ("FIKA_FEDERATION_TIMEOUT_SECONDS", timeout),
+            ("FIKA_FEDERATION_INBOX_RETRY_BASE_SECONDS", "1"),
+            ("FIKA_FEDERATION_INBOX_MAX_ATTEMPTS", "2"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .chain([(
+            "FIKA_FEDERATION_ALLOWED_DOMAINS".to_string(),
+            format!("[{}]", allowed.join(", ")),
+        )])
+        .collect()
+    };
+    let b_db = TestDb::new();
+    let b_env = env(&[a_domain]);
+    let b_env: Vec<(&str, &str)> = b_env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let b = Node::start_on(&b_db, b_port, &b_env);
+    create_user(&b_db, "bob");
+    let mut net = Net {
+        a_db: TestDb::new(),
+        a_port,
+        a_env: env(&a_allowed),
+        a: None,
+        bob_key: local_private_key(&b_db, "bob").await,
+        b_db,
+        b,
+        ada: Api {
+            base: String::new(),
+            token: String::new(),
+        },
+        bob: format!("http://{b_domain}/users/bob"),
+    };
+    net.start_a();
+    let password = create_user(&net.a_db, "ada");
+    net.ada = login(net.a(), "ada", &password, "read write follow").await;
+    // ada follows bob: A then knows bob and his key, so the timed POSTs fetch nothing first.
+    let (code, found) = net
+        .ada
+        .get(&format!(
+            "/api/v2/search?type=accounts&resolve=true&q=bob%40{}",
+            b_domain.replace(':', "%3A")
+        ))
+        .await;
+    assert_eq!(code, 200, "{found}");
+    let bob_id = found["accounts"][0]["id"].as_str().unwrap().to_string();
+    let (code, rel) = net
+        .ada
+        .post(&format!("/api/v1/accounts/{bob_id}/follow"), json!({}))
+        .await;
+    assert_eq!(code, 200, "{rel}");
+    let ada = &net.ada;
+    eventually("ada's follow of bob to be accepted", || async {
+        let (_, rels) = ada
+            .get(&format!("/api/v1/accounts/relationships?id[]={bob_id}"))
+            .await;
+        (rels[0]["following"] == true).then_some(())
+    })
+    .await;
+    net
+}
+
+async fn home_has(api: &Api, text: &str) -> Option<Value> {
+    let (_, home) = api.get("/api/v1/timelines/home").await;
+    home.as_array()?
+        .iter()
+        .find(|s| s["content"].as_str().unwrap_or("").contains(text))
+        .cloned()
+}
+
+/// Polls for up to 30 s (a job that gives up waits out its fetches' timeouts first).
+async fn within_30s<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A reply to a post on a peer that never answers is accepted at once, and stored without its
+/// parent once the worker has given up fetching it.
+#[tokio::test]
+async fn a_reply_to_an_unreachable_parent_is_accepted_at_once_and_kept_without_it() {
+    let hole = black_hole();
+    let net = setup(std::slice::from_ref(&hole), "1").await;
+    let parent = format!("http://{hole}/notes/1");
+    let create = net.create(1, "reply into the void", Some(&parent));
+    let (code, took) = net.post_as_bob(&create).await;
+    assert_eq!(code, 202);
+    assert!(
+        took < Duration::from_secs(1),
+        "the inbox answered after {took:?}"
+    );
+    let uri = create["object"]["id"].as_str().unwrap();
+    assert_eq!(net.statuses_with_uri(uri).await, 0, "not stored yet");
+
+    let shown = within_30s("the reply on ada's home timeline", || {
+        home_has(&net.ada, "reply into the void")
+    })
+    .await;
+    assert!(shown["in_reply_to_id"].is_null(), "{shown}");
+    let unlinked: i64 = db_scalar(
+        &net.a_db,
+        "SELECT COUNT(*) FROM statuses WHERE uri = $1 AND in_reply_to_id IS NULL",
+        &[uri],
+    )
+    .await;
+    assert_eq!(unlinked, 1);
+    eventually("the job to leave the queue", || async {
+        (net.queued().await == 0).then_some(())
+    })
+    .await;
+    let log = net.a().log();
+    assert!(log.contains("will retry"), "the first attempt is retried");
+    assert!(
+        log.contains("without its parent"),
+        "A logs why the link is missing"
+    );
+    // The queue depth is in the metrics.
+    let metrics = common::client()
+        .get(net.a().url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("fika_inbox_queue 0"), "{metrics}");
+}
+
+/// A reply to a post A does not hold is linked to it: the worker fetches the parent from its
+/// node first. Ancestors are fetched up to a depth limit.
+#[tokio::test]
+async fn a_reply_is_linked_to_a_parent_fetched_from_its_node() {
+    let net = setup(&[], "5").await;
+    // carol, whom nobody on A follows, starts a thread on B: A has none of it.
+    let password = create_user(&net.b_db, "carol");
+    let carol = login(&net.b, "carol", &password, "read write").await;
+    let mut thread: Vec<Value> = Vec::new();
+    for i in 0..10 {
+        let mut body = json!({"status": format!("thread post {i}")});
+        if let Some(last) = thread.last() {
+            body["in_reply_to_id"] = last["id"].clone();
+        }
+        let (code, posted) = carol.post("/api/v1/statuses", body).await;
+        assert_eq!(code, 200, "{posted}");
+        thread.push(posted);
+    }
+    let uri = |s: &Value| s["uri"].as_str().unwrap().to_string();
+
+    // bob replies to the first post.
+    let create = net.create(2, "a reply with context", Some(&uri(&thread[0])));
+    let (code, took) = net.post_as_bob(&create).await;
+    assert_eq!(code, 202);
+    assert!(took < Duration::from_secs(1), "answered after {took:?}");
+    let reply_uri = create["object"]["id"].as_str().unwrap();
+    let linked = |child: String, parent: String| {
+        let db = &net.a_db;
+        async move {
+            let n: i64 = db_scalar(
+                db,
+                "SELECT COUNT(*) FROM statuses r JOIN statuses p ON p.id = r.in_reply_to_id \
+                 WHERE r.uri = $1 AND p.uri = $2",
+                &[&child, &parent],
+            )
+            .await;
+            n == 1
+        }
+    };
+    within_30s("the reply, linked to its parent", || async {
+        linked(reply_uri.to_string(), uri(&thread[0]))
+            .await
+            .then_some(())
+    })
+    .await;
+    // The client API shows the ancestor in the reply's context.
+    let (_, found) = net
+        .ada
+        .get(&format!(
+            "/api/v2/search?type=statuses&q={}",
+            reply_uri.replace(':', "%3A").replace('/', "%2F")
+        ))
+        .await;
+    let local_id = found["statuses"][0]["id"]
+        .as_str()
+        .expect("found")
+        .to_string();
+    let (_, context) = net
+        .ada
+        .get(&format!("/api/v1/statuses/{local_id}/context"))
+        .await;
+    let ancestors = context["ancestors"].as_array().unwrap();
+    assert_eq!(ancestors.len(), 1, "{context}");
+    assert!(ancestors[0]["content"]
+        .as_str()
+        .unwrap()
+        .contains("thread post 0"));
+
+    // A reply to the last post of the thread: its 8 nearest ancestors are fetched and linked,
+    // the rest are not.
+    let create = net.create(3, "a reply deep in a thread", Some(&uri(&thread[9])));
+    let (code, _) = net.post_as_bob(&create).await;
+    assert_eq!(code, 202);
+    let reply_uri = create["object"]["id"].as_str().unwrap();
+    within_30s("the deep reply, linked", || async {
+        linked(reply_uri.to_string(), uri(&thread[9]))
+            .await
+            .then_some(())
+    })
+    .await;
+    for i in 3..10 {
+        assert!(
+            linked(uri(&thread[i]), uri(&thread[i - 1])).await,
+            "thread post {i} is linked to its parent"
+        );
+    }
+    // Post 2 is the 8th ancestor: stored, but its parent (post 1) is beyond the limit.
+    assert_eq!(net.statuses_with_uri(&uri(&thread[2])).await, 1);
+    assert!(!linked(uri(&thread[2]), uri(&thread[1])).await);
+}
+
+/// What the inbox accepted is processed after a restart, even if the node stopped before the
+/// job could finish.
+#[tokio::test]
+async fn an_accepted_activity_survives_a_restart() {
+    let hole = black_hole();
+    let mut net = setup(std::slice::from_ref(&hole), "2").await;
+    let parent = format!("http://{hole}/notes/2");
+    let create = net.create(4, "said just before a restart", Some(&parent));
+    let (code, took) = net.post_as_bob(&create).await;
+    assert_eq!(code, 202);
+    assert!(took < Duration::from_secs(1), "answered after {took:?}");
+    // Stopped while the first attempt waits for the parent.
+    let status = net.a.take().unwrap().stop();
+    assert!(status.success(), "A stopped cleanly: {status:?}");
+    let uri = create["object"]["id"].as_str().unwrap().to_string();
+    assert_eq!(net.statuses_with_uri(&uri).await, 0);
+    assert_eq!(net.queued().await, 1, "the activity is still queued");
+
+    net.start_a();
+    within_30s("the status after the restart", || async {
+        (net.statuses_with_uri(&uri).await == 1).then_some(())
+    })
+    .await;
+    eventually("the job to leave the queue", || async {
+        (net.queued().await == 0).then_some(())
+    })
+    .await;
+    assert!(home_has(&net.ada, "said just before a restart")
+        .await
+        .is_some());
+}
+
+/// The same activity delivered twice is accepted twice and acted on once; shape errors are
+/// still refused synchronously.
+#[tokio::test]
+async fn a_duplicate_is_accepted_and_stored_once_and_bad_shapes_are_refused() {
+    let net = setup(&[], "5").await;
+    let create = net.create(5, "said twice", None);
+    for _ in 0..2 {
+        let (code, _) = net.post_as_bob(&create).await;
+        assert_eq!(code, 202);
+    }
+    let uri = create["object"]["id"].as_str().unwrap();
+    eventually("the status on A", || async {
+        (net.statuses_with_uri(uri).await == 1).then_some(())
+    })
+    .await;
+    eventually("the queue to empty", || async {
+        (net.queued().await == 0).then_some(())
+    })
+    .await;
+    // A third copy after it was processed queues nothing either.
+    let (code, _) = net.post_as_bob(&create).await;
+    assert_eq!(code, 202);
+    assert_eq!(net.queued().await, 0);
+    assert_eq!(net.statuses_with_uri(uri).await, 1);
+    let home = home_has(&net.ada, "said twice").await;
+    assert!(home.is_some());
+    let (_, timeline) = net.ada.get("/api/v1/timelines/home").await;
+    let copies = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["content"].as_str().unwrap_or("").contains("said twice"))
+        .count();
+    assert_eq!(copies, 1);
+
+    // A note attributed to someone else, and an unsupported type: 422, nothing queued.
+    let mut foreign = net.create(6, "not bob's", None);
+    foreign["object"]["attributedTo"] = json!("http://127.0.0.1:1/users/mallory");
+    assert_eq!(net.post_as_bob(&foreign).await.0, 422);
+    let odd = json!({"id": format!("{}#odd/1", net.bob), "type": "Dance", "actor": net.bob});
+    assert_eq!(net.post_as_bob(&odd).await.0, 422);
+    // No id: 400.
+    let mut no_id = net.create(7, "no id", None);
+    no_id.as_object_mut().unwrap().remove("id");
+    assert_eq!(net.post_as_bob(&no_id).await.0, 400);
+    assert_eq!(net.queued().await, 0);
+    let refused: i64 = db_scalar(
+        &net.a_db,
+        "SELECT COUNT(*) FROM inbox_seen WHERE activity_id LIKE '%/statuses/6/%' OR activity_id LIKE '%#odd/1'",
+        &[],
+    )
+    .await;
+    assert_eq!(refused, 0, "refused activities are not marked seen");
+}
+
+/// An Announce carrying the note itself: trusted when it comes from the note's own node,
+/// fetched from the note's id otherwise.
+#[tokio::test]
+async fn an_announce_with_an_embedded_note_is_stored_or_fetched() {
+    let hole = black_hole();
+    let net = setup(std::slice::from_ref(&hole), "1").await;
+    // bob's own note (B would answer 404 for it: only the embedded copy exists).
+    let note = net.note(8, "boosted with its content", None);
+    let announce = json!({
+        "id": format!("{}/statuses/8/announce", net.bob), "type": "Announce",
+        "actor": net.bob, "to": [PUBLIC], "object": note,
+    });
+    assert_eq!(net.post_as_bob(&announce).await.0, 202);
+    let boosted = within_30s("the boost on ada's home timeline", || async {
+        let (_, home) = net.ada.get("/api/v1/timelines/home").await;
+        home.as_array()?
+            .iter()
+            .find(|s| {
+                s["reblog"]["content"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("boosted with its content")
+            })
+            .cloned()
+    })
+    .await;
+    assert_eq!(boosted["reblog"]["uri"], note["id"]);
+
+    // A note claimed to be on another node is not taken from bob: A fetches it there, which
+    // fails, and stores nothing.
+    let forged_id = format!("http://{hole}/notes/3");
+    let mut forged = net.note(9, "content bob made up", None);
+    forged["id"] = json!(forged_id);
+    forged["attributedTo"] = json!(format!("http://{hole}/users/someone"));
+    let announce = json!({
+        "id": format!("{}/statuses/9/announce", net.bob), "type": "Announce",
+        "actor": net.bob, "to": [PUBLIC], "object": forged,
+    });
+    assert_eq!(net.post_as_bob(&announce).await.0, 202);
+    within_30s("the forged boost to be given up", || async {
+        (net.queued().await == 0).then_some(())
+    })
+    .await;
+    assert_eq!(net.statuses_with_uri(&forged_id).await, 0);
+    let announce_uri = announce["id"].as_str().unwrap();
+    assert_eq!(net.statuses_with_uri(announce_uri).await, 0);
+    assert!(net
+        .a()
+        .log()
+        .contains("incoming activity given up after its last attempt"));
+}
