@@ -699,8 +699,9 @@ async fn burst(
     }
 }
 
-/// Node A is killed with SIGKILL in the middle of a burst of mixed changes from four clients;
-/// restarted on the same database, it gets every change its API confirmed to B, once.
+/// Node A is killed with SIGKILL in the middle of a burst of mixed changes from four clients,
+/// while B is down so that none of it has been sent yet; restarted on the same database, A gets
+/// every change its API confirmed to B, once.
 #[tokio::test]
 async fn a_crash_in_a_burst_loses_no_confirmed_change() {
     let mut s = setup().await;
@@ -769,6 +770,8 @@ async fn a_crash_in_a_burst_loses_no_confirmed_change() {
         }
     }
     quiet(a, b).await;
+    // B is down for the burst, so what A confirms is still queued when it dies.
+    assert!(s.b.node.take().unwrap().stop().success());
 
     let record: Arc<Mutex<Record>> = Default::default();
     let with = |op: Op, method: Method, path: String, body: Option<Value>| (op, method, path, body);
@@ -866,14 +869,27 @@ async fn a_crash_in_a_burst_loses_no_confirmed_change() {
         "the kill came after the burst: {in_flight:?}"
     );
 
-    // Sends cut off by the kill stay leased for minutes; the restarted node would take them up
-    // when the lease ends. Make them due now rather than wait.
+    // Each confirmed change has its delivery to B queued (one each: B is one peer).
+    let queued = count(
+        &s.a.db,
+        "SELECT COUNT(*) FROM deliveries WHERE state = 'pending'",
+        &[],
+    )
+    .await;
+    assert!(
+        queued >= confirmed.len() as i64,
+        "{queued} deliveries queued for {} confirmed changes",
+        confirmed.len()
+    );
+    // Sends cut off by the kill stay leased for minutes, and the retries of the failed ones
+    // are spread out; the restarted node would take them up in time. Make them due now.
     db_execute(
         &s.a.db,
         "UPDATE deliveries SET next_attempt_at = 0 WHERE state = 'pending'",
         &[],
     )
     .await;
+    start(&mut s.b, &s.domains);
     start(&mut s.a, &s.domains);
     let (a, b) = (&s.a, &s.b);
 
