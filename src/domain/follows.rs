@@ -49,6 +49,10 @@ pub async fn follow(
     let store = &node.store;
     let already = store.follows(viewer.id, target.id).await?;
     if !target.is_local() && !already {
+        if store.follow_request(viewer.id, target.id).await?.is_some() {
+            // Already asked: the Follow went out with that request, under its id.
+            return Ok(relationships(node, viewer, &[target.id]).await?.remove(0));
+        }
         // A remote follow is a request until the peer's Accept arrives; the Follow is written
         // with the request.
         let id = format!(
