@@ -345,7 +345,7 @@ async fn posting_writes_one_queue_row_whatever_the_follower_count() {
     let mut other = new.clone();
     other.row.id = 43;
     assert!(store.insert_status(&other).await.unwrap());
-    assert!(store.delete_status(43).await.unwrap());
+    assert!(store.delete_status(43, None, &[]).await.unwrap());
     assert_eq!(store.pending_fanouts().await.unwrap(), 0);
     store.close().await;
 }

@@ -422,9 +422,18 @@ pub async fn update_profile(
         let m = super::media::upload(&node.store, &data_dir, account.id, bytes, None, None).await?;
         update.header_path = Some(m.file_name);
     }
-    node.store.update_profile(account.id, &update).await?;
-    if let Some(fresh) = node.store.account_by_id(account.id).await? {
-        super::federation::announce_profile(node, &fresh).await?;
-    }
+    // The Update peers get is built from the row as the update will leave it, and committed
+    // with it.
+    let mut fresh = node
+        .store
+        .account_by_id(account.id)
+        .await?
+        .ok_or(DomainError::NotFound("account"))?;
+    update.apply(&mut fresh);
+    let deliveries = super::federation::profile_deliveries(node, &fresh).await?;
+    node.store
+        .update_profile(account.id, &update, &deliveries)
+        .await?;
+    super::federation::wake_deliveries(node, !deliveries.is_empty());
     Ok(())
 }

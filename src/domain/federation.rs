@@ -512,11 +512,15 @@ pub async fn announce_deliveries(
     Ok(per_peer(node, targets, &activity, author.id))
 }
 
-/// Tells peers with followers of `account` that its profile changed (Update of the actor).
-pub async fn announce_profile(node: &Node, account: &AccountRow) -> Result<(), DomainError> {
+/// Deliveries telling peers with followers of `account` that its profile changed (Update of
+/// the actor). `account` is the row as the update will leave it.
+pub async fn profile_deliveries(
+    node: &Node,
+    account: &AccountRow,
+) -> Result<Vec<NewDelivery>, DomainError> {
     let targets = node.store.remote_follower_inboxes(account.id).await?;
     if targets.is_empty() {
-        return Ok(());
+        return Ok(vec![]);
     }
     let mut person = crate::convert::activitypub::local_person(account, &node.urls);
     if let Some(o) = person.as_object_mut() {
@@ -531,27 +535,28 @@ pub async fn announce_profile(node: &Node, account: &AccountRow) -> Result<(), D
         &[activities::PUBLIC.to_string()],
         &[followers],
     );
-    node.store
-        .enqueue_deliveries(&per_peer(node, targets, &activity, account.id))
-        .await?;
-    node.fed.wake.notify_one();
-    Ok(())
+    Ok(per_peer(node, targets, &activity, account.id))
 }
 
-/// Sends a single activity to one remote account's inbox (Follow, Accept, Like, ...).
-pub async fn send_to(
+/// The delivery of a single activity to one remote account's inbox (Follow, Accept, Like,
+/// ...), to write with the change it announces; none for a local account.
+pub fn deliveries_to(
     node: &Node,
     from: &AccountRow,
     to: &AccountRow,
-    activity: Value,
-) -> Result<(), DomainError> {
+    activity: &Value,
+) -> Vec<NewDelivery> {
     if to.is_local() {
-        return Ok(());
+        return vec![];
     }
-    let deliveries = per_peer(node, inbox_of(to), &activity, from.id);
-    node.store.enqueue_deliveries(&deliveries).await?;
-    node.fed.wake.notify_one();
-    Ok(())
+    per_peer(node, inbox_of(to), activity, from.id)
+}
+
+/// Wakes the delivery worker after a change committed with deliveries (`wrote`).
+pub fn wake_deliveries(node: &Node, wrote: bool) {
+    if wrote {
+        node.fed.wake.notify_one();
+    }
 }
 
 pub fn follow_activity(node: &Node, from: &AccountRow, to: &AccountRow, id: &str) -> Value {
@@ -800,22 +805,10 @@ async fn receive_follow(
         .await?
         .filter(|a| !a.suspended)
         .ok_or(DomainError::NotFound("account"))?;
-    let follow_id = id_of(activity).map(String::from);
-    let accepted = super::follows::follow_local(node, actor, &target, true, false).await?;
-    if let Some(id) = &follow_id {
-        node.store.set_follow_ap_id(actor.id, target.id, id).await?;
-    }
-    if !accepted {
-        // The Accept goes out when the target approves the request.
-        return Ok(());
-    }
-    send_to(
-        node,
-        &target,
-        actor,
-        answer_follow(node, "Accept", &target, actor, follow_id.as_deref()),
-    )
-    .await
+    let follow_id = id_of(activity);
+    // The Accept is written with the follow (or, for a request, when the target approves).
+    super::follows::follow_local(node, actor, &target, true, false, follow_id).await?;
+    Ok(())
 }
 
 /// Accept / Reject of one of our follows. `object` is the Follow or just its id.
@@ -838,20 +831,27 @@ async fn receive_answer(
     let Some((reblogs, notify)) = store.follow_request(follower.id, actor.id).await? else {
         if !accepted {
             // A Reject of an established follow ends it.
-            store.delete_follow(follower.id, actor.id).await?;
+            store.delete_follow(follower.id, actor.id, &[]).await?;
             store.remove_from_feed(follower.id, actor.id).await?;
         }
         return Ok(());
     };
     let ap_id = store.follow_ap_id(follower.id, actor.id).await?;
-    store.delete_follow_request(follower.id, actor.id).await?;
+    store
+        .delete_follow_request(follower.id, actor.id, &[])
+        .await?;
     if accepted {
         store
-            .insert_follow(follower.id, actor.id, reblogs, notify, None)
+            .insert_follow(
+                follower.id,
+                actor.id,
+                reblogs,
+                notify,
+                None,
+                ap_id.as_deref(),
+                &[],
+            )
             .await?;
-        if let Some(id) = ap_id {
-            store.set_follow_ap_id(follower.id, actor.id, &id).await?;
-        }
     }
     Ok(())
 }
@@ -865,7 +865,7 @@ async fn receive_undo(node: &Node, actor: &AccountRow, object: &Value) -> Result
                 .and_then(id_of)
                 .ok_or_else(|| DomainError::Invalid("Undo Follow without object".into()))?;
             if let Some(local) = local_account_by_url(node, target).await? {
-                store.delete_follow(actor.id, local.id).await?;
+                store.delete_follow(actor.id, local.id, &[]).await?;
             }
             Ok(())
         }
@@ -875,7 +875,7 @@ async fn receive_undo(node: &Node, actor: &AccountRow, object: &Value) -> Result
                 .and_then(id_of)
                 .ok_or_else(|| DomainError::Invalid("Undo Like without object".into()))?;
             if let Some(status) = known_status(node, target).await? {
-                store.unfavourite(actor.id, status.id).await?;
+                store.unfavourite(actor.id, status.id, &[]).await?;
             }
             Ok(())
         }
@@ -888,7 +888,7 @@ async fn receive_undo(node: &Node, actor: &AccountRow, object: &Value) -> Result
                 .filter(|s| s.account_id == actor.id)
             {
                 let audience = super::statuses::audience_of(node, &reblog).await?;
-                store.delete_status(reblog.id).await?;
+                store.delete_status(reblog.id, None, &[]).await?;
                 node.hub.publish(Event::Delete {
                     status_id: reblog.id,
                     audience,
@@ -920,7 +920,7 @@ async fn receive_delete(
             ));
         }
         let audience = super::statuses::audience_of(node, &status).await?;
-        node.store.delete_status(status.id).await?;
+        node.store.delete_status(status.id, None, &[]).await?;
         node.hub.publish(Event::Delete {
             status_id: status.id,
             audience,
@@ -955,7 +955,7 @@ async fn receive_like(
     });
     if node
         .store
-        .favourite(actor.id, status.id, note.clone())
+        .favourite(actor.id, status.id, note.clone(), &[])
         .await?
     {
         if let Some(n) = note {

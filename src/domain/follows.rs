@@ -40,39 +40,59 @@ pub async fn follow(
     let store = &node.store;
     let already = store.follows(viewer.id, target.id).await?;
     if !target.is_local() && !already {
-        // A remote follow is a request until the peer's Accept arrives.
-        if store
-            .insert_follow_request(viewer.id, target.id, reblogs, notify, None)
-            .await?
-        {
-            let id = format!(
-                "{}#follows/{}",
-                node.urls.actor(&viewer.username),
-                crate::ids::next_id()
-            );
-            store.set_follow_ap_id(viewer.id, target.id, &id).await?;
-            let activity = super::federation::follow_activity(node, viewer, &target, &id);
-            super::federation::send_to(node, viewer, &target, activity).await?;
+        if store.follow_request(viewer.id, target.id).await?.is_some() {
+            // Already asked: the Follow went out with that request, under its id.
+            return Ok(relationships(node, viewer, &[target.id]).await?.remove(0));
         }
+        // A remote follow is a request until the peer's Accept arrives; the Follow is written
+        // with the request.
+        let id = format!(
+            "{}#follows/{}",
+            node.urls.actor(&viewer.username),
+            crate::ids::next_id()
+        );
+        let activity = super::federation::follow_activity(node, viewer, &target, &id);
+        let deliveries = super::federation::deliveries_to(node, viewer, &target, &activity);
+        let created = store
+            .insert_follow_request(
+                viewer.id,
+                target.id,
+                reblogs,
+                notify,
+                None,
+                Some(&id),
+                &deliveries,
+            )
+            .await?;
+        super::federation::wake_deliveries(node, created && !deliveries.is_empty());
     } else {
-        follow_local(node, viewer, &target, reblogs, notify).await?;
+        follow_local(node, viewer, &target, reblogs, notify, None).await?;
     }
     Ok(relationships(node, viewer, &[target.id]).await?.remove(0))
 }
 
 /// `follower` (local or remote) follows the local account `target`: a request with a
 /// `follow_request` notification when the target approves followers (and is not followed
-/// yet), otherwise a follow with a `follow` notification. Returns whether the follow is
-/// established. Local followers get the target's recent statuses in their home feed.
+/// yet), otherwise a follow with a `follow` notification. `follow_id` is a remote follower's
+/// Follow activity: an established follow is answered with an Accept, written with it.
+/// Returns whether the follow is established. Local followers get the target's recent
+/// statuses in their home feed.
 pub async fn follow_local(
     node: &Node,
     follower: &AccountRow,
     target: &AccountRow,
     reblogs: bool,
     notify: bool,
+    follow_id: Option<&str>,
 ) -> Result<bool, DomainError> {
     let store = &node.store;
     let requested = target.locked && !store.follows(follower.id, target.id).await?;
+    let deliveries = if requested {
+        vec![]
+    } else {
+        let accept = super::federation::answer_follow(node, "Accept", target, follower, follow_id);
+        super::federation::deliveries_to(node, target, follower, &accept)
+    };
     let note = NewNotification {
         id: crate::ids::next_id(),
         account_id: target.id,
@@ -86,12 +106,30 @@ pub async fn follow_local(
     };
     let created = if requested {
         store
-            .insert_follow_request(follower.id, target.id, reblogs, notify, Some(note.clone()))
+            .insert_follow_request(
+                follower.id,
+                target.id,
+                reblogs,
+                notify,
+                Some(note.clone()),
+                follow_id,
+                &[],
+            )
             .await?
     } else {
-        store
-            .insert_follow(follower.id, target.id, reblogs, notify, Some(note.clone()))
-            .await?
+        let created = store
+            .insert_follow(
+                follower.id,
+                target.id,
+                reblogs,
+                notify,
+                Some(note.clone()),
+                follow_id,
+                &deliveries,
+            )
+            .await?;
+        super::federation::wake_deliveries(node, !deliveries.is_empty());
+        created
     };
     if created {
         if !requested && follower.is_local() {
@@ -111,16 +149,10 @@ pub async fn unfollow(
     target_id: i64,
 ) -> Result<Value, DomainError> {
     let target = target(node, viewer, target_id).await?;
-    let ap_id = node.store.follow_ap_id(viewer.id, target.id).await?;
-    let was = node.store.follows(viewer.id, target.id).await?
-        || node
-            .store
-            .follow_request(viewer.id, target.id)
-            .await?
-            .is_some();
-    node.store.delete_follow(viewer.id, target.id).await?;
-    node.store.remove_from_feed(viewer.id, target.id).await?;
-    if was && !target.is_local() {
+    let deliveries = if target.is_local() {
+        vec![]
+    } else {
+        let ap_id = node.store.follow_ap_id(viewer.id, target.id).await?;
         let follow = serde_json::json!({
             "id": ap_id,
             "type": "Follow",
@@ -128,74 +160,94 @@ pub async fn unfollow(
             "object": super::federation::actor_id(node, &target),
         });
         let undo = super::federation::undo(node, viewer, follow);
-        super::federation::send_to(node, viewer, &target, undo).await?;
-    }
+        super::federation::deliveries_to(node, viewer, &target, &undo)
+    };
+    // The Undo is written only if there was a follow or request to withdraw.
+    let removed = node
+        .store
+        .delete_follow(viewer.id, target.id, &deliveries)
+        .await?;
+    super::federation::wake_deliveries(node, removed && !deliveries.is_empty());
+    node.store.remove_from_feed(viewer.id, target.id).await?;
     Ok(relationships(node, viewer, &[target.id]).await?.remove(0))
 }
 
-/// `viewer` accepts `requester`'s follow request.
+/// `viewer` accepts `requester`'s follow request; a remote requester's Accept is written with
+/// the follow.
 pub async fn authorize(
     node: &Node,
     viewer: &AccountRow,
     requester: i64,
 ) -> Result<Value, DomainError> {
-    let (reblogs, notify) = node
-        .store
-        .follow_request(requester, viewer.id)
-        .await?
-        .ok_or(DomainError::NotFound("follow request"))?;
-    let ap_id = node.store.follow_ap_id(requester, viewer.id).await?;
-    node.store
-        .delete_follow_request(requester, viewer.id)
-        .await?;
-    if let Some(remote) = node
+    let remote = node
         .store
         .account_by_id(requester)
         .await?
-        .filter(|a| !a.is_local())
-    {
-        node.store
-            .insert_follow(requester, viewer.id, reblogs, notify, None)
-            .await?;
-        if let Some(id) = &ap_id {
-            node.store
-                .set_follow_ap_id(requester, viewer.id, id)
-                .await?;
+        .filter(|a| !a.is_local());
+    let (note, deliveries) = match &remote {
+        Some(remote) => {
+            let ap_id = node.store.follow_ap_id(requester, viewer.id).await?;
+            let accept =
+                super::federation::answer_follow(node, "Accept", viewer, remote, ap_id.as_deref());
+            (
+                None,
+                super::federation::deliveries_to(node, viewer, remote, &accept),
+            )
         }
-        let accept =
-            super::federation::answer_follow(node, "Accept", viewer, &remote, ap_id.as_deref());
-        super::federation::send_to(node, viewer, &remote, accept).await?;
-        return Ok(relationships(node, viewer, &[requester]).await?.remove(0));
-    }
-    let note = NewNotification {
-        id: crate::ids::next_id(),
-        account_id: viewer.id,
-        from_account_id: requester,
-        kind: "follow",
-        status_id: None,
+        None => (
+            Some(NewNotification {
+                id: crate::ids::next_id(),
+                account_id: viewer.id,
+                from_account_id: requester,
+                kind: "follow",
+                status_id: None,
+            }),
+            vec![],
+        ),
     };
-    if node
+    if !node
         .store
-        .insert_follow(requester, viewer.id, reblogs, notify, Some(note.clone()))
+        .accept_follow_request(requester, viewer.id, note, &deliveries)
         .await?
     {
+        return Err(DomainError::NotFound("follow request"));
+    }
+    super::federation::wake_deliveries(node, !deliveries.is_empty());
+    if remote.is_none() {
         backfill(node, requester, viewer.id).await?;
     }
     Ok(relationships(node, viewer, &[requester]).await?.remove(0))
 }
 
+/// `viewer` turns down `requester`'s follow request; a remote requester's Reject is written
+/// with the removal.
 pub async fn reject(
     node: &Node,
     viewer: &AccountRow,
     requester: i64,
 ) -> Result<Value, DomainError> {
+    let deliveries = match node
+        .store
+        .account_by_id(requester)
+        .await?
+        .filter(|a| !a.is_local())
+    {
+        Some(remote) => {
+            let ap_id = node.store.follow_ap_id(requester, viewer.id).await?;
+            let answer =
+                super::federation::answer_follow(node, "Reject", viewer, &remote, ap_id.as_deref());
+            super::federation::deliveries_to(node, viewer, &remote, &answer)
+        }
+        None => vec![],
+    };
     if !node
         .store
-        .delete_follow_request(requester, viewer.id)
+        .delete_follow_request(requester, viewer.id, &deliveries)
         .await?
     {
         return Err(DomainError::NotFound("follow request"));
     }
+    super::federation::wake_deliveries(node, !deliveries.is_empty());
     Ok(relationships(node, viewer, &[requester]).await?.remove(0))
 }
 

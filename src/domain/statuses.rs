@@ -486,9 +486,7 @@ pub async fn post(
     if store.insert_status(&new).await? {
         node.fanout_wake.notify_one();
     }
-    if !new.deliveries.is_empty() {
-        node.fed.wake.notify_one();
-    }
+    super::federation::wake_deliveries(node, !new.deliveries.is_empty());
     node.hub.publish(Event::Status {
         status_id: id,
         edited: false,
@@ -594,9 +592,7 @@ pub async fn edit(
     store
         .edit_status(&current, &current_media, &new, current.edited_at.is_none())
         .await?;
-    if !new.deliveries.is_empty() {
-        node.fed.wake.notify_one();
-    }
+    super::federation::wake_deliveries(node, !new.deliveries.is_empty());
     let audience = audience_of(node, &current).await?;
     node.hub.publish(Event::Status {
         status_id: id,
@@ -702,13 +698,15 @@ pub async fn delete(node: &Node, author: &AccountRow, id: i64) -> Result<Value, 
     rendered["text"] = json!(row.text);
     let audience = audience_of(node, &row).await?;
     let deliveries = super::federation::delete_deliveries(node, &row, author).await?;
-    node.store.delete_status(id).await?;
-    if row.reblog_of_id.is_none() {
-        let uri = super::federation::status_uri(node, &row).await?;
-        node.store.add_tombstone(&uri).await?;
-    }
-    node.store.enqueue_deliveries(&deliveries).await?;
-    node.fed.wake.notify_one();
+    let tombstone = match row.reblog_of_id {
+        None => Some(super::federation::status_uri(node, &row).await?),
+        Some(_) => None,
+    };
+    let deleted = node
+        .store
+        .delete_status(id, tombstone.as_deref(), &deliveries)
+        .await?;
+    super::federation::wake_deliveries(node, deleted && !deliveries.is_empty());
     node.hub.publish(Event::Delete {
         status_id: id,
         audience,
@@ -744,9 +742,10 @@ pub async fn favourite(
             kind: "favourite",
             status_id: Some(target.id),
         });
+        let deliveries = like_deliveries(node, viewer, &target, &author, false).await?;
         let created = node
             .store
-            .favourite(viewer.id, target.id, note.clone())
+            .favourite(viewer.id, target.id, note.clone(), &deliveries)
             .await?;
         if let (true, Some(n)) = (created, note) {
             node.hub.publish(Event::Notification {
@@ -754,26 +753,28 @@ pub async fn favourite(
                 notification_id: n.id,
             });
         }
-        if created {
-            like_remote(node, viewer, &target, &author, false).await?;
-        }
+        super::federation::wake_deliveries(node, created && !deliveries.is_empty());
     } else {
-        node.store.unfavourite(viewer.id, target.id).await?;
-        like_remote(node, viewer, &target, &author, true).await?;
+        let deliveries = like_deliveries(node, viewer, &target, &author, true).await?;
+        let removed = node
+            .store
+            .unfavourite(viewer.id, target.id, &deliveries)
+            .await?;
+        super::federation::wake_deliveries(node, removed && !deliveries.is_empty());
     }
     render_one(node, viewer, target.id).await
 }
 
-/// Tells a remote author about a favourite (a Like) or its withdrawal (Undo Like).
-async fn like_remote(
+/// What tells a remote author about a favourite (a Like) or its withdrawal (Undo Like).
+async fn like_deliveries(
     node: &Node,
     viewer: &AccountRow,
     status: &StatusRow,
     author: &AccountRow,
     undo: bool,
-) -> Result<(), DomainError> {
+) -> Result<Vec<crate::store::federation::NewDelivery>, DomainError> {
     if author.is_local() {
-        return Ok(());
+        return Ok(vec![]);
     }
     let like = super::federation::like_activity(node, viewer, status).await?;
     let activity = if undo {
@@ -781,7 +782,9 @@ async fn like_remote(
     } else {
         like
     };
-    super::federation::send_to(node, viewer, author, activity).await
+    Ok(super::federation::deliveries_to(
+        node, viewer, author, &activity,
+    ))
 }
 
 pub async fn bookmark(
@@ -864,7 +867,7 @@ pub async fn reblog(
             if queued {
                 node.fanout_wake.notify_one();
             }
-            node.fed.wake.notify_one();
+            super::federation::wake_deliveries(node, !new.deliveries.is_empty());
         }
         // Two reblogs at once: the other one won, return it.
         Err(crate::store::StoreError::Conflict(_)) => {
@@ -897,9 +900,8 @@ pub async fn unreblog(node: &Node, viewer: &AccountRow, id: i64) -> Result<Value
             let audience = audience_of(node, &wrapper_row).await?;
             let deliveries =
                 super::federation::delete_deliveries(node, &wrapper_row, viewer).await?;
-            node.store.delete_status(wrapper).await?;
-            node.store.enqueue_deliveries(&deliveries).await?;
-            node.fed.wake.notify_one();
+            let deleted = node.store.delete_status(wrapper, None, &deliveries).await?;
+            super::federation::wake_deliveries(node, deleted && !deliveries.is_empty());
             node.hub.publish(Event::Delete {
                 status_id: wrapper,
                 audience,

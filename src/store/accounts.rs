@@ -2,7 +2,8 @@
 
 use sqlx::FromRow;
 
-use super::{on_pool, Store, StoreError};
+use super::federation::{insert_deliveries, NewDelivery};
+use super::{in_tx, on_pool, Store, StoreError};
 
 /// An account row as stored.
 #[derive(Debug, Clone, FromRow)]
@@ -202,6 +203,32 @@ pub struct ProfileUpdate {
     pub default_language: Option<String>,
 }
 
+impl ProfileUpdate {
+    /// `row` as [`Store::update_profile`] will leave it, so the Update sent to peers can be
+    /// built before the write and committed with it. Keep in step with that query.
+    pub fn apply(&self, row: &mut AccountRow) {
+        fn set<T: Clone>(field: &mut T, value: &Option<T>) {
+            if let Some(v) = value {
+                *field = v.clone();
+            }
+        }
+        set(&mut row.display_name, &self.display_name);
+        set(&mut row.note, &self.note);
+        set(&mut row.fields, &self.fields);
+        set(&mut row.avatar_path, &self.avatar_path);
+        set(&mut row.header_path, &self.header_path);
+        set(&mut row.locked, &self.locked);
+        set(&mut row.bot, &self.bot);
+        set(&mut row.discoverable, &self.discoverable);
+        set(&mut row.default_privacy, &self.default_privacy);
+        set(&mut row.default_sensitive, &self.default_sensitive);
+        if self.default_language.is_some() {
+            row.default_language = self.default_language.clone();
+        }
+        row.updated_at = super::now_millis();
+    }
+}
+
 impl Store {
     pub async fn account_by_id(&self, id: i64) -> Result<Option<AccountRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
@@ -284,7 +311,14 @@ impl Store {
         Ok(out)
     }
 
-    pub async fn update_profile(&self, id: i64, u: &ProfileUpdate) -> Result<(), StoreError> {
+    /// Applies a profile update and writes its deliveries (the Update of the actor to peers
+    /// with followers) in the same transaction.
+    pub async fn update_profile(
+        &self,
+        id: i64,
+        u: &ProfileUpdate,
+        deliveries: &[NewDelivery],
+    ) -> Result<(), StoreError> {
         let sql = "UPDATE accounts SET \
             display_name = COALESCE($1, display_name), note = COALESCE($2, note), \
             fields = COALESCE($3, fields), avatar_path = COALESCE($4, avatar_path), \
@@ -294,23 +328,25 @@ impl Store {
             default_sensitive = COALESCE($10, default_sensitive), \
             default_language = COALESCE($11, default_language), updated_at = $12 \
             WHERE id = $13";
-        on_pool!(self, |pool| sqlx::query(sql)
-            .bind(&u.display_name)
-            .bind(&u.note)
-            .bind(&u.fields)
-            .bind(&u.avatar_path)
-            .bind(&u.header_path)
-            .bind(u.locked)
-            .bind(u.bot)
-            .bind(u.discoverable)
-            .bind(&u.default_privacy)
-            .bind(u.default_sensitive)
-            .bind(&u.default_language)
-            .bind(super::now_millis())
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|_| ()))?;
+        in_tx!(self, |tx| {
+            sqlx::query(sql)
+                .bind(&u.display_name)
+                .bind(&u.note)
+                .bind(&u.fields)
+                .bind(&u.avatar_path)
+                .bind(&u.header_path)
+                .bind(u.locked)
+                .bind(u.bot)
+                .bind(u.discoverable)
+                .bind(&u.default_privacy)
+                .bind(u.default_sensitive)
+                .bind(&u.default_language)
+                .bind(super::now_millis())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            insert_deliveries!(tx, deliveries)?;
+        });
         Ok(())
     }
 

@@ -4,7 +4,7 @@
 use sqlx::FromRow;
 
 use super::accounts::{AccountRow, COLUMNS};
-use super::{in_tx, on_pool, on_writer, Store, StoreError};
+use super::{on_pool, on_writer, Store, StoreError};
 
 /// A remote actor as fetched, to insert or refresh.
 #[derive(Debug, Clone)]
@@ -134,18 +134,6 @@ impl Store {
             .fetch_all(pool)
             .await)?;
         Ok(rows)
-    }
-
-    pub async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> Result<(), StoreError> {
-        if deliveries.is_empty() {
-            return Ok(());
-        }
-        in_tx!(self, |tx| {
-            for d in deliveries {
-                insert_delivery!(&mut *tx, d)?;
-            }
-        });
-        Ok(())
     }
 
     /// Up to `limit` pending deliveries due at `now`, oldest first, skipping `open_peers`
@@ -316,18 +304,6 @@ impl Store {
         Ok(k)
     }
 
-    pub async fn add_tombstone(&self, uri: &str) -> Result<(), StoreError> {
-        on_pool!(self, |pool| sqlx::query(
-            "INSERT INTO tombstones (uri, deleted_at) VALUES ($1, $2) ON CONFLICT DO NOTHING"
-        )
-        .bind(uri)
-        .bind(super::now_millis())
-        .execute(pool)
-        .await
-        .map(|_| ()))?;
-        Ok(())
-    }
-
     pub async fn is_tombstone(&self, uri: &str) -> Result<bool, StoreError> {
         let found = on_pool!(self, |pool| sqlx::query_scalar::<_, String>(
             "SELECT uri FROM tombstones WHERE uri = $1"
@@ -353,26 +329,6 @@ impl Store {
                 .await
         })?;
         Ok(row)
-    }
-
-    /// Sets the activity id on a follow or follow request (to match a later Accept or Undo).
-    pub async fn set_follow_ap_id(
-        &self,
-        account: i64,
-        target: i64,
-        ap_id: &str,
-    ) -> Result<(), StoreError> {
-        in_tx!(self, |tx| {
-            for table in ["follows", "follow_requests"] {
-                sqlx::query(&format!("UPDATE {table} SET ap_id = $1 WHERE account_id = $2 AND target_account_id = $3"))
-                    .bind(ap_id)
-                    .bind(account)
-                    .bind(target)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        });
-        Ok(())
     }
 
     /// The activity id stored with a follow or request, if any.
@@ -524,3 +480,21 @@ macro_rules! insert_delivery {
     }};
 }
 pub(crate) use insert_delivery;
+
+/// Inserts the deliveries a change causes inside that change's own transaction (`$tx` as bound
+/// by `in_tx!`), so the change and its deliveries commit together or not at all: a crash can
+/// no longer leave a change that peers never hear of. Every write that federates takes its
+/// `&[NewDelivery]` and calls this; there is no stand-alone enqueue.
+macro_rules! insert_deliveries {
+    ($tx:ident, $deliveries:expr) => {{
+        let mut result: Result<(), sqlx::Error> = Ok(());
+        for d in $deliveries {
+            if let Err(e) = $crate::store::federation::insert_delivery!(&mut *$tx, d) {
+                result = Err(e);
+                break;
+            }
+        }
+        result
+    }};
+}
+pub(crate) use insert_deliveries;

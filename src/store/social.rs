@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use sqlx::FromRow;
 
+use super::federation::{insert_deliveries, NewDelivery};
 use super::statuses::{insert_notification, NewNotification, Page};
 use super::{in_tx, on_pool, placeholders, Store, StoreError};
 
@@ -71,8 +72,11 @@ impl Store {
         Ok(ids)
     }
 
-    /// Creates a follow, replacing any request, with its notification. `false` if it existed
-    /// (then only the options change).
+    /// Creates a follow, replacing any request, with its notification; `ap_id` is the Follow
+    /// activity's id (to match a later Undo). `false` if it existed (then only the options and
+    /// a given `ap_id` change). The deliveries (an Accept for a remote follower) are written
+    /// either way: a peer that sends its Follow again is answered again.
+    #[allow(clippy::too_many_arguments)]
     pub async fn insert_follow(
         &self,
         account: i64,
@@ -80,6 +84,8 @@ impl Store {
         show_reblogs: bool,
         notify: bool,
         notification: Option<NewNotification>,
+        ap_id: Option<&str>,
+        deliveries: &[NewDelivery],
     ) -> Result<bool, StoreError> {
         let created = in_tx!(self, |tx| {
             sqlx::query(
@@ -89,20 +95,22 @@ impl Store {
             .bind(target)
             .execute(&mut *tx)
             .await?;
-            let n = sqlx::query("INSERT INTO follows (id, account_id, target_account_id, show_reblogs, notify, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
+            let n = sqlx::query("INSERT INTO follows (id, account_id, target_account_id, show_reblogs, notify, created_at, ap_id) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING")
                 .bind(crate::ids::next_id())
                 .bind(account)
                 .bind(target)
                 .bind(show_reblogs)
                 .bind(notify)
                 .bind(super::now_millis())
+                .bind(ap_id)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
             if n == 0 {
-                sqlx::query("UPDATE follows SET show_reblogs = $1, notify = $2 WHERE account_id = $3 AND target_account_id = $4")
+                sqlx::query("UPDATE follows SET show_reblogs = $1, notify = $2, ap_id = COALESCE($3, ap_id) WHERE account_id = $4 AND target_account_id = $5")
                     .bind(show_reblogs)
                     .bind(notify)
+                    .bind(ap_id)
                     .bind(account)
                     .bind(target)
                     .execute(&mut *tx)
@@ -110,11 +118,16 @@ impl Store {
             } else if let Some(note) = &notification {
                 insert_notification!(&mut *tx, note)?;
             }
+            insert_deliveries!(tx, deliveries)?;
             n == 1
         });
         Ok(created)
     }
 
+    /// Records a follow request with its notification and `ap_id` (the Follow activity's id).
+    /// `false` if one was pending: then only a given `ap_id` changes and the deliveries (the
+    /// Follow to a remote target) are not written, as that request was already sent.
+    #[allow(clippy::too_many_arguments)]
     pub async fn insert_follow_request(
         &self,
         account: i64,
@@ -122,15 +135,18 @@ impl Store {
         show_reblogs: bool,
         notify: bool,
         notification: Option<NewNotification>,
+        ap_id: Option<&str>,
+        deliveries: &[NewDelivery],
     ) -> Result<bool, StoreError> {
         let created = in_tx!(self, |tx| {
-            let n = sqlx::query("INSERT INTO follow_requests (id, account_id, target_account_id, show_reblogs, notify, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
+            let n = sqlx::query("INSERT INTO follow_requests (id, account_id, target_account_id, show_reblogs, notify, created_at, ap_id) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING")
                 .bind(crate::ids::next_id())
                 .bind(account)
                 .bind(target)
                 .bind(show_reblogs)
                 .bind(notify)
                 .bind(super::now_millis())
+                .bind(ap_id)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -138,10 +154,71 @@ impl Store {
                 if let Some(note) = &notification {
                     insert_notification!(&mut *tx, note)?;
                 }
+                insert_deliveries!(tx, deliveries)?;
+            } else if ap_id.is_some() {
+                sqlx::query("UPDATE follow_requests SET ap_id = $1 WHERE account_id = $2 AND target_account_id = $3")
+                    .bind(ap_id)
+                    .bind(account)
+                    .bind(target)
+                    .execute(&mut *tx)
+                    .await?;
             }
             n == 1
         });
         Ok(created)
+    }
+
+    /// Turns a pending request into a follow (its options and activity id carried over), its
+    /// `follow_request` notification into `notification`, and writes the deliveries (the
+    /// Accept for a remote requester). `false` if there was no request, and then nothing is
+    /// written.
+    pub async fn accept_follow_request(
+        &self,
+        account: i64,
+        target: i64,
+        notification: Option<NewNotification>,
+        deliveries: &[NewDelivery],
+    ) -> Result<bool, StoreError> {
+        let accepted = in_tx!(self, |tx| {
+            // The DELETE decides: of two approvals at once only one finds the request.
+            let request: Option<(bool, bool, Option<String>)> = sqlx::query_as(
+                "DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2 \
+                 RETURNING show_reblogs, notify, ap_id",
+            )
+            .bind(account)
+            .bind(target)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match request {
+                None => false,
+                Some((show_reblogs, notify, ap_id)) => {
+                    sqlx::query("DELETE FROM notifications WHERE from_account_id = $1 AND account_id = $2 AND type = 'follow_request'")
+                        .bind(account)
+                        .bind(target)
+                        .execute(&mut *tx)
+                        .await?;
+                    let n = sqlx::query("INSERT INTO follows (id, account_id, target_account_id, show_reblogs, notify, created_at, ap_id) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING")
+                        .bind(crate::ids::next_id())
+                        .bind(account)
+                        .bind(target)
+                        .bind(show_reblogs)
+                        .bind(notify)
+                        .bind(super::now_millis())
+                        .bind(&ap_id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if n == 1 {
+                        if let Some(note) = &notification {
+                            insert_notification!(&mut *tx, note)?;
+                        }
+                    }
+                    insert_deliveries!(tx, deliveries)?;
+                    true
+                }
+            }
+        });
+        Ok(accepted)
     }
 
     /// The options of a pending request, if there is one: (show_reblogs, notify).
@@ -160,31 +237,46 @@ impl Store {
     }
 
     /// Removes a follow and any request between the two, and the notifications they made.
-    pub async fn delete_follow(&self, account: i64, target: i64) -> Result<(), StoreError> {
-        in_tx!(self, |tx| {
+    /// The deliveries (an Undo Follow to a remote target) are written only if there was
+    /// something to remove; `false` if there was not.
+    pub async fn delete_follow(
+        &self,
+        account: i64,
+        target: i64,
+        deliveries: &[NewDelivery],
+    ) -> Result<bool, StoreError> {
+        let removed = in_tx!(self, |tx| {
+            let mut n = 0;
             for table in ["follows", "follow_requests"] {
-                sqlx::query(&format!(
+                n += sqlx::query(&format!(
                     "DELETE FROM {table} WHERE account_id = $1 AND target_account_id = $2"
                 ))
                 .bind(account)
                 .bind(target)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
             }
             sqlx::query("DELETE FROM notifications WHERE from_account_id = $1 AND account_id = $2 AND type IN ('follow', 'follow_request')")
                 .bind(account)
                 .bind(target)
                 .execute(&mut *tx)
                 .await?;
+            if n > 0 {
+                insert_deliveries!(tx, deliveries)?;
+            }
+            n > 0
         });
-        Ok(())
+        Ok(removed)
     }
 
-    /// Rejecting a request: it goes, and so does its notification.
+    /// Rejecting a request: it goes, and so does its notification; the deliveries (a Reject
+    /// for a remote requester) are written only if there was a request.
     pub async fn delete_follow_request(
         &self,
         account: i64,
         target: i64,
+        deliveries: &[NewDelivery],
     ) -> Result<bool, StoreError> {
         let n = in_tx!(self, |tx| {
             let n = sqlx::query(
@@ -200,6 +292,9 @@ impl Store {
                 .bind(target)
                 .execute(&mut *tx)
                 .await?;
+            if n == 1 {
+                insert_deliveries!(tx, deliveries)?;
+            }
             n
         });
         Ok(n == 1)

@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::FromRow;
 
+use super::federation::{insert_deliveries, NewDelivery};
 use super::{in_tx, on_pool, placeholders, Store, StoreError};
 use crate::domain::audience::Scope;
 
@@ -82,7 +83,7 @@ pub struct NewStatus {
     pub notifications: Vec<NewNotification>,
     pub idempotency_key: Option<String>,
     /// Deliveries to peers, written with the status so a crash loses none.
-    pub deliveries: Vec<super::federation::NewDelivery>,
+    pub deliveries: Vec<NewDelivery>,
 }
 
 /// A page request in Mastodon's terms. `min_id` pages forward from a cursor, `since_id` returns
@@ -225,9 +226,7 @@ impl Store {
             for n in &new.notifications {
                 insert_notification!(&mut *tx, n)?;
             }
-            for d in &new.deliveries {
-                super::federation::insert_delivery!(&mut *tx, d)?;
-            }
+            insert_deliveries!(tx, &new.deliveries)?;
             if let Some(key) = &new.idempotency_key {
                 sqlx::query("INSERT INTO idempotency_keys (account_id, key, status_id, created_at) VALUES ($1, $2, $3, $4)")
                     .bind(r.account_id)
@@ -399,18 +398,39 @@ impl Store {
         Ok(rows)
     }
 
-    /// Deletes a status; replies keep their text but lose the link (as on Mastodon).
-    pub async fn delete_status(&self, id: i64) -> Result<bool, StoreError> {
+    /// Deletes a status; replies keep their text but lose the link (as on Mastodon). The
+    /// tombstone (so its URI answers Gone) and the deliveries telling peers are written with
+    /// it. `false` if it was already gone, and then nothing is written.
+    pub async fn delete_status(
+        &self,
+        id: i64,
+        tombstone: Option<&str>,
+        deliveries: &[NewDelivery],
+    ) -> Result<bool, StoreError> {
         let n = in_tx!(self, |tx| {
             sqlx::query("UPDATE statuses SET in_reply_to_id = NULL WHERE in_reply_to_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("DELETE FROM statuses WHERE id = $1")
+            let n = sqlx::query("DELETE FROM statuses WHERE id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?
-                .rows_affected()
+                .rows_affected();
+            // Only the request that removed it announces it (two deletes at once send one).
+            if n == 1 {
+                if let Some(uri) = tombstone {
+                    sqlx::query(
+                        "INSERT INTO tombstones (uri, deleted_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(uri)
+                    .bind(super::now_millis())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                insert_deliveries!(tx, deliveries)?;
+            }
+            n
         });
         Ok(n == 1)
     }
@@ -514,12 +534,14 @@ impl Store {
         Ok(ids)
     }
 
-    /// Adds a favourite (with its notification); `false` if it existed.
+    /// Adds a favourite (with its notification and the Like for a remote author); `false` if
+    /// it existed, and then nothing is written.
     pub async fn favourite(
         &self,
         account: i64,
         status: i64,
         notification: Option<NewNotification>,
+        deliveries: &[NewDelivery],
     ) -> Result<bool, StoreError> {
         let inserted = in_tx!(self, |tx| {
             let n = sqlx::query("INSERT INTO favourites (id, account_id, status_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
@@ -534,26 +556,39 @@ impl Store {
                 if let Some(note) = &notification {
                     insert_notification!(&mut *tx, note)?;
                 }
+                insert_deliveries!(tx, deliveries)?;
             }
             n == 1
         });
         Ok(inserted)
     }
 
-    pub async fn unfavourite(&self, account: i64, status: i64) -> Result<(), StoreError> {
-        in_tx!(self, |tx| {
-            sqlx::query("DELETE FROM favourites WHERE account_id = $1 AND status_id = $2")
+    /// Removes a favourite and its notification; the deliveries (an Undo Like) are written
+    /// only if there was one. `false` if there was none.
+    pub async fn unfavourite(
+        &self,
+        account: i64,
+        status: i64,
+        deliveries: &[NewDelivery],
+    ) -> Result<bool, StoreError> {
+        let removed = in_tx!(self, |tx| {
+            let n = sqlx::query("DELETE FROM favourites WHERE account_id = $1 AND status_id = $2")
                 .bind(account)
                 .bind(status)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
             sqlx::query("DELETE FROM notifications WHERE from_account_id = $1 AND status_id = $2 AND type = 'favourite'")
                 .bind(account)
                 .bind(status)
                 .execute(&mut *tx)
                 .await?;
+            if n > 0 {
+                insert_deliveries!(tx, deliveries)?;
+            }
+            n > 0
         });
-        Ok(())
+        Ok(removed)
     }
 
     pub async fn bookmark(&self, account: i64, status: i64, on: bool) -> Result<(), StoreError> {
@@ -711,9 +746,7 @@ impl Store {
             for n in &new.notifications {
                 insert_notification!(&mut *tx, n)?;
             }
-            for d in &new.deliveries {
-                super::federation::insert_delivery!(&mut *tx, d)?;
-            }
+            insert_deliveries!(tx, &new.deliveries)?;
         });
         Ok(())
     }

@@ -262,6 +262,14 @@ impl Node {
         terminate(&mut child)
     }
 
+    /// Kills the process with SIGKILL, as a crash or the OOM killer would: no shutdown at all,
+    /// in-flight requests and sends cut off. Waits for it to be gone.
+    pub fn kill(mut self) -> ExitStatus {
+        let mut child = self.child.take().unwrap();
+        child.kill().expect("SIGKILL");
+        child.wait().expect("wait after SIGKILL")
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
