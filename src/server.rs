@@ -173,7 +173,7 @@ async fn federation_setup(
     store: &Store,
     config: &Config,
     urls: &NodeUrls,
-) -> anyhow::Result<Arc<crate::domain::federation::Fed>> {
+) -> anyhow::Result<Arc<crate::domain::federation::fed::Fed>> {
     let f = &config.federation;
     let policy =
         fika_federation::policy::DomainPolicy::new(f.mode, &f.allowed_domains, &f.blocked_domains);
@@ -192,7 +192,9 @@ async fn federation_setup(
         key_id: fika_federation::actor::main_key_id(&urls.node_actor()).to_string(),
         key: Arc::new(key),
     };
-    Ok(Arc::new(crate::domain::federation::Fed::new(net, signer)))
+    Ok(Arc::new(crate::domain::federation::fed::Fed::new(
+        net, signer,
+    )))
 }
 
 async fn shutdown_signal() {

@@ -7,7 +7,10 @@ use fika_federation::protocol::{
 use serde_json::Value;
 
 use super::{rfc3339_millis, text::plain_to_html, NodeUrls};
+use fika_federation::activities::RemoteActor;
+
 use crate::store::accounts::AccountRow;
+use crate::store::federation::RemoteAccount;
 use crate::store::media::MediaRow;
 use crate::store::statuses::StatusRow;
 
@@ -174,4 +177,54 @@ pub fn local_person(row: &AccountRow, urls: &NodeUrls) -> Value {
         icon: image(&row.avatar_path),
         image: image(&row.header_path),
     })
+}
+
+pub fn sanitize(html: &str) -> String {
+    ammonia::Builder::default()
+        .tags(
+            [
+                "p",
+                "br",
+                "a",
+                "span",
+                "del",
+                "pre",
+                "code",
+                "em",
+                "strong",
+                "b",
+                "i",
+                "u",
+                "ul",
+                "ol",
+                "li",
+                "blockquote",
+            ]
+            .into(),
+        )
+        .link_rel(Some("nofollow noopener noreferrer"))
+        .add_tag_attributes("a", ["class", "target"])
+        .add_tag_attributes("span", ["class"])
+        .clean(html)
+        .to_string()
+}
+
+pub fn remote_account(actor: &RemoteActor, domain: String) -> RemoteAccount {
+    RemoteAccount {
+        ap_id: actor.id.clone(),
+        username: actor.preferred_username.clone(),
+        domain,
+        display_name: actor.name.chars().take(100).collect(),
+        note_html: sanitize(&actor.summary),
+        inbox_url: actor.inbox.clone(),
+        shared_inbox_url: actor.shared_inbox.clone(),
+        followers_url: actor.followers.clone(),
+        profile_url: actor.url.clone(),
+        key_id: actor.key_id.clone(),
+        public_key_pem: actor.public_key_pem.clone(),
+        locked: actor.manually_approves_followers,
+        bot: matches!(actor.kind.as_str(), "Service" | "Application"),
+        avatar_url: actor.icon.clone(),
+        header_url: actor.image.clone(),
+    }
 }

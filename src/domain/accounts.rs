@@ -430,10 +430,10 @@ pub async fn update_profile(
         .await?
         .ok_or(DomainError::NotFound("account"))?;
     update.apply(&mut fresh);
-    let deliveries = super::federation::profile_deliveries(node, &fresh).await?;
+    let deliveries = super::federation::outbound::profile_deliveries(node, &fresh).await?;
     node.store
         .update_profile(account.id, &update, &deliveries)
         .await?;
-    super::federation::wake_deliveries(node, !deliveries.is_empty());
+    super::federation::outbound::wake_deliveries(node, !deliveries.is_empty());
     Ok(())
 }

@@ -51,8 +51,9 @@ pub async fn follow(
             node.urls.actor(&viewer.username),
             crate::ids::next_id()
         );
-        let activity = super::federation::follow_activity(node, viewer, &target, &id);
-        let deliveries = super::federation::deliveries_to(node, viewer, &target, &activity);
+        let activity = super::federation::outbound::follow_activity(node, viewer, &target, &id);
+        let deliveries =
+            super::federation::outbound::deliveries_to(node, viewer, &target, &activity);
         let created = store
             .insert_follow_request(
                 viewer.id,
@@ -64,7 +65,7 @@ pub async fn follow(
                 &deliveries,
             )
             .await?;
-        super::federation::wake_deliveries(node, created && !deliveries.is_empty());
+        super::federation::outbound::wake_deliveries(node, created && !deliveries.is_empty());
     } else {
         follow_local(node, viewer, &target, reblogs, notify, None).await?;
     }
@@ -90,8 +91,9 @@ pub async fn follow_local(
     let deliveries = if requested {
         vec![]
     } else {
-        let accept = super::federation::answer_follow(node, "Accept", target, follower, follow_id);
-        super::federation::deliveries_to(node, target, follower, &accept)
+        let accept =
+            super::federation::outbound::answer_follow(node, "Accept", target, follower, follow_id);
+        super::federation::outbound::deliveries_to(node, target, follower, &accept)
     };
     let note = NewNotification {
         id: crate::ids::next_id(),
@@ -128,7 +130,7 @@ pub async fn follow_local(
                 &deliveries,
             )
             .await?;
-        super::federation::wake_deliveries(node, !deliveries.is_empty());
+        super::federation::outbound::wake_deliveries(node, !deliveries.is_empty());
         created
     };
     if created {
@@ -156,18 +158,18 @@ pub async fn unfollow(
         let follow = serde_json::json!({
             "id": ap_id,
             "type": "Follow",
-            "actor": super::federation::actor_id(node, viewer),
-            "object": super::federation::actor_id(node, &target),
+            "actor": super::federation::resolve::actor_id(node, viewer),
+            "object": super::federation::resolve::actor_id(node, &target),
         });
-        let undo = super::federation::undo(node, viewer, follow);
-        super::federation::deliveries_to(node, viewer, &target, &undo)
+        let undo = super::federation::outbound::undo(node, viewer, follow);
+        super::federation::outbound::deliveries_to(node, viewer, &target, &undo)
     };
     // The Undo is written only if there was a follow or request to withdraw.
     let removed = node
         .store
         .delete_follow(viewer.id, target.id, &deliveries)
         .await?;
-    super::federation::wake_deliveries(node, removed && !deliveries.is_empty());
+    super::federation::outbound::wake_deliveries(node, removed && !deliveries.is_empty());
     node.store.remove_from_feed(viewer.id, target.id).await?;
     Ok(relationships(node, viewer, &[target.id]).await?.remove(0))
 }
@@ -187,11 +189,16 @@ pub async fn authorize(
     let (note, deliveries) = match &remote {
         Some(remote) => {
             let ap_id = node.store.follow_ap_id(requester, viewer.id).await?;
-            let accept =
-                super::federation::answer_follow(node, "Accept", viewer, remote, ap_id.as_deref());
+            let accept = super::federation::outbound::answer_follow(
+                node,
+                "Accept",
+                viewer,
+                remote,
+                ap_id.as_deref(),
+            );
             (
                 None,
-                super::federation::deliveries_to(node, viewer, remote, &accept),
+                super::federation::outbound::deliveries_to(node, viewer, remote, &accept),
             )
         }
         None => (
@@ -212,7 +219,7 @@ pub async fn authorize(
     {
         return Err(DomainError::NotFound("follow request"));
     }
-    super::federation::wake_deliveries(node, !deliveries.is_empty());
+    super::federation::outbound::wake_deliveries(node, !deliveries.is_empty());
     if remote.is_none() {
         backfill(node, requester, viewer.id).await?;
     }
@@ -234,9 +241,14 @@ pub async fn reject(
     {
         Some(remote) => {
             let ap_id = node.store.follow_ap_id(requester, viewer.id).await?;
-            let answer =
-                super::federation::answer_follow(node, "Reject", viewer, &remote, ap_id.as_deref());
-            super::federation::deliveries_to(node, viewer, &remote, &answer)
+            let answer = super::federation::outbound::answer_follow(
+                node,
+                "Reject",
+                viewer,
+                &remote,
+                ap_id.as_deref(),
+            );
+            super::federation::outbound::deliveries_to(node, viewer, &remote, &answer)
         }
         None => vec![],
     };
@@ -247,7 +259,7 @@ pub async fn reject(
     {
         return Err(DomainError::NotFound("follow request"));
     }
-    super::federation::wake_deliveries(node, !deliveries.is_empty());
+    super::federation::outbound::wake_deliveries(node, !deliveries.is_empty());
     Ok(relationships(node, viewer, &[requester]).await?.remove(0))
 }
 

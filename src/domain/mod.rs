@@ -5,6 +5,7 @@ pub mod audience;
 pub mod events;
 pub mod federation;
 pub mod follows;
+pub mod inbox;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
@@ -27,7 +28,7 @@ pub struct Node {
     pub urls: Arc<NodeUrls>,
     pub config: Arc<Config>,
     pub hub: Hub,
-    pub fed: Arc<federation::Fed>,
+    pub fed: Arc<federation::fed::Fed>,
     /// Wakes the home-feed fan-out worker (`jobs::fanout`) when a fan-out was queued.
     pub fanout_wake: Arc<tokio::sync::Notify>,
 }
@@ -65,6 +66,20 @@ impl From<StoreError> for DomainError {
         match e {
             StoreError::Conflict(what) => DomainError::Conflict(format!("{what} already exists")),
             other => DomainError::Store(other),
+        }
+    }
+}
+
+impl From<crate::net::NetError> for DomainError {
+    fn from(e: crate::net::NetError) -> Self {
+        match e {
+            crate::net::NetError::Refused(m) => DomainError::Invalid(format!("Refused: {m}")),
+            e @ (crate::net::NetError::Transport { .. } | crate::net::NetError::Status { .. })
+                if !e.is_permanent() =>
+            {
+                DomainError::Unavailable(e.to_string())
+            }
+            other => DomainError::Invalid(other.to_string()),
         }
     }
 }

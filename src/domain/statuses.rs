@@ -264,7 +264,7 @@ async fn resolve_mentions(node: &Node, text: &str) -> Result<Vec<AccountRow>, Do
             super::accounts::find_local(&node.store, &username).await?
         } else {
             let domain = domain.unwrap_or_default();
-            match super::federation::resolve_acct(node, &username, &domain).await {
+            match super::federation::resolve::resolve_acct(node, &username, &domain).await {
                 Ok(a) => Some(a),
                 Err(e) => {
                     tracing::info!(mention = %format!("@{username}@{domain}"), error = %e, "mention not resolved");
@@ -371,10 +371,10 @@ async fn outbound(
     media_ids: &[i64],
     parent: Option<&StatusRow>,
     kind: &str,
-) -> Result<Vec<crate::store::federation::NewDelivery>, DomainError> {
+) -> Result<Vec<crate::store::deliveries::NewDelivery>, DomainError> {
     let media = node.store.media_by_ids(media_ids).await?;
     let in_reply_to = match parent {
-        Some(p) => Some(super::federation::status_uri(node, p).await?),
+        Some(p) => Some(super::federation::outbound::status_uri(node, p).await?),
         None => None,
     };
     let tag_names: Vec<String> = tags.iter().map(|t| t.1.clone()).collect();
@@ -384,7 +384,7 @@ async fn outbound(
         media: &media,
         in_reply_to,
     };
-    super::federation::status_deliveries(node, row, author, &parts, kind).await
+    super::federation::outbound::status_deliveries(node, row, author, &parts, kind).await
 }
 
 /// Posts a status. Returns its id; an `Idempotency-Key` seen within the hour returns the
@@ -486,7 +486,7 @@ pub async fn post(
     if store.insert_status(&new).await? {
         node.fanout_wake.notify_one();
     }
-    super::federation::wake_deliveries(node, !new.deliveries.is_empty());
+    super::federation::outbound::wake_deliveries(node, !new.deliveries.is_empty());
     node.hub.publish(Event::Status {
         status_id: id,
         edited: false,
@@ -592,7 +592,7 @@ pub async fn edit(
     store
         .edit_status(&current, &current_media, &new, current.edited_at.is_none())
         .await?;
-    super::federation::wake_deliveries(node, !new.deliveries.is_empty());
+    super::federation::outbound::wake_deliveries(node, !new.deliveries.is_empty());
     let audience = audience_of(node, &current).await?;
     node.hub.publish(Event::Status {
         status_id: id,
@@ -697,16 +697,16 @@ pub async fn delete(node: &Node, author: &AccountRow, id: i64) -> Result<Value, 
     let mut rendered = render_one(node, author, id).await?;
     rendered["text"] = json!(row.text);
     let audience = audience_of(node, &row).await?;
-    let deliveries = super::federation::delete_deliveries(node, &row, author).await?;
+    let deliveries = super::federation::outbound::delete_deliveries(node, &row, author).await?;
     let tombstone = match row.reblog_of_id {
-        None => Some(super::federation::status_uri(node, &row).await?),
+        None => Some(super::federation::outbound::status_uri(node, &row).await?),
         Some(_) => None,
     };
     let deleted = node
         .store
         .delete_status(id, tombstone.as_deref(), &deliveries)
         .await?;
-    super::federation::wake_deliveries(node, deleted && !deliveries.is_empty());
+    super::federation::outbound::wake_deliveries(node, deleted && !deliveries.is_empty());
     node.hub.publish(Event::Delete {
         status_id: id,
         audience,
@@ -753,14 +753,14 @@ pub async fn favourite(
                 notification_id: n.id,
             });
         }
-        super::federation::wake_deliveries(node, created && !deliveries.is_empty());
+        super::federation::outbound::wake_deliveries(node, created && !deliveries.is_empty());
     } else {
         let deliveries = like_deliveries(node, viewer, &target, &author, true).await?;
         let removed = node
             .store
             .unfavourite(viewer.id, target.id, &deliveries)
             .await?;
-        super::federation::wake_deliveries(node, removed && !deliveries.is_empty());
+        super::federation::outbound::wake_deliveries(node, removed && !deliveries.is_empty());
     }
     render_one(node, viewer, target.id).await
 }
@@ -772,17 +772,17 @@ async fn like_deliveries(
     status: &StatusRow,
     author: &AccountRow,
     undo: bool,
-) -> Result<Vec<crate::store::federation::NewDelivery>, DomainError> {
+) -> Result<Vec<crate::store::deliveries::NewDelivery>, DomainError> {
     if author.is_local() {
         return Ok(vec![]);
     }
-    let like = super::federation::like_activity(node, viewer, status).await?;
+    let like = super::federation::outbound::like_activity(node, viewer, status).await?;
     let activity = if undo {
-        super::federation::undo(node, viewer, like)
+        super::federation::outbound::undo(node, viewer, like)
     } else {
         like
     };
-    Ok(super::federation::deliveries_to(
+    Ok(super::federation::outbound::deliveries_to(
         node, viewer, author, &activity,
     ))
 }
@@ -851,7 +851,8 @@ pub async fn reblog(
         created_at: now_millis(),
         edited_at: None,
     };
-    let deliveries = super::federation::announce_deliveries(node, &row, viewer, &target).await?;
+    let deliveries =
+        super::federation::outbound::announce_deliveries(node, &row, viewer, &target).await?;
     let new = NewStatus {
         row,
         mentions: vec![],
@@ -867,7 +868,7 @@ pub async fn reblog(
             if queued {
                 node.fanout_wake.notify_one();
             }
-            super::federation::wake_deliveries(node, !new.deliveries.is_empty());
+            super::federation::outbound::wake_deliveries(node, !new.deliveries.is_empty());
         }
         // Two reblogs at once: the other one won, return it.
         Err(crate::store::StoreError::Conflict(_)) => {
@@ -899,9 +900,9 @@ pub async fn unreblog(node: &Node, viewer: &AccountRow, id: i64) -> Result<Value
         if let Some(wrapper_row) = node.store.status_by_id(wrapper).await? {
             let audience = audience_of(node, &wrapper_row).await?;
             let deliveries =
-                super::federation::delete_deliveries(node, &wrapper_row, viewer).await?;
+                super::federation::outbound::delete_deliveries(node, &wrapper_row, viewer).await?;
             let deleted = node.store.delete_status(wrapper, None, &deliveries).await?;
-            super::federation::wake_deliveries(node, deleted && !deliveries.is_empty());
+            super::federation::outbound::wake_deliveries(node, deleted && !deliveries.is_empty());
             node.hub.publish(Event::Delete {
                 status_id: wrapper,
                 audience,

@@ -183,7 +183,7 @@ async fn verify_request(
                 "signature does not verify (the signer's key was refetched recently)".into(),
             ));
         }
-        let refreshed = crate::domain::federation::fetch_actor(
+        let refreshed = crate::domain::federation::resolve::fetch_actor(
             node,
             known.ap_id.as_deref().unwrap_or(&actor_url),
         )
@@ -195,7 +195,7 @@ async fn verify_request(
             Err(unauthorized("signature does not verify".into()))
         };
     }
-    let fetched = crate::domain::federation::fetch_actor(node, &actor_url)
+    let fetched = crate::domain::federation::resolve::fetch_actor(node, &actor_url)
         .await
         .map_err(|e| unauthorized(format!("cannot fetch the signer's key: {e}")))?;
     if fetched.key_id.as_deref() != Some(sig.key_id.as_str()) {
@@ -247,7 +247,7 @@ pub async fn inbox(
         .get("id")
         .and_then(serde_json::Value::as_str)
         .ok_or_else(|| ApiError::bad_request("activity has no id"))?;
-    if let Err(e) = crate::domain::federation::check_shape(&activity, actor) {
+    if let Err(e) = crate::domain::inbox::check_shape(&activity, actor) {
         tracing::info!(activity = %id, actor = %actor, error = %e, "activity refused");
         return Err(ApiError::unprocessable(e.to_string()));
     }
@@ -306,7 +306,7 @@ pub async fn status(
     if !crate::domain::audience::served_to_peers(row.visibility) {
         return Err(ApiError::not_found());
     }
-    let note = crate::domain::federation::note(node, &row, &author).await?;
+    let note = crate::domain::federation::outbound::note(node, &row, &author).await?;
     Ok(as2(json!(note.with_context())))
 }
 
@@ -341,7 +341,8 @@ pub async fn collection(
         return Ok(as2(json!(Collection::new(base, total))));
     };
     let items =
-        crate::domain::federation::collection_page(node, &account, &which, page, PAGE).await?;
+        crate::domain::federation::outbound::collection_page(node, &account, &which, page, PAGE)
+            .await?;
     Ok(as2(json!(CollectionPage::new(
         &base, page, PAGE, total, items
     ))))

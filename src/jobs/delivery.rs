@@ -11,7 +11,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::domain::Node;
-use crate::store::federation::DeliveryRow;
+use crate::store::deliveries::DeliveryRow;
 use crate::store::now_millis;
 
 /// A claimed delivery is leased this long; if the process dies mid-send it becomes due again.
@@ -159,7 +159,7 @@ async fn deliver(
     let cfg = &node.config.federation;
     let attempts = d.attempts + 1;
     let result = match node.store.account_by_id(d.signer_id).await {
-        Ok(Some(signer)) => match crate::domain::federation::signer_for(node, &signer) {
+        Ok(Some(signer)) => match crate::domain::federation::outbound::signer_for(node, &signer) {
             Ok(s) => node
                 .fed
                 .net

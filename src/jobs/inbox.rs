@@ -19,7 +19,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::domain::federation::{receive, MissingParent};
+use crate::domain::inbox::{receive, MissingParent};
 use crate::domain::{DomainError, Node};
 use crate::jobs::delivery::backoff_ms;
 use crate::store::inbox::InboxJob;

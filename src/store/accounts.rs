@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::federation::{insert_deliveries, NewDelivery};
+use super::deliveries::{insert_deliveries, NewDelivery};
 use super::{in_tx, on_pool, Store, StoreError};
 
 /// An account row as stored.

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use sqlx::FromRow;
 
-use super::federation::{insert_deliveries, NewDelivery};
+use super::deliveries::{insert_deliveries, NewDelivery};
 use super::statuses::{insert_notification, NewNotification, Page};
 use super::{in_tx, on_pool, placeholders, Store, StoreError};
 

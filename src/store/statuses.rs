@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::FromRow;
 
-use super::federation::{insert_deliveries, NewDelivery};
+use super::deliveries::{insert_deliveries, NewDelivery};
 use super::{in_tx, on_pool, placeholders, Store, StoreError};
 use crate::domain::audience::Scope;
 

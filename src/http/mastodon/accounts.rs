@@ -219,7 +219,7 @@ pub async fn lookup(
         None => (acct, None),
     };
     if let Some(domain) = domain.filter(|d| !d.eq_ignore_ascii_case(&state.node.urls.domain)) {
-        let account = crate::domain::federation::resolve_acct(&state.node, name, domain)
+        let account = crate::domain::federation::resolve::resolve_acct(&state.node, name, domain)
             .await
             .map_err(|_| ApiError::not_found())?;
         return accounts::render_list(&state.node, &[account.id])

@@ -38,9 +38,9 @@ pub async fn account_ids(
     }
     let node = &state.node;
     if term.starts_with("https://") || term.starts_with("http://") {
-        let found = match crate::domain::federation::known_account(node, term).await? {
+        let found = match crate::domain::federation::resolve::known_account(node, term).await? {
             Some(a) => Some(a),
-            None if resolve => crate::domain::federation::resolve_actor(node, term)
+            None if resolve => crate::domain::federation::resolve::resolve_actor(node, term)
                 .await
                 .map_err(log_resolve)
                 .ok(),
@@ -58,7 +58,7 @@ pub async fn account_ids(
     if let Some(domain) = domain.filter(|d| !d.eq_ignore_ascii_case(&node.urls.domain)) {
         let found = match node.store.remote_account_by_acct(name, domain).await? {
             Some(a) => Some(a),
-            None if resolve => crate::domain::federation::resolve_acct(node, name, domain)
+            None if resolve => crate::domain::federation::resolve::resolve_acct(node, name, domain)
                 .await
                 .map_err(log_resolve)
                 .ok(),
@@ -130,9 +130,9 @@ pub async fn v2(
         let mut ids: Vec<i64> = Vec::new();
         if query.starts_with("https://") || query.starts_with("http://") {
             let node = &state.node;
-            let found = match crate::domain::federation::known_status(node, query).await? {
+            let found = match crate::domain::federation::resolve::known_status(node, query).await? {
                 Some(s) => Some(s),
-                None if resolve => crate::domain::federation::fetch_note(node, query)
+                None if resolve => crate::domain::inbox::create::fetch_note(node, query)
                     .await
                     .map_err(log_resolve)
                     .ok(),

@@ -1,0 +1,11 @@
+//! Federation rules. `resolve`: finding remote actors and notes (by URL, WebFinger, or among
+//! what we hold). `outbound`: which peers hear about what, and the activities they get.
+//! `fed`: the machinery the node keeps for it (HTTP client, keys, worker wake-ups). What an
+//! activity from a peer does here is `domain::inbox`.
+//!
+//! Remote accounts and statuses become rows like local ones, so the client API and the audience
+//! rules treat them the same.
+
+pub mod fed;
+pub mod outbound;
+pub mod resolve;

@@ -1,0 +1,412 @@
+//! Outbound: which peer nodes hear about a change, and the activity each gets. Deliveries are
+//! built here before the change is written and committed with it by the store (one per peer
+//! node, to its shared inbox); the delivery worker sends them.
+
+use std::collections::BTreeMap;
+
+use fika_federation::activities;
+use fika_federation::protocol;
+use serde_json::{json, Value};
+
+use super::resolve::actor_id;
+use crate::convert::activitypub::{self as convert, NoteParts};
+use crate::domain::audience;
+use crate::domain::{DomainError, Node};
+use crate::net::Signer;
+use crate::store::accounts::AccountRow;
+use crate::store::deliveries::NewDelivery;
+use crate::store::now_millis;
+use crate::store::statuses::StatusRow;
+
+/// The key a local account signs with (parsed once, then cached).
+pub fn signer_for(node: &Node, account: &AccountRow) -> Result<Signer, DomainError> {
+    let key_id =
+        fika_federation::actor::main_key_id(&node.urls.actor(&account.username)).to_string();
+    let key = node.fed.account_key(account.id, || {
+        let pem = account.private_key_pem.as_deref().ok_or_else(|| {
+            DomainError::Internal(format!("{} has no private key", account.username))
+        })?;
+        fika_federation::signatures::parse_private_key(pem)
+            .map_err(|e| DomainError::Internal(e.to_string()))
+    })?;
+    Ok(Signer { key_id, key })
+}
+
+fn activity_id(node: &Node, account: &AccountRow, kind: &str) -> String {
+    format!(
+        "{}#{kind}/{}",
+        node.urls.actor(&account.username),
+        crate::ids::next_id()
+    )
+}
+
+/// One delivery per peer node: the shared inbox when a peer has one.
+fn per_peer(
+    node: &Node,
+    targets: impl IntoIterator<Item = (String, String)>,
+    activity: &Value,
+    signer: i64,
+) -> Vec<NewDelivery> {
+    let mut by_peer: BTreeMap<String, String> = BTreeMap::new();
+    for (domain, inbox) in targets {
+        if !node.fed.net.allows(&domain) {
+            tracing::info!(peer = %domain, "not delivering to a peer the policy refuses");
+            continue;
+        }
+        by_peer.entry(domain).or_insert(inbox);
+    }
+    let body = activity.to_string();
+    by_peer
+        .into_iter()
+        .map(|(peer, inbox)| NewDelivery {
+            peer,
+            inbox,
+            activity: body.clone(),
+            signer_id: signer,
+        })
+        .collect()
+}
+
+fn inbox_of(a: &AccountRow) -> Option<(String, String)> {
+    let inbox = a.shared_inbox_url.clone().or_else(|| a.inbox_url.clone())?;
+    Some((a.domain.clone(), inbox))
+}
+
+/// The AS2 Note for a stored local status.
+pub async fn note(
+    node: &Node,
+    status: &StatusRow,
+    author: &AccountRow,
+) -> Result<protocol::Note, DomainError> {
+    let store = &node.store;
+    let mentioned = store
+        .accounts_by_ids(
+            &store
+                .mentions_of(&[status.id])
+                .await?
+                .into_iter()
+                .map(|(_, a)| a)
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+    let tags: Vec<String> = store
+        .tags_of(&[status.id])
+        .await?
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    let media = store.media_of_statuses(&[status.id]).await?;
+    let in_reply_to = match status.in_reply_to_id {
+        Some(id) => match store.status_by_id(id).await? {
+            Some(parent) => Some(status_uri(node, &parent).await?),
+            None => None,
+        },
+        None => None,
+    };
+    Ok(convert::note(
+        &node.urls,
+        status,
+        author,
+        &NoteParts {
+            mentioned: &mentioned,
+            tags: &tags,
+            media: &media,
+            in_reply_to,
+        },
+    ))
+}
+
+/// The AS2 id of any status we hold.
+pub async fn status_uri(node: &Node, status: &StatusRow) -> Result<String, DomainError> {
+    if let Some(uri) = &status.uri {
+        return Ok(uri.clone());
+    }
+    let author = node
+        .store
+        .account_by_id(status.account_id)
+        .await?
+        .ok_or(DomainError::NotFound("account"))?;
+    Ok(node.urls.status(&author.username, status.id).to_string())
+}
+
+/// Peers that should receive activities about a local status: the author's remote followers
+/// (unless direct) and remote accounts mentioned in it.
+async fn status_targets(
+    node: &Node,
+    status: &StatusRow,
+    mentioned: &[AccountRow],
+) -> Result<Vec<(String, String)>, DomainError> {
+    let reach = audience::delivery_targets(status.visibility);
+    let mut targets = Vec::new();
+    if reach.followers {
+        targets.extend(
+            node.store
+                .remote_follower_inboxes(status.account_id)
+                .await?,
+        );
+    }
+    if reach.mentioned {
+        targets.extend(
+            mentioned
+                .iter()
+                .filter(|a| !a.is_local())
+                .filter_map(inbox_of),
+        );
+    }
+    Ok(targets)
+}
+
+/// Deliveries announcing a new local status (Create) or its edit (Update).
+pub async fn status_deliveries(
+    node: &Node,
+    status: &StatusRow,
+    author: &AccountRow,
+    parts: &NoteParts<'_>,
+    kind: &str,
+) -> Result<Vec<NewDelivery>, DomainError> {
+    let targets = status_targets(node, status, parts.mentioned).await?;
+    if targets.is_empty() {
+        return Ok(vec![]);
+    }
+    let kind = protocol::ActivityKind::parse(kind)
+        .ok_or_else(|| DomainError::Internal(format!("{kind} is not an activity type")))?;
+    let object = convert::note(&node.urls, status, author, parts);
+    let activity =
+        convert::note_activity(kind, object, &actor_id(node, author), Some(now_millis()));
+    Ok(per_peer(node, targets, &activity.to_json(), author.id))
+}
+
+/// Deliveries of a Delete for a local status, to whoever heard of it.
+pub async fn delete_deliveries(
+    node: &Node,
+    status: &StatusRow,
+    author: &AccountRow,
+) -> Result<Vec<NewDelivery>, DomainError> {
+    let store = &node.store;
+    let mentioned = store
+        .accounts_by_ids(
+            &store
+                .mentions_of(&[status.id])
+                .await?
+                .into_iter()
+                .map(|(_, a)| a)
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+    let mut targets = status_targets(node, status, &mentioned).await?;
+    let uri = status_uri(node, status).await?;
+    let activity = if let Some(target) = status.reblog_of_id {
+        // Deleting a reblog is undoing an Announce.
+        let original = store.status_by_id(target).await?;
+        if let Some(o) = &original {
+            if let Some(a) = store.account_by_id(o.account_id).await? {
+                targets.extend(inbox_of(&a));
+            }
+        }
+        let announce = json!({"id": format!("{uri}/activity"), "type": "Announce", "actor": actor_id(node, author),
+            "object": match &original { Some(o) => json!(status_uri(node, o).await?), None => Value::Null }});
+        activities::activity(
+            "Undo",
+            &activity_id(node, author, "undo"),
+            &actor_id(node, author),
+            announce,
+            &[activities::PUBLIC.to_string()],
+            &[],
+        )
+    } else {
+        let tombstone = json!({"id": uri, "type": "Tombstone"});
+        activities::activity(
+            "Delete",
+            &format!("{uri}#delete"),
+            &actor_id(node, author),
+            tombstone,
+            &[activities::PUBLIC.to_string()],
+            &[],
+        )
+    };
+    Ok(per_peer(node, targets, &activity, author.id))
+}
+
+/// Deliveries of an Announce (reblog) by `author` of `original`.
+pub async fn announce_deliveries(
+    node: &Node,
+    reblog: &StatusRow,
+    author: &AccountRow,
+    original: &StatusRow,
+) -> Result<Vec<NewDelivery>, DomainError> {
+    let mut targets = node.store.remote_follower_inboxes(author.id).await?;
+    let original_author = node.store.account_by_id(original.account_id).await?;
+    if let Some(a) = &original_author {
+        targets.extend(inbox_of(a));
+    }
+    if targets.is_empty() {
+        return Ok(vec![]);
+    }
+    let object = status_uri(node, original).await?;
+    let uri = node.urls.status(&author.username, reblog.id).to_string();
+    // Addressed by the reblog's own scope, with the original author as its one mention.
+    let original_actor: Vec<String> = original_author.iter().map(|a| actor_id(node, a)).collect();
+    let (to, cc) = reblog.visibility.addressing(
+        node.urls.followers(&author.username).as_str(),
+        &original_actor,
+    );
+    let mut activity = activities::activity(
+        "Announce",
+        &format!("{uri}/activity"),
+        &actor_id(node, author),
+        json!(object),
+        &to,
+        &cc,
+    );
+    activity["published"] = json!(crate::convert::rfc3339_millis(reblog.created_at));
+    Ok(per_peer(node, targets, &activity, author.id))
+}
+
+/// Deliveries telling peers with followers of `account` that its profile changed (Update of
+/// the actor). `account` is the row as the update will leave it.
+pub async fn profile_deliveries(
+    node: &Node,
+    account: &AccountRow,
+) -> Result<Vec<NewDelivery>, DomainError> {
+    let targets = node.store.remote_follower_inboxes(account.id).await?;
+    if targets.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut person = crate::convert::activitypub::local_person(account, &node.urls);
+    if let Some(o) = person.as_object_mut() {
+        o.remove("@context");
+    }
+    let followers = node.urls.followers(&account.username).to_string();
+    let activity = activities::activity(
+        "Update",
+        &activity_id(node, account, "update"),
+        &actor_id(node, account),
+        person,
+        &[activities::PUBLIC.to_string()],
+        &[followers],
+    );
+    Ok(per_peer(node, targets, &activity, account.id))
+}
+
+/// The delivery of a single activity to one remote account's inbox (Follow, Accept, Like,
+/// ...), to write with the change it announces; none for a local account.
+pub fn deliveries_to(
+    node: &Node,
+    from: &AccountRow,
+    to: &AccountRow,
+    activity: &Value,
+) -> Vec<NewDelivery> {
+    if to.is_local() {
+        return vec![];
+    }
+    per_peer(node, inbox_of(to), activity, from.id)
+}
+
+/// Wakes the delivery worker after a change committed with deliveries (`wrote`).
+pub fn wake_deliveries(node: &Node, wrote: bool) {
+    if wrote {
+        node.fed.wake.notify_one();
+    }
+}
+
+pub fn follow_activity(node: &Node, from: &AccountRow, to: &AccountRow, id: &str) -> Value {
+    activities::activity(
+        "Follow",
+        id,
+        &actor_id(node, from),
+        json!(actor_id(node, to)),
+        &[actor_id(node, to)],
+        &[],
+    )
+}
+
+/// Accept or Reject of a remote follow of a local account.
+pub fn answer_follow(
+    node: &Node,
+    kind: &str,
+    local: &AccountRow,
+    follower: &AccountRow,
+    follow_id: Option<&str>,
+) -> Value {
+    let follow = json!({
+        "id": follow_id,
+        "type": "Follow",
+        "actor": actor_id(node, follower),
+        "object": actor_id(node, local),
+    });
+    activities::activity(
+        kind,
+        &activity_id(node, local, &kind.to_lowercase()),
+        &actor_id(node, local),
+        follow,
+        &[actor_id(node, follower)],
+        &[],
+    )
+}
+
+pub fn undo(node: &Node, actor: &AccountRow, object: Value) -> Value {
+    activities::activity(
+        "Undo",
+        &activity_id(node, actor, "undo"),
+        &actor_id(node, actor),
+        object,
+        &[],
+        &[],
+    )
+}
+
+pub async fn like_activity(
+    node: &Node,
+    from: &AccountRow,
+    status: &StatusRow,
+) -> Result<Value, DomainError> {
+    let uri = status_uri(node, status).await?;
+    Ok(activities::activity(
+        "Like",
+        &format!("{}#likes/{}", actor_id(node, from), status.id),
+        &actor_id(node, from),
+        json!(uri),
+        &[],
+        &[],
+    ))
+}
+
+/// Items of page `page` (from 1) of a local account's followers, following or outbox.
+pub async fn collection_page(
+    node: &Node,
+    account: &AccountRow,
+    which: &str,
+    page: i64,
+    size: i64,
+) -> Result<Vec<Value>, DomainError> {
+    let offset = (page - 1) * size;
+    match which {
+        "followers" | "following" => Ok(node
+            .store
+            .follow_page(account.id, which == "followers", size, offset)
+            .await?
+            .iter()
+            .map(|a| json!(actor_id(node, a)))
+            .collect()),
+        "outbox" => {
+            let mut items = Vec::new();
+            let scopes = audience::in_outbox();
+            for status in node
+                .store
+                .outbox_page(account.id, &scopes, size, offset)
+                .await?
+            {
+                let object = note(node, &status, account).await?;
+                let create = convert::note_activity(
+                    protocol::ActivityKind::Create,
+                    object,
+                    &actor_id(node, account),
+                    None,
+                );
+                items.push(create.embedded().to_json());
+            }
+            Ok(items)
+        }
+        _ => Err(DomainError::NotFound("collection")),
+    }
+}

@@ -1,0 +1,240 @@
+//! Create of a note, and fetching notes we do not hold (a reply's parent, a boosted or searched
+//! status), with their ancestors up to a limit.
+
+use fika_federation::activities::{self, Note};
+use fika_federation::policy::url_domain;
+use url::Url;
+
+use super::{Ancestors, MissingParent};
+use crate::convert::activitypub::{self as convert};
+use crate::domain::audience::{self, Origin, Scope, StatusFacts};
+use crate::domain::events::Event;
+use crate::domain::federation::resolve::{
+    self, known_account, known_status, local_account_by_url, resolve_actor,
+};
+use crate::domain::{DomainError, Node};
+use crate::store::accounts::AccountRow;
+use crate::store::now_millis;
+use crate::store::statuses::{NewNotification, NewStatus, StatusRow};
+
+/// Fetches a remote note we do not hold (a searched-for status) and stores it, without its
+/// missing ancestors.
+pub async fn fetch_note(node: &Node, url: &str) -> Result<StatusRow, DomainError> {
+    let ancestors = Ancestors {
+        left: 0,
+        missing: MissingParent::Skip,
+    };
+    fetch_note_in(node, url, ancestors).await
+}
+
+/// Fetches a remote note we do not hold (an announced or replied-to status) and stores it,
+/// with as many of its missing ancestors as `ancestors` allows.
+pub(super) async fn fetch_note_in(
+    node: &Node,
+    url: &str,
+    ancestors: Ancestors,
+) -> Result<StatusRow, DomainError> {
+    let (_, domain) = node.fed.net.check(url)?;
+    let doc = node.fed.net.get_json(url, &node.fed.node_signer).await?;
+    let note = activities::parse_note(&doc)
+        .map_err(|e| DomainError::Invalid(format!("note {url}: {e}")))?;
+    let note_domain = Url::parse(&note.id).ok().and_then(|u| url_domain(&u));
+    if note_domain.as_deref() != Some(domain.as_str()) {
+        return Err(DomainError::Invalid(format!(
+            "note {} is not on {domain}",
+            note.id
+        )));
+    }
+    let author = resolve_actor(node, &note.attributed_to).await?;
+    ingest_note(node, &author, note, ancestors).await
+}
+
+/// The parent of a note being stored: held already, or fetched (with its own ancestors) while
+/// `ancestors` allows. `None` when there is none to link: not fetchable for good (gone,
+/// refused by the policy), beyond the depth limit, or failing with `MissingParent::Skip`.
+pub(super) async fn parent_of(
+    node: &Node,
+    uri: &str,
+    ancestors: Ancestors,
+) -> Result<Option<StatusRow>, DomainError> {
+    if let Some(parent) = known_status(node, uri).await? {
+        return Ok(Some(parent));
+    }
+    if resolve::local_status_id(node, uri).is_some() {
+        // One of ours that is gone: nothing to fetch.
+        return Ok(None);
+    }
+    if ancestors.left == 0 {
+        tracing::debug!(parent = uri, "not fetching a parent beyond the depth limit");
+        return Ok(None);
+    }
+    // Boxed: fetching a parent stores it, which may fetch its parent in turn.
+    match Box::pin(fetch_note_in(node, uri, ancestors.parent())).await {
+        Ok(parent) => Ok(Some(parent)),
+        Err(e @ DomainError::Store(_)) => Err(e),
+        Err(e) if e.is_transient() && ancestors.missing == MissingParent::Retry => Err(e),
+        Err(e) => {
+            tracing::info!(parent = uri, error = %e, "storing a reply without its parent, which cannot be fetched");
+            Ok(None)
+        }
+    }
+}
+
+/// Stores a remote note (idempotently) and delivers it into local home feeds and notifications.
+/// A missing parent is fetched as `ancestors` allows.
+pub(super) async fn ingest_note(
+    node: &Node,
+    author: &AccountRow,
+    note: Note,
+    ancestors: Ancestors,
+) -> Result<StatusRow, DomainError> {
+    let store = &node.store;
+    if let Some(existing) = store.status_by_uri(&note.id).await? {
+        return Ok(existing);
+    }
+    let mut mentioned: Vec<AccountRow> = Vec::new();
+    for href in &note.mentions {
+        if let Some(a) = known_account(node, href).await? {
+            if !mentioned.iter().any(|m| m.id == a.id) {
+                mentioned.push(a);
+            }
+        }
+    }
+    // A direct note reaches only those addressed; addressed local accounts count as mentioned.
+    for addressed in note.to.iter().chain(&note.cc) {
+        if let Some(a) = local_account_by_url(node, addressed).await? {
+            if !mentioned.iter().any(|m| m.id == a.id) {
+                mentioned.push(a);
+            }
+        }
+    }
+    let local_mentioned: Vec<i64> = mentioned
+        .iter()
+        .filter(|a| a.is_local())
+        .map(|a| a.id)
+        .collect();
+    let visibility = Scope::from_addressing(
+        &note.to,
+        &note.cc,
+        author.followers_url.as_deref(),
+        !local_mentioned.is_empty(),
+    )
+    .map_err(|e| DomainError::Invalid(format!("note {}: {e}", note.id)))?;
+    let reply_to = match &note.in_reply_to {
+        Some(uri) => parent_of(node, uri, ancestors).await?,
+        None => None,
+    };
+    let created_at = note
+        .published
+        .as_deref()
+        .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
+        .map(|d| d.timestamp_millis())
+        .unwrap_or_else(now_millis)
+        .min(now_millis());
+    let id = crate::ids::next_id();
+    let reply_account = reply_to.as_ref().map(|r| r.account_id);
+    let home = crate::domain::statuses::home_recipients(
+        node,
+        visibility,
+        author.id,
+        reply_account,
+        &local_mentioned,
+    )
+    .await?
+    .into_iter()
+    .filter(|r| *r != author.id)
+    .collect::<Vec<_>>();
+    let notifications: Vec<NewNotification> = local_mentioned
+        .iter()
+        .map(|a| NewNotification {
+            id: crate::ids::next_id(),
+            account_id: *a,
+            from_account_id: author.id,
+            kind: "mention",
+            status_id: Some(id),
+        })
+        .collect();
+    let tags: Vec<(String, String)> = note
+        .hashtags
+        .iter()
+        .filter(|t| !t.is_empty())
+        .map(|t| (t.to_lowercase(), t.clone()))
+        .collect();
+    let new = NewStatus {
+        row: StatusRow {
+            id,
+            account_id: author.id,
+            uri: Some(note.id.clone()),
+            url: note.url.clone(),
+            text: String::new(),
+            content: convert::sanitize(&note.content),
+            spoiler_text: note.summary.clone().unwrap_or_default(),
+            sensitive: note.sensitive || note.summary.is_some(),
+            visibility,
+            language: note.language.clone(),
+            in_reply_to_id: reply_to.as_ref().map(|r| r.id),
+            in_reply_to_account_id: reply_account,
+            reblog_of_id: None,
+            app_name: None,
+            app_website: None,
+            created_at,
+            edited_at: None,
+        },
+        mentions: mentioned.iter().map(|a| a.id).collect(),
+        tags: tags.clone(),
+        media_ids: vec![],
+        feed_recipients: home.clone(),
+        notifications: notifications.clone(),
+        idempotency_key: None,
+        deliveries: vec![],
+    };
+    let queued = match store.insert_status(&new).await {
+        Ok(queued) => queued,
+        Err(crate::store::StoreError::Conflict(_)) => {
+            return store
+                .status_by_uri(&note.id)
+                .await?
+                .ok_or(DomainError::NotFound("status"));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for a in &note.attachments {
+        store
+            .insert_remote_media(
+                id,
+                author.id,
+                &a.url,
+                a.media_type.as_deref().unwrap_or("image/jpeg"),
+                a.name.as_deref().unwrap_or(""),
+            )
+            .await?;
+    }
+    // Woken once the attachments are there, so followers' streams render them.
+    if queued {
+        node.fanout_wake.notify_one();
+    }
+    node.hub.publish(Event::Status {
+        status_id: id,
+        edited: false,
+        audience: audience::stream_audience(StatusFacts {
+            scope: visibility,
+            origin: Origin::Remote,
+            author: author.id,
+            // Followers' `user` streams hear of it from the fan-out worker.
+            home: audience::immediate_home(author.id, &home),
+            mentioned: &local_mentioned,
+            tags: tags.into_iter().map(|t| t.0).collect(),
+            with_media: !note.attachments.is_empty(),
+        }),
+    });
+    for n in notifications {
+        node.hub.publish(Event::Notification {
+            account_id: n.account_id,
+            notification_id: n.id,
+        });
+    }
+    store
+        .status_by_id(id)
+        .await?
+        .ok_or(DomainError::NotFound("status"))
+}

@@ -1,0 +1,36 @@
+//! Delete of a status, or of the actor itself.
+
+use fika_federation::activities::id_of;
+use serde_json::Value;
+
+use crate::domain::events::Event;
+use crate::domain::federation::resolve::actor_id;
+use crate::domain::{DomainError, Node};
+use crate::store::accounts::AccountRow;
+
+pub(super) async fn receive(
+    node: &Node,
+    actor: &AccountRow,
+    object: &Value,
+) -> Result<(), DomainError> {
+    let id = id_of(object).ok_or_else(|| DomainError::Invalid("Delete without object".into()))?;
+    if id == actor_id(node, actor) {
+        // The actor itself is gone: keep the row (for history) but suspend it.
+        node.store.set_suspended(actor.id, true).await?;
+        return Ok(());
+    }
+    if let Some(status) = node.store.status_by_uri(id).await? {
+        if status.account_id != actor.id {
+            return Err(DomainError::Invalid(
+                "Delete of someone else's status".into(),
+            ));
+        }
+        let audience = crate::domain::statuses::audience_of(node, &status).await?;
+        node.store.delete_status(status.id, None, &[]).await?;
+        node.hub.publish(Event::Delete {
+            status_id: status.id,
+            audience,
+        });
+    }
+    Ok(())
+}
