@@ -489,3 +489,68 @@ async fn an_announce_with_an_embedded_note_is_stored_or_fetched() {
         .log()
         .contains("incoming activity given up after its last attempt"));
 }
+
+/// A relay (as a group does, FEP-1b12) wraps a member's Create in its Announce. The boosted
+/// status is the inner note, fetched from its own node: the embedded copy's content is not
+/// trusted, so a relay cannot put words in someone else's mouth.
+#[tokio::test]
+async fn an_announce_of_a_create_boosts_the_note_fetched_from_its_node() {
+    let net = setup(&[], "5").await;
+    let password = create_user(&net.b_db, "carol");
+    let carol = login(&net.b, "carol", &password, "read write").await;
+    let (code, posted) = carol
+        .post(
+            "/api/v1/statuses",
+            json!({"status": "what carol really wrote"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{posted}");
+    let note_uri = posted["uri"].as_str().unwrap().to_string();
+    let carol_actor = note_uri.split("/statuses/").next().unwrap().to_string();
+    let relayed = json!({
+        "id": format!("{}/relayed/1", net.bob), "type": "Announce", "actor": net.bob,
+        "to": [PUBLIC], "cc": [format!("{}/followers", net.bob)],
+        "object": {
+            "id": format!("{note_uri}/activity"), "type": "Create", "actor": carol_actor,
+            "object": {"id": note_uri, "type": "Note", "attributedTo": carol_actor,
+                       "content": "words the relay made up", "to": [PUBLIC]},
+        },
+    });
+    let (code, took) = net.post_as_bob(&relayed).await;
+    assert_eq!(code, 202);
+    assert!(took < Duration::from_secs(1), "answered after {took:?}");
+    let boosted = within_30s("the relayed boost on ada's home timeline", || async {
+        let (_, home) = net.ada.get("/api/v1/timelines/home").await;
+        home.as_array()?
+            .iter()
+            .find(|s| s["reblog"]["uri"] == json!(note_uri))
+            .cloned()
+    })
+    .await;
+    let content = boosted["reblog"]["content"].as_str().unwrap_or("");
+    assert!(content.contains("what carol really wrote"), "{content}");
+    assert!(!content.contains("made up"));
+    assert_eq!(
+        boosted["account"]["acct"]
+            .as_str()
+            .unwrap_or("")
+            .split('@')
+            .next(),
+        Some("bob")
+    );
+
+    // An Announce of an activity that names no object is accepted, then dropped with a reason.
+    let empty = json!({
+        "id": format!("{}/relayed/2", net.bob), "type": "Announce", "actor": net.bob,
+        "to": [PUBLIC], "object": {"id": format!("{note_uri}/x"), "type": "Create", "actor": carol_actor},
+    });
+    assert_eq!(net.post_as_bob(&empty).await.0, 202);
+    within_30s("the empty relay to be dropped", || async {
+        (net.queued().await == 0).then_some(())
+    })
+    .await;
+    assert!(net
+        .a()
+        .log()
+        .contains("Announce of an activity without object"));
+}

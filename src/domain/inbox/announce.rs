@@ -1,10 +1,15 @@
-//! Announce: a boost of a status, by reference or embedded (an embedded note is trusted only
-//! from its own host; otherwise it is fetched).
+//! Announce: a boost of a status. The object is the status's id, the note itself (trusted only
+//! from its own host; otherwise fetched from its id), or an activity about it, as a group
+//! relays a member's post (`Announce{Create{Note}}`, FEP-1b12): then the boosted status is the
+//! inner activity's object, fetched from its own host, since the relay's signature does not
+//! vouch for the inner activity.
 
 use fika_federation::activities::{self, id_of, Note};
 use fika_federation::policy::url_domain;
 use serde_json::Value;
 use url::Url;
+
+use fika_federation::protocol::Inbound;
 
 use super::Ancestors;
 use crate::domain::audience::{self, Scope};
@@ -15,27 +20,42 @@ use crate::store::accounts::AccountRow;
 use crate::store::now_millis;
 use crate::store::statuses::{NewNotification, NewStatus, StatusRow};
 
+/// Activities a relay may wrap whose object is the status being shared.
+const RELAYED: [&str; 2] = ["Create", "Update"];
+
 pub(super) async fn receive(
     node: &Node,
     actor: &AccountRow,
-    activity: &Value,
+    announce: &Inbound,
     ancestors: Ancestors,
 ) -> Result<(), DomainError> {
-    let id = id_of(activity)
-        .ok_or_else(|| DomainError::Invalid("Announce without id".into()))?
-        .to_string();
-    // The object is the announced note's id, or (some servers) the note itself.
-    let object = activity.get("object").unwrap_or(&Value::Null);
-    let target =
-        id_of(object).ok_or_else(|| DomainError::Invalid("Announce without object".into()))?;
-    let original = match known_status(node, target).await? {
+    let id = announce.id.clone();
+    let relayed = announce.object.kind().is_some_and(|k| RELAYED.contains(&k));
+    let (target, embedded) = if relayed {
+        // Only the inner object's id is taken from a relayed activity.
+        let inner = announce.object.value();
+        let target = inner
+            .get("object")
+            .and_then(id_of)
+            .ok_or_else(|| DomainError::Invalid("Announce of an activity without object".into()))?
+            .to_string();
+        (target, None)
+    } else {
+        let target = announce
+            .object
+            .id()
+            .ok_or_else(|| DomainError::Invalid("Announce without object".into()))?
+            .to_string();
+        (target, embedded_note(node, actor, &announce.object.value()))
+    };
+    let original = match known_status(node, &target).await? {
         Some(s) => s,
-        None => match embedded_note(node, actor, object) {
+        None => match embedded {
             Some(note) => {
                 let author = resolve_actor(node, &note.attributed_to).await?;
                 super::create::ingest_note(node, &author, note, ancestors).await?
             }
-            None => super::create::fetch_note_in(node, target, ancestors).await?,
+            None => super::create::fetch_note_in(node, &target, ancestors).await?,
         },
     };
     if !audience::may_reblog(original.visibility) {
@@ -44,8 +64,8 @@ pub(super) async fn receive(
         ));
     }
     let scope = Scope::from_addressing(
-        &activities::ids(activity.get("to")),
-        &activities::ids(activity.get("cc")),
+        &announce.to,
+        &announce.cc,
         actor.followers_url.as_deref(),
         false,
     )

@@ -11,7 +11,8 @@ mod like;
 mod undo;
 mod update;
 
-use fika_federation::activities::{self, id_of, type_of, Note};
+use fika_federation::activities::{self, Note};
+use fika_federation::protocol::{parse_inbound, ActivityKind, Inbound};
 use serde_json::Value;
 
 use crate::domain::federation::resolve::actor_id;
@@ -51,42 +52,27 @@ impl Ancestors {
 
 /// What an activity needs for `receive` to act on it, checked before it is accepted: the
 /// inbox refuses (422) what fails here instead of queueing it. `actor` is the signer's id.
-pub fn check_shape(activity: &Value, actor: &str) -> Result<(), DomainError> {
-    let object = activity.get("object").unwrap_or(&Value::Null);
-    let needs_object = |what: &str| match id_of(object) {
-        Some(_) => Ok(()),
-        None => Err(DomainError::Invalid(format!("{what} without object"))),
-    };
-    match type_of(activity).unwrap_or("") {
-        "Follow" | "Like" | "Delete" | "Announce" => {
-            needs_object(type_of(activity).unwrap_or_default())
-        }
-        "Accept" | "Reject" => Ok(()),
-        "Undo" => match type_of(object) {
+/// Returns the typed envelope.
+pub fn check_shape(activity: &Value, actor: &str) -> Result<Inbound, DomainError> {
+    let inbound = parse_inbound(activity).map_err(|e| DomainError::Invalid(e.to_string()))?;
+    let object = &inbound.object;
+    match inbound.kind {
+        ActivityKind::Follow
+        | ActivityKind::Like
+        | ActivityKind::Delete
+        | ActivityKind::Announce
+        | ActivityKind::Accept
+        | ActivityKind::Reject => Ok(()),
+        ActivityKind::Undo => match object.kind() {
             Some("Follow" | "Like" | "Announce") => Ok(()),
             other => Err(DomainError::Invalid(format!(
                 "Undo of unsupported type {other:?}"
             ))),
         },
-        "Create" => authored_note(object, actor, "Create").map(|_| ()),
-        "Update" => match type_of(object) {
-            Some("Note" | "Article" | "Page" | "Question") => {
-                authored_note(object, actor, "Update").map(|_| ())
-            }
-            Some("Person" | "Service" | "Application" | "Group" | "Organization") => {
-                if id_of(object) != Some(actor) {
-                    return Err(DomainError::Invalid("Update of another actor".into()));
-                }
-                Ok(())
-            }
-            other => Err(DomainError::Invalid(format!(
-                "Update of unsupported object type {other:?}"
-            ))),
-        },
-        other => Err(DomainError::Invalid(format!(
-            "unsupported activity type {other:?}"
-        ))),
-    }
+        ActivityKind::Create => authored_note(&object.value(), actor, "Create").map(|_| ()),
+        ActivityKind::Update => update::check(object, actor),
+    }?;
+    Ok(inbound)
 }
 
 /// The Note of a Create or Update, which must be attributed to the activity's actor.
@@ -101,53 +87,35 @@ pub(crate) fn authored_note(object: &Value, actor: &str, kind: &str) -> Result<N
     Ok(note)
 }
 
-/// Handles an activity whose signature has been verified as `actor`'s. Missing parents of a
-/// received note, and an announced note, are fetched (up to [`MAX_ANCESTORS`] ancestors);
-/// `missing` says what a parent that cannot be fetched yet does.
+/// Handles an activity whose signature has been verified as `actor`'s: one module per kind.
+/// Missing parents of a received note, and an announced note, are fetched (up to
+/// [`MAX_ANCESTORS`] ancestors); `missing` says what a parent that cannot be fetched yet does.
 pub async fn receive(
     node: &Node,
     actor: &AccountRow,
     activity: &Value,
     missing: MissingParent,
 ) -> Result<(), DomainError> {
-    let kind = type_of(activity).unwrap_or("");
-    let object = activity.get("object").cloned().unwrap_or(Value::Null);
+    let inbound = check_shape(activity, &actor_id(node, actor))?;
     let ancestors = Ancestors {
         left: MAX_ANCESTORS,
         missing,
     };
-    match kind {
-        "Follow" => follow::receive(node, actor, activity).await,
-        "Accept" | "Reject" => answer::receive(node, actor, &object, kind == "Accept").await,
-        "Undo" => undo::receive(node, actor, &object).await,
-        "Create" => {
+    let object = inbound.object.value();
+    match inbound.kind {
+        ActivityKind::Follow => follow::receive(node, actor, &inbound.raw).await,
+        ActivityKind::Accept => answer::receive(node, actor, &object, true).await,
+        ActivityKind::Reject => answer::receive(node, actor, &object, false).await,
+        ActivityKind::Undo => undo::receive(node, actor, &object).await,
+        ActivityKind::Create => {
             let note = authored_note(&object, &actor_id(node, actor), "Create")?;
             create::ingest_note(node, actor, note, ancestors)
                 .await
                 .map(|_| ())
         }
-        "Update" => match type_of(&object) {
-            Some("Note" | "Article" | "Page" | "Question") => {
-                let note = authored_note(&object, &actor_id(node, actor), "Update")?;
-                update::note(node, actor, note, ancestors).await
-            }
-            Some("Person" | "Service" | "Application" | "Group" | "Organization") => {
-                if id_of(&object) != Some(actor_id(node, actor).as_str()) {
-                    return Err(DomainError::Invalid("Update of another actor".into()));
-                }
-                crate::domain::federation::resolve::fetch_actor(node, &actor_id(node, actor))
-                    .await
-                    .map(|_| ())
-            }
-            other => Err(DomainError::Invalid(format!(
-                "Update of unsupported object type {other:?}"
-            ))),
-        },
-        "Delete" => delete::receive(node, actor, &object).await,
-        "Like" => like::receive(node, actor, activity).await,
-        "Announce" => announce::receive(node, actor, activity, ancestors).await,
-        other => Err(DomainError::Invalid(format!(
-            "unsupported activity type {other:?}"
-        ))),
+        ActivityKind::Update => update::receive(node, actor, &inbound.object, ancestors).await,
+        ActivityKind::Delete => delete::receive(node, actor, &object).await,
+        ActivityKind::Like => like::receive(node, actor, &inbound.raw).await,
+        ActivityKind::Announce => announce::receive(node, actor, &inbound, ancestors).await,
     }
 }

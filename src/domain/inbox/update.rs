@@ -1,17 +1,55 @@
 //! Update of a note (an edit) or of the actor (its profile).
 
 use fika_federation::activities::Note;
+use fika_federation::protocol::InboundObject;
 
 use super::Ancestors;
 use crate::convert::activitypub::{self as convert};
 use crate::domain::events::Event;
-use crate::domain::federation::resolve::known_account;
+use crate::domain::federation::resolve::{actor_id, fetch_actor, known_account};
 use crate::domain::{DomainError, Node};
 use crate::store::accounts::AccountRow;
 use crate::store::now_millis;
 use crate::store::statuses::NewStatus;
 
-pub(super) async fn note(
+const NOTE_TYPES: [&str; 4] = ["Note", "Article", "Page", "Question"];
+const ACTOR_TYPES: [&str; 5] = ["Person", "Service", "Application", "Group", "Organization"];
+
+/// An Update must carry a note attributed to its actor, or the actor itself.
+pub(super) fn check(object: &InboundObject, actor: &str) -> Result<(), DomainError> {
+    match object.kind() {
+        Some(k) if NOTE_TYPES.contains(&k) => {
+            super::authored_note(&object.value(), actor, "Update").map(|_| ())
+        }
+        Some(k) if ACTOR_TYPES.contains(&k) => {
+            if object.id() != Some(actor) {
+                return Err(DomainError::Invalid("Update of another actor".into()));
+            }
+            Ok(())
+        }
+        other => Err(DomainError::Invalid(format!(
+            "Update of unsupported object type {other:?}"
+        ))),
+    }
+}
+
+pub(super) async fn receive(
+    node: &Node,
+    actor: &AccountRow,
+    object: &InboundObject,
+    ancestors: Ancestors,
+) -> Result<(), DomainError> {
+    let actor_url = actor_id(node, actor);
+    check(object, &actor_url)?;
+    if object.kind().is_some_and(|k| ACTOR_TYPES.contains(&k)) {
+        // The profile changed: read it from its owner rather than trust the copy.
+        return fetch_actor(node, &actor_url).await.map(|_| ());
+    }
+    let note = super::authored_note(&object.value(), &actor_url, "Update")?;
+    self::note(node, actor, note, ancestors).await
+}
+
+async fn note(
     node: &Node,
     author: &AccountRow,
     note: Note,
