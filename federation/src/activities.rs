@@ -1,8 +1,7 @@
-//! ActivityStreams objects and activities on the wire: reading what peers send (tolerantly:
-//! ids or embedded objects, strings or arrays, three spellings of "public") and building what
-//! we send (as Mastodon does).
+//! Reading ActivityStreams documents peers send, tolerantly: ids or embedded objects, strings or
+//! arrays, three spellings of "public". What we send is typed in [`crate::protocol`].
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
@@ -242,43 +241,10 @@ pub fn parse_note(v: &Value) -> Result<Note, ParseError> {
     })
 }
 
-/// The `@context` we send with activities.
-pub fn context() -> Value {
-    json!([
-        crate::AS_CONTEXT,
-        crate::SECURITY_CONTEXT,
-        {"sensitive": "as:sensitive", "Hashtag": "as:Hashtag", "toot": "http://joinmastodon.org/ns#"}
-    ])
-}
-
-/// Wraps `object` in an activity of `kind` by `actor`.
-pub fn activity(
-    kind: &str,
-    id: &str,
-    actor: &str,
-    object: Value,
-    to: &[String],
-    cc: &[String],
-) -> Value {
-    let mut v = json!({
-        "@context": context(),
-        "id": id,
-        "type": kind,
-        "actor": actor,
-        "object": object,
-    });
-    if !to.is_empty() {
-        v["to"] = json!(to);
-    }
-    if !cc.is_empty() {
-        v["cc"] = json!(cc);
-    }
-    v
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn parses_notes_as_mastodon_sends_them() {

@@ -2,6 +2,8 @@
 
 use serde_json::{json, Value};
 
+use fika_federation::protocol::ActivityKind;
+
 use super::audience;
 use super::events::Event;
 use super::{DomainError, Node};
@@ -91,8 +93,13 @@ pub async fn follow_local(
     let deliveries = if requested {
         vec![]
     } else {
-        let accept =
-            super::federation::outbound::answer_follow(node, "Accept", target, follower, follow_id);
+        let accept = super::federation::outbound::answer_follow(
+            node,
+            ActivityKind::Accept,
+            target,
+            follower,
+            follow_id,
+        );
         super::federation::outbound::deliveries_to(node, target, follower, &accept)
     };
     let note = NewNotification {
@@ -155,12 +162,8 @@ pub async fn unfollow(
         vec![]
     } else {
         let ap_id = node.store.follow_ap_id(viewer.id, target.id).await?;
-        let follow = serde_json::json!({
-            "id": ap_id,
-            "type": "Follow",
-            "actor": super::federation::resolve::actor_id(node, viewer),
-            "object": super::federation::resolve::actor_id(node, &target),
-        });
+        let follow =
+            super::federation::outbound::follow_ref(node, viewer, &target, ap_id.as_deref());
         let undo = super::federation::outbound::undo(node, viewer, follow);
         super::federation::outbound::deliveries_to(node, viewer, &target, &undo)
     };
@@ -191,7 +194,7 @@ pub async fn authorize(
             let ap_id = node.store.follow_ap_id(requester, viewer.id).await?;
             let accept = super::federation::outbound::answer_follow(
                 node,
-                "Accept",
+                ActivityKind::Accept,
                 viewer,
                 remote,
                 ap_id.as_deref(),
@@ -243,7 +246,7 @@ pub async fn reject(
             let ap_id = node.store.follow_ap_id(requester, viewer.id).await?;
             let answer = super::federation::outbound::answer_follow(
                 node,
-                "Reject",
+                ActivityKind::Reject,
                 viewer,
                 &remote,
                 ap_id.as_deref(),

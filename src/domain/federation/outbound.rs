@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use fika_federation::activities;
-use fika_federation::protocol;
+use fika_federation::activities::PUBLIC;
+use fika_federation::protocol::{self, Activity, ActivityKind, Object, Tombstone};
 use serde_json::{json, Value};
 
 use super::resolve::actor_id;
@@ -44,7 +44,7 @@ fn activity_id(node: &Node, account: &AccountRow, kind: &str) -> String {
 fn per_peer(
     node: &Node,
     targets: impl IntoIterator<Item = (String, String)>,
-    activity: &Value,
+    activity: &Activity,
     signer: i64,
 ) -> Vec<NewDelivery> {
     let mut by_peer: BTreeMap<String, String> = BTreeMap::new();
@@ -55,7 +55,7 @@ fn per_peer(
         }
         by_peer.entry(domain).or_insert(inbox);
     }
-    let body = activity.to_string();
+    let body = activity.to_json().to_string();
     by_peer
         .into_iter()
         .map(|(peer, inbox)| NewDelivery {
@@ -173,7 +173,7 @@ pub async fn status_deliveries(
     let object = convert::note(&node.urls, status, author, parts);
     let activity =
         convert::note_activity(kind, object, &actor_id(node, author), Some(now_millis()));
-    Ok(per_peer(node, targets, &activity.to_json(), author.id))
+    Ok(per_peer(node, targets, &activity, author.id))
 }
 
 /// Deliveries of a Delete for a local status, to whoever heard of it.
@@ -203,26 +203,26 @@ pub async fn delete_deliveries(
                 targets.extend(inbox_of(&a));
             }
         }
-        let announce = json!({"id": format!("{uri}/activity"), "type": "Announce", "actor": actor_id(node, author),
-            "object": match &original { Some(o) => json!(status_uri(node, o).await?), None => Value::Null }});
-        activities::activity(
-            "Undo",
-            &activity_id(node, author, "undo"),
-            &actor_id(node, author),
-            announce,
-            &[activities::PUBLIC.to_string()],
-            &[],
-        )
+        let object = match &original {
+            Some(o) => status_uri(node, o).await?,
+            // The original is gone; peers match the Announce by its id.
+            None => String::new(),
+        };
+        let announce = Activity::new(
+            ActivityKind::Announce,
+            format!("{uri}/activity"),
+            actor_id(node, author),
+            Object::Id(object),
+        );
+        undo(node, author, announce).addressed(vec![PUBLIC.to_string()], vec![])
     } else {
-        let tombstone = json!({"id": uri, "type": "Tombstone"});
-        activities::activity(
-            "Delete",
-            &format!("{uri}#delete"),
-            &actor_id(node, author),
-            tombstone,
-            &[activities::PUBLIC.to_string()],
-            &[],
+        Activity::new(
+            ActivityKind::Delete,
+            format!("{uri}#delete"),
+            actor_id(node, author),
+            Object::Tombstone(Tombstone::new(uri)),
         )
+        .addressed(vec![PUBLIC.to_string()], vec![])
     };
     Ok(per_peer(node, targets, &activity, author.id))
 }
@@ -250,15 +250,14 @@ pub async fn announce_deliveries(
         node.urls.followers(&author.username).as_str(),
         &original_actor,
     );
-    let mut activity = activities::activity(
-        "Announce",
-        &format!("{uri}/activity"),
-        &actor_id(node, author),
-        json!(object),
-        &to,
-        &cc,
-    );
-    activity["published"] = json!(crate::convert::rfc3339_millis(reblog.created_at));
+    let activity = Activity::new(
+        ActivityKind::Announce,
+        format!("{uri}/activity"),
+        actor_id(node, author),
+        Object::Id(object),
+    )
+    .addressed(to, cc)
+    .published(crate::convert::rfc3339_millis(reblog.created_at));
     Ok(per_peer(node, targets, &activity, author.id))
 }
 
@@ -272,19 +271,18 @@ pub async fn profile_deliveries(
     if targets.is_empty() {
         return Ok(vec![]);
     }
-    let mut person = crate::convert::activitypub::local_person(account, &node.urls);
+    let mut person = convert::local_person(account, &node.urls);
     if let Some(o) = person.as_object_mut() {
         o.remove("@context");
     }
     let followers = node.urls.followers(&account.username).to_string();
-    let activity = activities::activity(
-        "Update",
-        &activity_id(node, account, "update"),
-        &actor_id(node, account),
-        person,
-        &[activities::PUBLIC.to_string()],
-        &[followers],
-    );
+    let activity = Activity::new(
+        ActivityKind::Update,
+        activity_id(node, account, "update"),
+        actor_id(node, account),
+        Object::Actor(Box::new(person)),
+    )
+    .addressed(vec![PUBLIC.to_string()], vec![followers]);
     Ok(per_peer(node, targets, &activity, account.id))
 }
 
@@ -294,7 +292,7 @@ pub fn deliveries_to(
     node: &Node,
     from: &AccountRow,
     to: &AccountRow,
-    activity: &Value,
+    activity: &Activity,
 ) -> Vec<NewDelivery> {
     if to.is_local() {
         return vec![];
@@ -309,49 +307,60 @@ pub fn wake_deliveries(node: &Node, wrote: bool) {
     }
 }
 
-pub fn follow_activity(node: &Node, from: &AccountRow, to: &AccountRow, id: &str) -> Value {
-    activities::activity(
-        "Follow",
-        id,
-        &actor_id(node, from),
-        json!(actor_id(node, to)),
-        &[actor_id(node, to)],
-        &[],
+pub fn follow_activity(node: &Node, from: &AccountRow, to: &AccountRow, id: &str) -> Activity {
+    Activity::new(
+        ActivityKind::Follow,
+        id.to_string(),
+        actor_id(node, from),
+        Object::Id(actor_id(node, to)),
     )
+    .addressed(vec![actor_id(node, to)], vec![])
+}
+
+/// A Follow as an Accept, Reject or Undo embeds it: by the id it was sent with, when known.
+pub fn follow_ref(
+    node: &Node,
+    follower: &AccountRow,
+    followed: &AccountRow,
+    follow_id: Option<&str>,
+) -> Activity {
+    Activity {
+        id: follow_id.map(String::from),
+        ..Activity::new(
+            ActivityKind::Follow,
+            String::new(),
+            actor_id(node, follower),
+            Object::Id(actor_id(node, followed)),
+        )
+        .embedded()
+    }
 }
 
 /// Accept or Reject of a remote follow of a local account.
 pub fn answer_follow(
     node: &Node,
-    kind: &str,
+    kind: ActivityKind,
     local: &AccountRow,
     follower: &AccountRow,
     follow_id: Option<&str>,
-) -> Value {
-    let follow = json!({
-        "id": follow_id,
-        "type": "Follow",
-        "actor": actor_id(node, follower),
-        "object": actor_id(node, local),
-    });
-    activities::activity(
+) -> Activity {
+    let follow = follow_ref(node, follower, local, follow_id);
+    Activity::new(
         kind,
-        &activity_id(node, local, &kind.to_lowercase()),
-        &actor_id(node, local),
-        follow,
-        &[actor_id(node, follower)],
-        &[],
+        activity_id(node, local, &kind.as_str().to_lowercase()),
+        actor_id(node, local),
+        Object::Activity(Box::new(follow)),
     )
+    .addressed(vec![actor_id(node, follower)], vec![])
 }
 
-pub fn undo(node: &Node, actor: &AccountRow, object: Value) -> Value {
-    activities::activity(
-        "Undo",
-        &activity_id(node, actor, "undo"),
-        &actor_id(node, actor),
-        object,
-        &[],
-        &[],
+/// Withdraws an activity of `actor`'s (embedded without its `@context`).
+pub fn undo(node: &Node, actor: &AccountRow, activity: Activity) -> Activity {
+    Activity::new(
+        ActivityKind::Undo,
+        activity_id(node, actor, "undo"),
+        actor_id(node, actor),
+        Object::Activity(Box::new(activity.embedded())),
     )
 }
 
@@ -359,15 +368,13 @@ pub async fn like_activity(
     node: &Node,
     from: &AccountRow,
     status: &StatusRow,
-) -> Result<Value, DomainError> {
+) -> Result<Activity, DomainError> {
     let uri = status_uri(node, status).await?;
-    Ok(activities::activity(
-        "Like",
-        &format!("{}#likes/{}", actor_id(node, from), status.id),
-        &actor_id(node, from),
-        json!(uri),
-        &[],
-        &[],
+    Ok(Activity::new(
+        ActivityKind::Like,
+        format!("{}#likes/{}", actor_id(node, from), status.id),
+        actor_id(node, from),
+        Object::Id(uri),
     ))
 }
 
