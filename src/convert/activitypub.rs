@@ -7,7 +7,7 @@ use fika_federation::protocol::{
 use serde_json::Value;
 
 use super::{rfc3339_millis, text::plain_to_html, NodeUrls};
-use fika_federation::activities::RemoteActor;
+use fika_federation::activities::{self, RemoteActor};
 
 use crate::store::accounts::AccountRow;
 use crate::store::federation::RemoteAccount;
@@ -227,4 +227,46 @@ pub fn remote_account(actor: &RemoteActor, domain: String) -> RemoteAccount {
         avatar_url: actor.icon.clone(),
         header_url: actor.image.clone(),
     }
+}
+
+/// What the node decided about a received note before it becomes a row.
+pub struct RemoteStatusFacts {
+    pub id: i64,
+    pub account_id: i64,
+    pub scope: crate::domain::audience::Scope,
+    /// The parent we hold: its id and its author.
+    pub in_reply_to: Option<(i64, i64)>,
+    pub created_at: i64,
+}
+
+/// A received Note as a status row: its content sanitised, a summary taken as a content
+/// warning (as Mastodon shows it).
+pub fn remote_status(note: &activities::Note, facts: RemoteStatusFacts) -> StatusRow {
+    StatusRow {
+        id: facts.id,
+        account_id: facts.account_id,
+        uri: Some(note.id.clone()),
+        url: note.url.clone(),
+        text: String::new(),
+        content: sanitize(&note.content),
+        spoiler_text: note.summary.clone().unwrap_or_default(),
+        sensitive: note.sensitive || note.summary.is_some(),
+        visibility: facts.scope,
+        language: note.language.clone(),
+        in_reply_to_id: facts.in_reply_to.map(|(id, _)| id),
+        in_reply_to_account_id: facts.in_reply_to.map(|(_, account)| account),
+        reblog_of_id: None,
+        app_name: None,
+        app_website: None,
+        created_at: facts.created_at,
+        edited_at: None,
+    }
+}
+
+/// An edit of a received note, applied to its row.
+pub fn apply_remote_edit(row: &mut StatusRow, note: &activities::Note, edited_at: i64) {
+    row.content = sanitize(&note.content);
+    row.spoiler_text = note.summary.clone().unwrap_or_default();
+    row.sensitive = note.sensitive || note.summary.is_some();
+    row.edited_at = Some(edited_at);
 }

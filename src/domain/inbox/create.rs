@@ -161,25 +161,16 @@ pub(super) async fn ingest_note(
         .map(|t| (t.to_lowercase(), t.clone()))
         .collect();
     let new = NewStatus {
-        row: StatusRow {
-            id,
-            account_id: author.id,
-            uri: Some(note.id.clone()),
-            url: note.url.clone(),
-            text: String::new(),
-            content: convert::sanitize(&note.content),
-            spoiler_text: note.summary.clone().unwrap_or_default(),
-            sensitive: note.sensitive || note.summary.is_some(),
-            visibility,
-            language: note.language.clone(),
-            in_reply_to_id: reply_to.as_ref().map(|r| r.id),
-            in_reply_to_account_id: reply_account,
-            reblog_of_id: None,
-            app_name: None,
-            app_website: None,
-            created_at,
-            edited_at: None,
-        },
+        row: convert::remote_status(
+            &note,
+            convert::RemoteStatusFacts {
+                id,
+                account_id: author.id,
+                scope: visibility,
+                in_reply_to: reply_to.as_ref().map(|r| (r.id, r.account_id)),
+                created_at,
+            },
+        ),
         mentions: mentioned.iter().map(|a| a.id).collect(),
         tags: tags.clone(),
         media_ids: vec![],

@@ -66,10 +66,7 @@ async fn note(
         ));
     }
     let mut row = current.clone();
-    row.content = convert::sanitize(&note.content);
-    row.spoiler_text = note.summary.clone().unwrap_or_default();
-    row.sensitive = note.sensitive || note.summary.is_some();
-    row.edited_at = Some(now_millis());
+    convert::apply_remote_edit(&mut row, &note, now_millis());
     let media: Vec<i64> = store
         .media_of_statuses(&[current.id])
         .await?
