@@ -39,6 +39,27 @@ pub struct MarkerRow {
     pub updated_at: i64,
 }
 
+/// Inserts a follow (if it does not exist yet) on a transaction; the number of rows written.
+macro_rules! insert_follow_row {
+    ($executor:expr, $account:expr, $target:expr, $show_reblogs:expr, $notify:expr, $ap_id:expr) => {{
+        let ap_id: Option<&str> = $ap_id;
+        sqlx::query(
+            "INSERT INTO follows (id, account_id, target_account_id, show_reblogs, notify, created_at, ap_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(crate::ids::next_id())
+        .bind($account)
+        .bind($target)
+        .bind($show_reblogs)
+        .bind($notify)
+        .bind(super::now_millis())
+        .bind(ap_id)
+        .execute($executor)
+        .await
+        .map(|r| r.rows_affected())
+    }};
+}
+
 impl Store {
     pub async fn follows(&self, account: i64, target: i64) -> Result<bool, StoreError> {
         let sql = "SELECT 1 FROM follows WHERE account_id = $1 AND target_account_id = $2";
@@ -95,17 +116,7 @@ impl Store {
             .bind(target)
             .execute(&mut *tx)
             .await?;
-            let n = sqlx::query("INSERT INTO follows (id, account_id, target_account_id, show_reblogs, notify, created_at, ap_id) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING")
-                .bind(crate::ids::next_id())
-                .bind(account)
-                .bind(target)
-                .bind(show_reblogs)
-                .bind(notify)
-                .bind(super::now_millis())
-                .bind(ap_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let n = insert_follow_row!(&mut *tx, account, target, show_reblogs, notify, ap_id)?;
             if n == 0 {
                 sqlx::query("UPDATE follows SET show_reblogs = $1, notify = $2, ap_id = COALESCE($3, ap_id) WHERE account_id = $4 AND target_account_id = $5")
                     .bind(show_reblogs)
@@ -197,17 +208,14 @@ impl Store {
                         .bind(target)
                         .execute(&mut *tx)
                         .await?;
-                    let n = sqlx::query("INSERT INTO follows (id, account_id, target_account_id, show_reblogs, notify, created_at, ap_id) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING")
-                        .bind(crate::ids::next_id())
-                        .bind(account)
-                        .bind(target)
-                        .bind(show_reblogs)
-                        .bind(notify)
-                        .bind(super::now_millis())
-                        .bind(&ap_id)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
+                    let n = insert_follow_row!(
+                        &mut *tx,
+                        account,
+                        target,
+                        show_reblogs,
+                        notify,
+                        ap_id.as_deref()
+                    )?;
                     if n == 1 {
                         if let Some(note) = &notification {
                             insert_notification!(&mut *tx, note)?;

@@ -79,16 +79,7 @@ pub async fn note(
     author: &AccountRow,
 ) -> Result<protocol::Note, DomainError> {
     let store = &node.store;
-    let mentioned = store
-        .accounts_by_ids(
-            &store
-                .mentions_of(&[status.id])
-                .await?
-                .into_iter()
-                .map(|(_, a)| a)
-                .collect::<Vec<_>>(),
-        )
-        .await?;
+    let mentioned = mentioned_accounts(node, status.id).await?;
     let tags: Vec<String> = store
         .tags_of(&[status.id])
         .await?
@@ -114,6 +105,18 @@ pub async fn note(
             in_reply_to,
         },
     ))
+}
+
+/// The accounts a status mentions.
+async fn mentioned_accounts(node: &Node, status: i64) -> Result<Vec<AccountRow>, DomainError> {
+    let ids: Vec<i64> = node
+        .store
+        .mentions_of(&[status])
+        .await?
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    Ok(node.store.accounts_by_ids(&ids).await?)
 }
 
 /// The AS2 id of any status we hold.
@@ -183,16 +186,7 @@ pub async fn delete_deliveries(
     author: &AccountRow,
 ) -> Result<Vec<NewDelivery>, DomainError> {
     let store = &node.store;
-    let mentioned = store
-        .accounts_by_ids(
-            &store
-                .mentions_of(&[status.id])
-                .await?
-                .into_iter()
-                .map(|(_, a)| a)
-                .collect::<Vec<_>>(),
-        )
-        .await?;
+    let mentioned = mentioned_accounts(node, status.id).await?;
     let mut targets = status_targets(node, status, &mentioned).await?;
     let uri = status_uri(node, status).await?;
     let activity = if let Some(target) = status.reblog_of_id {
