@@ -13,6 +13,7 @@ pub mod policy;
 pub mod signer_keys;
 pub mod statuses;
 pub mod text;
+pub mod timelines;
 
 use std::sync::Arc;
 

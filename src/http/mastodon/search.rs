@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::extract::{flex_bool, flex_id, Auth, Query};
+use crate::convert::mastodon;
 use crate::domain::{accounts, audience, statuses};
 use crate::http::{ApiError, AppState};
 
@@ -123,7 +124,8 @@ pub async fn v2(
     }
     if wants("accounts") {
         let ids = account_ids(&state, query, limit, offset, resolve).await?;
-        result["accounts"] = Value::Array(accounts::render_list(&state.node, &ids).await?);
+        let views = accounts::views(&state.node, &ids).await?;
+        result["accounts"] = Value::Array(mastodon::accounts(&views, &state.node.urls));
     }
     if wants("statuses") {
         // A status URL or id finds that status, if visible.
@@ -153,7 +155,8 @@ pub async fn v2(
                 .search_statuses(&words, &audience::searchable(), limit, offset)
                 .await?;
         }
-        result["statuses"] = Value::Array(statuses::render(&state.node, Some(me), &ids).await?);
+        let views = statuses::views(&state.node, Some(me), &ids).await?;
+        result["statuses"] = Value::Array(mastodon::statuses(&views, &state.node.urls));
     }
     if wants("hashtags") {
         let term = query.trim_start_matches('#');
@@ -161,7 +164,7 @@ pub async fn v2(
             let tags = state.node.store.search_tags(term, limit).await?;
             result["hashtags"] = Value::Array(
                 tags.iter()
-                    .map(|(display, _)| crate::convert::mastodon::tag(display, &state.node.urls))
+                    .map(|(display, _)| mastodon::tag(display, &state.node.urls))
                     .collect(),
             );
         }
