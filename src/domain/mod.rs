@@ -10,6 +10,7 @@ pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod policy;
+pub mod search;
 pub mod signer_keys;
 pub mod statuses;
 pub mod text;

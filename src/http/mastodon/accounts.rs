@@ -11,7 +11,7 @@ use super::extract::{flex_bool, flex_ids, parse_id, Auth, Body, MultipartForm, Q
 use super::{paginated, query_pairs, PageParams};
 use crate::convert::mastodon;
 use crate::domain::accounts::{self, ProfileInput};
-use crate::domain::{follows, timelines};
+use crate::domain::{follows, search, timelines};
 use crate::http::{ApiError, AppState};
 use crate::store::accounts::AccountRow;
 use crate::store::social::FollowList;
@@ -414,9 +414,8 @@ pub async fn search(
     auth.user("read:accounts")?;
     let limit = q.page.page(40, 80)?.limit;
     let offset = q.offset.and_then(|o| o.parse().ok()).unwrap_or(0);
-    let ids =
-        super::search::account_ids(&state, &q.q, limit, offset, q.resolve.unwrap_or(false)).await?;
-    let views = accounts::views(&state.node, &ids).await?;
+    let resolve = q.resolve.unwrap_or(false);
+    let views = search::accounts(&state.node, &q.q, limit, offset, resolve).await?;
     Ok(Json(Value::Array(mastodon::accounts(
         &views,
         &state.node.urls,
