@@ -125,16 +125,11 @@ async fn render(
                 .await
                 .ok()?
                 .pop()?;
-            let status = mastodon::status(&view, &state.node.urls);
             if stream.name == "direct" {
-                let conversation = json!({
-                    "id": status_id.to_string(),
-                    "unread": status["account"]["id"] != json!(viewer.id.to_string()),
-                    "accounts": [status["account"].clone()],
-                    "last_status": status,
-                });
+                let conversation = mastodon::conversation(&view, viewer.id, &state.node.urls);
                 return Some(("conversation".into(), conversation.to_string()));
             }
+            let status = mastodon::status(&view, &state.node.urls);
             let name = if *edited { "status.update" } else { "update" };
             Some((name.into(), status.to_string()))
         }
