@@ -238,3 +238,22 @@ fn lower_layers_do_not_reach_up() {
     );
     assert!(bad.is_empty(), "layers reaching up: {bad:#?}");
 }
+
+#[test]
+fn the_domain_returns_views_and_never_renders_mastodon_json() {
+    // The domain fills the view types of `convert::views`; only handlers call the renderer.
+    let g = graph(&modules());
+    assert!(g.contains_key("convert::views") && g.contains_key("convert::mastodon"));
+    let bad: Vec<String> = g
+        .iter()
+        .filter(|(from, _)| from.starts_with("domain") || from.starts_with("jobs"))
+        .filter(|(_, targets)| targets.contains("convert::mastodon"))
+        .map(|(from, _)| format!("{from} -> convert::mastodon"))
+        .collect();
+    assert!(bad.is_empty(), "rendering below the handlers: {bad:#?}");
+    assert!(
+        g["convert::views"].iter().all(|t| t.starts_with("store::")),
+        "views are plain data over store rows: {:?}",
+        g["convert::views"]
+    );
+}

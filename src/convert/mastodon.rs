@@ -7,8 +7,12 @@ use super::{rfc3339_millis, text::plain_to_html, NodeUrls};
 use crate::convert::activitypub::profile_fields;
 use crate::store::accounts::{AccountCounts, AccountRow};
 use crate::store::media::MediaRow;
-use crate::store::social::NotificationRow;
-use crate::store::statuses::{EditRow, StatusCounts, StatusRow};
+use crate::store::statuses::StatusRow;
+
+use super::views::{
+    AccountView, ContextView, CredentialView, NotificationView, RelationshipView, StatusEditView,
+    StatusSourceView, StatusView,
+};
 
 /// `user` for local accounts, `user@domain` for remote ones.
 pub fn acct(row: &AccountRow) -> String {
@@ -181,39 +185,41 @@ pub fn tag(display: &str, urls: &NodeUrls) -> Value {
     })
 }
 
-/// Everything needed to render one status for one viewer.
-pub struct StatusParts<'a> {
-    pub row: &'a StatusRow,
-    pub account: Value,
-    pub counts: StatusCounts,
-    pub media: Vec<Value>,
-    pub mentions: Vec<Value>,
-    pub tags: Vec<Value>,
-    pub favourited: Option<bool>,
-    pub reblogged: Option<bool>,
-    pub bookmarked: Option<bool>,
-    pub reblog: Option<Value>,
-}
-
 pub fn status_uri(row: &StatusRow, account: &AccountRow, urls: &NodeUrls) -> String {
     row.uri
         .clone()
         .unwrap_or_else(|| urls.status(&account.username, row.id).to_string())
 }
 
-pub fn status(p: StatusParts<'_>, uri: String, url: Option<String>) -> Value {
-    let r = p.row;
+/// A hashtag as a status lists it (no history).
+fn status_tag(display: &str, urls: &NodeUrls) -> Value {
+    json!({"name": display, "url": urls.tag(display).to_string()})
+}
+
+pub fn status(s: &StatusView, urls: &NodeUrls) -> Value {
+    let r = &s.row;
+    let author = &s.author;
+    let uri = status_uri(r, author, urls);
+    let url = r.url.clone().or_else(|| {
+        author
+            .domain
+            .is_empty()
+            .then(|| urls.status_page(&author.username, r.id).to_string())
+    });
     let application = r
         .app_name
         .as_ref()
         .map(|name| json!({"name": name, "website": r.app_website}));
+    let media: Vec<Value> = s.media.iter().map(|m| media(m, urls)).collect();
+    let mentions: Vec<Value> = s.mentions.iter().map(|a| mention(a, urls)).collect();
+    let tags: Vec<Value> = s.tags.iter().map(|t| status_tag(t, urls)).collect();
     let mut v = json!({
         "id": r.id.to_string(),
         "uri": uri,
         "url": url,
         "created_at": rfc3339_millis(r.created_at),
         "edited_at": r.edited_at.map(rfc3339_millis),
-        "account": p.account,
+        "account": account(author, &s.author_counts, urls),
         "content": r.content,
         "visibility": r.visibility.as_str(),
         "sensitive": r.sensitive,
@@ -221,27 +227,97 @@ pub fn status(p: StatusParts<'_>, uri: String, url: Option<String>) -> Value {
         "language": r.language,
         "in_reply_to_id": r.in_reply_to_id.map(|i| i.to_string()),
         "in_reply_to_account_id": r.in_reply_to_account_id.map(|i| i.to_string()),
-        "reblog": p.reblog,
-        "media_attachments": p.media,
-        "mentions": p.mentions,
-        "tags": p.tags,
+        "reblog": s.reblog.as_deref().map(|b| status(b, urls)),
+        "media_attachments": media,
+        "mentions": mentions,
+        "tags": tags,
         "emojis": [],
         "card": null,
         "poll": null,
         "application": application,
-        "replies_count": p.counts.replies,
-        "reblogs_count": p.counts.reblogs,
-        "favourites_count": p.counts.favourites,
+        "replies_count": s.counts.replies,
+        "reblogs_count": s.counts.reblogs,
+        "favourites_count": s.counts.favourites,
         "filtered": [],
     });
-    if let Some(f) = p.favourited {
-        v["favourited"] = json!(f);
-        v["reblogged"] = json!(p.reblogged.unwrap_or(false));
-        v["bookmarked"] = json!(p.bookmarked.unwrap_or(false));
+    if let Some(m) = s.marks {
+        v["favourited"] = json!(m.favourited);
+        v["reblogged"] = json!(m.reblogged);
+        v["bookmarked"] = json!(m.bookmarked);
         v["muted"] = json!(false);
         v["pinned"] = json!(false);
     }
+    if let Some(text) = &s.source_text {
+        v["text"] = json!(text);
+    }
     v
+}
+
+/// A direct status as the streaming API's `conversation` event: unread unless the viewer wrote it.
+pub fn conversation(s: &StatusView, viewer_id: i64, urls: &NodeUrls) -> Value {
+    let last = status(s, urls);
+    json!({
+        "id": s.row.id.to_string(),
+        "unread": s.author.id != viewer_id,
+        "accounts": [last["account"].clone()],
+        "last_status": last,
+    })
+}
+
+pub fn statuses(views: &[StatusView], urls: &NodeUrls) -> Vec<Value> {
+    views.iter().map(|s| status(s, urls)).collect()
+}
+
+pub fn account_view(a: &AccountView, urls: &NodeUrls) -> Value {
+    account(&a.row, &a.counts, urls)
+}
+
+pub fn accounts(views: &[AccountView], urls: &NodeUrls) -> Vec<Value> {
+    views.iter().map(|a| account_view(a, urls)).collect()
+}
+
+pub fn credential(c: &CredentialView, urls: &NodeUrls) -> Value {
+    credential_account(
+        &c.account.row,
+        &c.account.counts,
+        urls,
+        c.follow_requests_count,
+    )
+}
+
+pub fn context(c: &ContextView, urls: &NodeUrls) -> Value {
+    json!({
+        "ancestors": statuses(&c.ancestors, urls),
+        "descendants": statuses(&c.descendants, urls),
+    })
+}
+
+pub fn source(s: &StatusSourceView) -> Value {
+    json!({"id": s.id.to_string(), "text": s.text, "spoiler_text": s.spoiler_text})
+}
+
+pub fn relationship(r: &RelationshipView) -> Value {
+    json!({
+        "id": r.id.to_string(),
+        "following": r.following,
+        "showing_reblogs": r.showing_reblogs,
+        "notifying": r.notifying,
+        "languages": null,
+        "followed_by": r.followed_by,
+        "blocking": false,
+        "blocked_by": false,
+        "muting": false,
+        "muting_notifications": false,
+        "requested": r.requested,
+        "requested_by": r.requested_by,
+        "domain_blocking": false,
+        "endorsed": false,
+        "note": "",
+    })
+}
+
+pub fn relationships(views: &[RelationshipView]) -> Vec<Value> {
+    views.iter().map(relationship).collect()
 }
 
 pub fn mention(row: &AccountRow, urls: &NodeUrls) -> Value {
@@ -261,26 +337,139 @@ pub fn mention(row: &AccountRow, urls: &NodeUrls) -> Value {
     })
 }
 
-pub fn notification(n: &NotificationRow, account: Value, status: Option<Value>) -> Value {
+pub fn notification(n: &NotificationView, urls: &NodeUrls) -> Value {
     json!({
-        "id": n.id.to_string(),
-        "type": n.kind,
-        "created_at": rfc3339_millis(n.created_at),
-        "group_key": format!("ungrouped-{}", n.id),
-        "account": account,
-        "status": status,
+        "id": n.row.id.to_string(),
+        "type": n.row.kind,
+        "created_at": rfc3339_millis(n.row.created_at),
+        "group_key": format!("ungrouped-{}", n.row.id),
+        "account": account_view(&n.account, urls),
+        "status": n.status.as_ref().map(|s| status(s, urls)),
     })
 }
 
-pub fn edit(e: &EditRow, account: Value, media: Vec<Value>) -> Value {
+pub fn notifications(views: &[NotificationView], urls: &NodeUrls) -> Vec<Value> {
+    views.iter().map(|n| notification(n, urls)).collect()
+}
+
+pub fn edit(e: &StatusEditView, urls: &NodeUrls) -> Value {
+    let media: Vec<Value> = e.media.iter().map(|m| media(m, urls)).collect();
     json!({
         "content": e.content,
         "spoiler_text": e.spoiler_text,
         "sensitive": e.sensitive,
         "created_at": rfc3339_millis(e.created_at),
-        "account": account,
+        "account": account_view(&e.account, urls),
         "poll": null,
         "media_attachments": media,
         "emojis": [],
     })
+}
+
+pub fn edits(views: &[StatusEditView], urls: &NodeUrls) -> Vec<Value> {
+    views.iter().map(|e| edit(e, urls)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::convert::views::ViewerMarks;
+    use crate::store::statuses::StatusCounts;
+
+    fn account_row(id: i64, username: &str) -> AccountRow {
+        AccountRow {
+            id,
+            username: username.into(),
+            domain: String::new(),
+            display_name: username.into(),
+            note: String::new(),
+            fields: "[]".into(),
+            avatar_path: String::new(),
+            header_path: String::new(),
+            email: None,
+            password_hash: None,
+            private_key_pem: None,
+            public_key_pem: String::new(),
+            role: "user".into(),
+            locked: false,
+            discoverable: true,
+            suspended: false,
+            created_at: 0,
+            updated_at: 0,
+            bot: false,
+            default_privacy: "public".into(),
+            default_sensitive: false,
+            default_language: None,
+            ap_id: None,
+            inbox_url: None,
+            shared_inbox_url: None,
+            followers_url: None,
+            profile_url: None,
+            key_id: None,
+            avatar_url: None,
+            header_url: None,
+            fetched_at: None,
+        }
+    }
+
+    fn direct_status(author: AccountRow) -> StatusView {
+        StatusView {
+            row: StatusRow {
+                id: 7,
+                account_id: author.id,
+                uri: None,
+                url: None,
+                text: "@bo hi".into(),
+                content: "<p>hi</p>".into(),
+                spoiler_text: String::new(),
+                sensitive: false,
+                visibility: crate::domain::audience::Scope::Direct,
+                language: None,
+                in_reply_to_id: None,
+                in_reply_to_account_id: None,
+                reblog_of_id: None,
+                app_name: None,
+                app_website: None,
+                created_at: 1_700_000_000_000,
+                edited_at: None,
+            },
+            author,
+            author_counts: AccountCounts::default(),
+            counts: StatusCounts::default(),
+            media: vec![],
+            mentions: vec![account_row(2, "bo")],
+            tags: vec!["Rust".into()],
+            marks: Some(ViewerMarks::default()),
+            reblog: None,
+            source_text: None,
+        }
+    }
+
+    #[test]
+    fn a_conversation_wraps_the_rendered_status() {
+        let urls = NodeUrls::new("http", "127.0.0.1:8080").unwrap();
+        let view = direct_status(account_row(1, "ada"));
+        let last = status(&view, &urls);
+        assert_eq!(
+            last["tags"],
+            json!([{"name": "Rust", "url": "http://127.0.0.1:8080/tags/rust"}])
+        );
+        assert_eq!(last["mentions"][0]["acct"], "bo");
+        assert_eq!(last["favourited"], false);
+        assert!(last.get("text").is_none());
+        let for_recipient = conversation(&view, 2, &urls);
+        assert_eq!(
+            for_recipient,
+            json!({"id": "7", "unread": true, "accounts": [last["account"].clone()], "last_status": last})
+        );
+        assert_eq!(conversation(&view, 1, &urls)["unread"], false);
+    }
+
+    #[test]
+    fn redraft_carries_the_source_text() {
+        let urls = NodeUrls::new("http", "127.0.0.1:8080").unwrap();
+        let mut view = direct_status(account_row(1, "ada"));
+        view.source_text = Some(view.row.text.clone());
+        assert_eq!(status(&view, &urls)["text"], "@bo hi");
+    }
 }

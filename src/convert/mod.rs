@@ -4,6 +4,7 @@
 pub mod activitypub;
 pub mod mastodon;
 pub mod text;
+pub mod views;
 
 use url::Url;
 

@@ -11,6 +11,7 @@ use rand::distributions::{Alphanumeric, DistString};
 use rand::rngs::OsRng;
 
 use super::DomainError;
+use crate::convert::views::{AccountView, CredentialView};
 use crate::store::accounts::{AccountRow, NewLocalAccount};
 use crate::store::{now_millis, Store};
 
@@ -257,45 +258,36 @@ mod tests {
     }
 }
 
-/// Account entities for `ids`, keyed by id.
-pub async fn render_many(
+/// Accounts of `ids` with their counters, keyed by id.
+pub async fn views_by_id(
     node: &super::Node,
     ids: &[i64],
-) -> Result<std::collections::HashMap<i64, serde_json::Value>, DomainError> {
+) -> Result<std::collections::HashMap<i64, AccountView>, DomainError> {
     let mut unique: Vec<i64> = ids.to_vec();
     unique.sort_unstable();
     unique.dedup();
     let rows = node.store.accounts_by_ids(&unique).await?;
     let counts = node.store.account_counts(&unique).await?;
     Ok(rows
-        .iter()
+        .into_iter()
         .map(|a| {
-            (
-                a.id,
-                crate::convert::mastodon::account(
-                    a,
-                    &counts.get(&a.id).copied().unwrap_or_default(),
-                    &node.urls,
-                ),
-            )
+            let counts = counts.get(&a.id).copied().unwrap_or_default();
+            (a.id, AccountView { row: a, counts })
         })
         .collect())
 }
 
-/// Account entities for `ids` in the given order, skipping unknown ones.
-pub async fn render_list(
-    node: &super::Node,
-    ids: &[i64],
-) -> Result<Vec<serde_json::Value>, DomainError> {
-    let map = render_many(node, ids).await?;
+/// Accounts of `ids` in the given order, skipping unknown ones.
+pub async fn views(node: &super::Node, ids: &[i64]) -> Result<Vec<AccountView>, DomainError> {
+    let map = views_by_id(node, ids).await?;
     Ok(ids.iter().filter_map(|id| map.get(id).cloned()).collect())
 }
 
-/// The signed-in user's own account entity.
-pub async fn render_credential(
+/// The signed-in user's own account, with the follow requests waiting.
+pub async fn credential(
     node: &super::Node,
     row: &AccountRow,
-) -> Result<serde_json::Value, DomainError> {
+) -> Result<CredentialView, DomainError> {
     let counts = node.store.account_counts(&[row.id]).await?;
     let requests = node
         .store
@@ -309,12 +301,13 @@ pub async fn render_credential(
         )
         .await?
         .len() as i64;
-    Ok(crate::convert::mastodon::credential_account(
-        row,
-        &counts.get(&row.id).copied().unwrap_or_default(),
-        &node.urls,
-        requests,
-    ))
+    Ok(CredentialView {
+        account: AccountView {
+            row: row.clone(),
+            counts: counts.get(&row.id).copied().unwrap_or_default(),
+        },
+        follow_requests_count: requests,
+    })
 }
 
 /// Checks a login for the OAuth pages and the password grant: the account, if the password

@@ -1,12 +1,11 @@
 //! Following: requests for locked accounts, the home feed kept in step, relationships.
 
-use serde_json::{json, Value};
-
 use fika_federation::protocol::ActivityKind;
 
 use super::audience;
 use super::events::Event;
 use super::{DomainError, Node};
+use crate::convert::views::RelationshipView;
 use crate::store::accounts::AccountRow;
 use crate::store::statuses::NewNotification;
 
@@ -37,7 +36,7 @@ pub async fn follow(
     target_id: i64,
     reblogs: bool,
     notify: bool,
-) -> Result<Value, DomainError> {
+) -> Result<RelationshipView, DomainError> {
     let target = target(node, viewer, target_id).await?;
     let store = &node.store;
     let already = store.follows(viewer.id, target.id).await?;
@@ -156,7 +155,7 @@ pub async fn unfollow(
     node: &Node,
     viewer: &AccountRow,
     target_id: i64,
-) -> Result<Value, DomainError> {
+) -> Result<RelationshipView, DomainError> {
     let target = target(node, viewer, target_id).await?;
     let deliveries = if target.is_local() {
         vec![]
@@ -183,7 +182,7 @@ pub async fn authorize(
     node: &Node,
     viewer: &AccountRow,
     requester: i64,
-) -> Result<Value, DomainError> {
+) -> Result<RelationshipView, DomainError> {
     let remote = node
         .store
         .account_by_id(requester)
@@ -235,7 +234,7 @@ pub async fn reject(
     node: &Node,
     viewer: &AccountRow,
     requester: i64,
-) -> Result<Value, DomainError> {
+) -> Result<RelationshipView, DomainError> {
     let deliveries = match node
         .store
         .account_by_id(requester)
@@ -266,35 +265,27 @@ pub async fn reject(
     Ok(relationships(node, viewer, &[requester]).await?.remove(0))
 }
 
-/// Mastodon Relationship entities, one per id, in order (unknown ids included, all false).
+/// The viewer's relationships, one per id, in order (unknown ids included, all false).
 pub async fn relationships(
     node: &Node,
     viewer: &AccountRow,
     ids: &[i64],
-) -> Result<Vec<Value>, DomainError> {
+) -> Result<Vec<RelationshipView>, DomainError> {
     let facts = node.store.relation_facts(viewer.id, ids).await?;
     Ok(ids
         .iter()
         .map(|id| {
             let following = facts.following.contains(id);
             let requested = facts.requested.contains(id);
-            json!({
-                "id": id.to_string(),
-                "following": following,
-                "showing_reblogs": (following || requested) && !facts.hiding_reblogs.contains(id),
-                "notifying": facts.notifying.contains(id),
-                "languages": null,
-                "followed_by": facts.followed_by.contains(id),
-                "blocking": false,
-                "blocked_by": false,
-                "muting": false,
-                "muting_notifications": false,
-                "requested": requested,
-                "requested_by": facts.requested_by.contains(id),
-                "domain_blocking": false,
-                "endorsed": false,
-                "note": "",
-            })
+            RelationshipView {
+                id: *id,
+                following,
+                showing_reblogs: (following || requested) && !facts.hiding_reblogs.contains(id),
+                notifying: facts.notifying.contains(id),
+                followed_by: facts.followed_by.contains(id),
+                requested,
+                requested_by: facts.requested_by.contains(id),
+            }
         })
         .collect())
 }

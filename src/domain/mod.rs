@@ -10,9 +10,11 @@ pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod policy;
+pub mod search;
 pub mod signer_keys;
 pub mod statuses;
 pub mod text;
+pub mod timelines;
 
 use std::sync::Arc;
 

@@ -3,14 +3,15 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::{json, Value};
-
 use super::audience::{self, Origin, Relation, Scope, StatusFacts};
 use super::events::Event;
 use super::text::{self, ResolvedMention};
 use super::{DomainError, Node};
-use crate::convert::mastodon;
+use crate::convert::views::{
+    AccountView, ContextView, StatusEditView, StatusSourceView, StatusView, ViewerMarks,
+};
 use crate::store::accounts::AccountRow;
+use crate::store::media::MediaRow;
 use crate::store::now_millis;
 use crate::store::statuses::{NewNotification, NewStatus, Page, StatusRow};
 
@@ -117,12 +118,13 @@ pub async fn visible_status(
     Ok(row)
 }
 
-/// Renders the statuses of `ids` the viewer may see, in the order given.
-pub async fn render(
+/// The statuses of `ids` the viewer may see, in the order given, with all a rendering needs:
+/// one batched query per kind of data for the whole list.
+pub async fn views(
     node: &Node,
     viewer: Option<&AccountRow>,
     ids: &[i64],
-) -> Result<Vec<Value>, DomainError> {
+) -> Result<Vec<StatusView>, DomainError> {
     if ids.is_empty() || viewer.is_none() {
         return Ok(Vec::new());
     }
@@ -155,75 +157,46 @@ pub async fn render(
         .map(|a| (a.id, a))
         .collect();
     let counts = store.account_counts(&account_ids).await?;
-    let accounts: HashMap<i64, Value> = account_rows
-        .values()
-        .map(|a| {
-            (
-                a.id,
-                mastodon::account(
-                    a,
-                    &counts.get(&a.id).copied().unwrap_or_default(),
-                    &node.urls,
-                ),
-            )
-        })
-        .collect();
     let status_counts = store.status_counts(&all_ids).await?;
-    let mut media: HashMap<i64, Vec<Value>> = HashMap::new();
+    let mut media: HashMap<i64, Vec<MediaRow>> = HashMap::new();
     for m in store.media_of_statuses(&all_ids).await? {
         if let Some(s) = m.status_id {
-            media
-                .entry(s)
-                .or_default()
-                .push(mastodon::media(&m, &node.urls));
+            media.entry(s).or_default().push(m);
         }
     }
-    let mut mentions: HashMap<i64, Vec<Value>> = HashMap::new();
+    let mut mentions: HashMap<i64, Vec<AccountRow>> = HashMap::new();
     for (s, a) in &mention_pairs {
         if let Some(row) = account_rows.get(a) {
-            mentions
-                .entry(*s)
-                .or_default()
-                .push(mastodon::mention(row, &node.urls));
+            mentions.entry(*s).or_default().push(row.clone());
         }
     }
-    let mut tags: HashMap<i64, Vec<Value>> = HashMap::new();
+    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
     for (s, display) in store.tags_of(&all_ids).await? {
-        tags.entry(s)
-            .or_default()
-            .push(json!({"name": display, "url": node.urls.tag(&display).to_string()}));
+        tags.entry(s).or_default().push(display);
     }
     let (favourited, reblogged, bookmarked) = match viewer {
         Some(v) => store.viewer_marks(v.id, &all_ids).await?,
         None => Default::default(),
     };
 
-    let one = |row: &StatusRow, reblog: Option<Value>| -> Option<Value> {
+    let one = |row: &StatusRow, reblog: Option<StatusView>| -> Option<StatusView> {
         let author = account_rows.get(&row.account_id)?;
-        let uri = mastodon::status_uri(row, author, &node.urls);
-        let url = row.url.clone().or_else(|| {
-            author
-                .domain
-                .is_empty()
-                .then(|| node.urls.status_page(&author.username, row.id).to_string())
-        });
-        let marks = viewer.map(|_| ());
-        Some(mastodon::status(
-            mastodon::StatusParts {
-                row,
-                account: accounts.get(&row.account_id)?.clone(),
-                counts: status_counts.get(&row.id).copied().unwrap_or_default(),
-                media: media.get(&row.id).cloned().unwrap_or_default(),
-                mentions: mentions.get(&row.id).cloned().unwrap_or_default(),
-                tags: tags.get(&row.id).cloned().unwrap_or_default(),
-                favourited: marks.map(|_| favourited.contains(&row.id)),
-                reblogged: marks.map(|_| reblogged.contains(&row.id)),
-                bookmarked: marks.map(|_| bookmarked.contains(&row.id)),
-                reblog,
-            },
-            uri,
-            url,
-        ))
+        Some(StatusView {
+            row: row.clone(),
+            author: author.clone(),
+            author_counts: counts.get(&author.id).copied().unwrap_or_default(),
+            counts: status_counts.get(&row.id).copied().unwrap_or_default(),
+            media: media.get(&row.id).cloned().unwrap_or_default(),
+            mentions: mentions.get(&row.id).cloned().unwrap_or_default(),
+            tags: tags.get(&row.id).cloned().unwrap_or_default(),
+            marks: viewer.map(|_| ViewerMarks {
+                favourited: favourited.contains(&row.id),
+                reblogged: reblogged.contains(&row.id),
+                bookmarked: bookmarked.contains(&row.id),
+            }),
+            reblog: reblog.map(Box::new),
+            source_text: None,
+        })
     };
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
@@ -245,8 +218,9 @@ pub async fn render(
     Ok(out)
 }
 
-pub async fn render_one(node: &Node, viewer: &AccountRow, id: i64) -> Result<Value, DomainError> {
-    render(node, Some(viewer), &[id])
+/// One status as the viewer sees it, or NotFound.
+pub async fn view(node: &Node, viewer: &AccountRow, id: i64) -> Result<StatusView, DomainError> {
+    views(node, Some(viewer), &[id])
         .await?
         .pop()
         .ok_or(DomainError::NotFound("status"))
@@ -687,15 +661,15 @@ pub(crate) async fn audience_of(
 
 /// Deletes the author's own status (or reblog). Returns it as it was, with its source text,
 /// so apps can offer "delete and redraft".
-pub async fn delete(node: &Node, author: &AccountRow, id: i64) -> Result<Value, DomainError> {
+pub async fn delete(node: &Node, author: &AccountRow, id: i64) -> Result<StatusView, DomainError> {
     let row = node
         .store
         .status_by_id(id)
         .await?
         .filter(|s| s.account_id == author.id)
         .ok_or(DomainError::NotFound("status"))?;
-    let mut rendered = render_one(node, author, id).await?;
-    rendered["text"] = json!(row.text);
+    let mut rendered = view(node, author, id).await?;
+    rendered.source_text = Some(row.text.clone());
     let audience = audience_of(node, &row).await?;
     let deliveries = super::federation::outbound::delete_deliveries(node, &row, author).await?;
     let tombstone = match row.reblog_of_id {
@@ -719,7 +693,7 @@ pub async fn favourite(
     viewer: &AccountRow,
     id: i64,
     on: bool,
-) -> Result<Value, DomainError> {
+) -> Result<StatusView, DomainError> {
     let row = visible_status(node, Some(viewer), id).await?;
     let target = match row.reblog_of_id {
         Some(t) => node
@@ -762,7 +736,7 @@ pub async fn favourite(
             .await?;
         super::federation::outbound::wake_deliveries(node, removed && !deliveries.is_empty());
     }
-    render_one(node, viewer, target.id).await
+    view(node, viewer, target.id).await
 }
 
 /// What tells a remote author about a favourite (a Like) or its withdrawal (Undo Like).
@@ -792,11 +766,11 @@ pub async fn bookmark(
     viewer: &AccountRow,
     id: i64,
     on: bool,
-) -> Result<Value, DomainError> {
+) -> Result<StatusView, DomainError> {
     let row = visible_status(node, Some(viewer), id).await?;
     let target = row.reblog_of_id.unwrap_or(row.id);
     node.store.bookmark(viewer.id, target, on).await?;
-    render_one(node, viewer, target).await
+    view(node, viewer, target).await
 }
 
 /// Reblogs a status; returns the reblog (the wrapper status), as Mastodon does.
@@ -805,7 +779,7 @@ pub async fn reblog(
     viewer: &AccountRow,
     id: i64,
     visibility: Option<Scope>,
-) -> Result<Value, DomainError> {
+) -> Result<StatusView, DomainError> {
     let row = visible_status(node, Some(viewer), id).await?;
     let target = match row.reblog_of_id {
         Some(t) => visible_status(node, Some(viewer), t).await?,
@@ -817,7 +791,7 @@ pub async fn reblog(
         ));
     }
     if let Some(existing) = node.store.reblog_by(viewer.id, target.id).await? {
-        return render_one(node, viewer, existing).await;
+        return view(node, viewer, existing).await;
     }
     let wrapper_visibility =
         audience::reblog_scope(visibility).map_err(|e| DomainError::Invalid(e.into()))?;
@@ -873,7 +847,7 @@ pub async fn reblog(
         // Two reblogs at once: the other one won, return it.
         Err(crate::store::StoreError::Conflict(_)) => {
             if let Some(existing) = node.store.reblog_by(viewer.id, target.id).await? {
-                return render_one(node, viewer, existing).await;
+                return view(node, viewer, existing).await;
             }
         }
         Err(e) => return Err(e.into()),
@@ -889,11 +863,15 @@ pub async fn reblog(
             notification_id: n.id,
         });
     }
-    render_one(node, viewer, id).await
+    view(node, viewer, id).await
 }
 
 /// Undoes a reblog; returns the original status.
-pub async fn unreblog(node: &Node, viewer: &AccountRow, id: i64) -> Result<Value, DomainError> {
+pub async fn unreblog(
+    node: &Node,
+    viewer: &AccountRow,
+    id: i64,
+) -> Result<StatusView, DomainError> {
     let row = visible_status(node, Some(viewer), id).await?;
     let target = row.reblog_of_id.unwrap_or(row.id);
     if let Some(wrapper) = node.store.reblog_by(viewer.id, target).await? {
@@ -909,11 +887,15 @@ pub async fn unreblog(node: &Node, viewer: &AccountRow, id: i64) -> Result<Value
             });
         }
     }
-    render_one(node, viewer, target).await
+    view(node, viewer, target).await
 }
 
 /// The thread around a status: ancestors oldest first, then descendants in order.
-pub async fn context(node: &Node, viewer: &AccountRow, id: i64) -> Result<Value, DomainError> {
+pub async fn context(
+    node: &Node,
+    viewer: &AccountRow,
+    id: i64,
+) -> Result<ContextView, DomainError> {
     let row = visible_status(node, Some(viewer), id).await?;
     let mut ancestors = Vec::new();
     let mut parent = row.in_reply_to_id;
@@ -931,14 +913,18 @@ pub async fn context(node: &Node, viewer: &AccountRow, id: i64) -> Result<Value,
     }
     ancestors.reverse();
     let descendants = node.store.descendants(row.id).await?;
-    Ok(json!({
-        "ancestors": render(node, Some(viewer), &ancestors).await?,
-        "descendants": render(node, Some(viewer), &descendants).await?,
-    }))
+    Ok(ContextView {
+        ancestors: views(node, Some(viewer), &ancestors).await?,
+        descendants: views(node, Some(viewer), &descendants).await?,
+    })
 }
 
 /// The versions of a status, oldest first (one entry if it was never edited).
-pub async fn history(node: &Node, viewer: &AccountRow, id: i64) -> Result<Vec<Value>, DomainError> {
+pub async fn history(
+    node: &Node,
+    viewer: &AccountRow,
+    id: i64,
+) -> Result<Vec<StatusEditView>, DomainError> {
     let row = visible_status(node, Some(viewer), id).await?;
     let author = node
         .store
@@ -946,56 +932,56 @@ pub async fn history(node: &Node, viewer: &AccountRow, id: i64) -> Result<Vec<Va
         .await?
         .ok_or(DomainError::NotFound("account"))?;
     let counts = node.store.account_counts(&[author.id]).await?;
-    let account = mastodon::account(
-        &author,
-        &counts.get(&author.id).copied().unwrap_or_default(),
-        &node.urls,
-    );
+    let account = AccountView {
+        counts: counts.get(&author.id).copied().unwrap_or_default(),
+        row: author,
+    };
     let edits = node.store.status_edits(id).await?;
     if edits.is_empty() {
-        let media: Vec<Value> = node
-            .store
-            .media_of_statuses(&[id])
-            .await?
-            .iter()
-            .map(|m| mastodon::media(m, &node.urls))
-            .collect();
-        return Ok(vec![json!({
-            "content": row.content,
-            "spoiler_text": row.spoiler_text,
-            "sensitive": row.sensitive,
-            "created_at": crate::convert::rfc3339_millis(row.created_at),
-            "account": account,
-            "poll": null,
-            "media_attachments": media,
-            "emojis": [],
-        })]);
+        let media = node.store.media_of_statuses(&[id]).await?;
+        return Ok(vec![StatusEditView {
+            content: row.content,
+            spoiler_text: row.spoiler_text,
+            sensitive: row.sensitive,
+            created_at: row.created_at,
+            account,
+            media,
+        }]);
     }
     let mut out = Vec::new();
-    for e in &edits {
+    for e in edits {
         let ids: Vec<i64> = serde_json::from_str::<Vec<String>>(&e.media_ids)
             .unwrap_or_default()
             .iter()
             .filter_map(|s| s.parse().ok())
             .collect();
-        let media = node
-            .store
-            .media_by_ids(&ids)
-            .await?
-            .iter()
-            .map(|m| mastodon::media(m, &node.urls))
-            .collect();
-        out.push(mastodon::edit(e, account.clone(), media));
+        let media = node.store.media_by_ids(&ids).await?;
+        out.push(StatusEditView {
+            content: e.content,
+            spoiler_text: e.spoiler_text,
+            sensitive: e.sensitive,
+            created_at: e.created_at,
+            account: account.clone(),
+            media,
+        });
     }
     Ok(out)
 }
 
-pub async fn source(node: &Node, viewer: &AccountRow, id: i64) -> Result<Value, DomainError> {
+pub async fn source(
+    node: &Node,
+    viewer: &AccountRow,
+    id: i64,
+) -> Result<StatusSourceView, DomainError> {
     let row = node
         .store
         .status_by_id(id)
         .await?
         .filter(|s| s.account_id == viewer.id)
         .ok_or(DomainError::NotFound("status"))?;
-    Ok(json!({"id": row.id.to_string(), "text": row.text, "spoiler_text": row.spoiler_text}))
+    Ok(StatusSourceView {
+        id: row.id,
+        text: row.text,
+        spoiler_text: row.spoiler_text,
+    })
 }

@@ -9,20 +9,20 @@ use serde_json::Value;
 
 use super::extract::{flex_bool, flex_ids, parse_id, Auth, Body, MultipartForm, Query};
 use super::{paginated, query_pairs, PageParams};
+use crate::convert::mastodon;
 use crate::domain::accounts::{self, ProfileInput};
-use crate::domain::audience::{self, Relation};
-use crate::domain::follows;
+use crate::domain::{follows, search, timelines};
 use crate::http::{ApiError, AppState};
 use crate::store::accounts::AccountRow;
 use crate::store::social::FollowList;
-use crate::store::statuses::StatusFilter;
 
 pub async fn verify_credentials(
     State(state): State<AppState>,
     auth: Auth,
 ) -> Result<Json<Value>, ApiError> {
     let me = auth.user("read:accounts")?;
-    Ok(Json(accounts::render_credential(&state.node, me).await?))
+    let view = accounts::credential(&state.node, me).await?;
+    Ok(Json(mastodon::credential(&view, &state.node.urls)))
 }
 
 #[derive(Deserialize, Default)]
@@ -172,9 +172,10 @@ pub async fn update_credentials(
         .account_by_id(me.id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    Ok(Json(
-        accounts::render_credential(&state.node, &fresh).await?,
-    ))
+    Ok(Json(mastodon::credential(
+        &accounts::credential(&state.node, &fresh).await?,
+        &state.node.urls,
+    )))
 }
 
 async fn load(state: &AppState, id: &str) -> Result<AccountRow, ApiError> {
@@ -187,6 +188,14 @@ async fn load(state: &AppState, id: &str) -> Result<AccountRow, ApiError> {
         .ok_or_else(ApiError::not_found)
 }
 
+async fn one_account(state: &AppState, id: i64) -> Result<Json<Value>, ApiError> {
+    accounts::views(&state.node, &[id])
+        .await?
+        .pop()
+        .map(|a| Json(mastodon::account_view(&a, &state.node.urls)))
+        .ok_or_else(ApiError::not_found)
+}
+
 pub async fn get(
     State(state): State<AppState>,
     auth: Auth,
@@ -194,11 +203,7 @@ pub async fn get(
 ) -> Result<Json<Value>, ApiError> {
     auth.require("read:accounts")?;
     let account = load(&state, &id).await?;
-    accounts::render_list(&state.node, &[account.id])
-        .await?
-        .pop()
-        .map(Json)
-        .ok_or_else(ApiError::not_found)
+    one_account(&state, account.id).await
 }
 
 #[derive(Deserialize)]
@@ -222,21 +227,13 @@ pub async fn lookup(
         let account = crate::domain::federation::resolve::resolve_acct(&state.node, name, domain)
             .await
             .map_err(|_| ApiError::not_found())?;
-        return accounts::render_list(&state.node, &[account.id])
-            .await?
-            .pop()
-            .map(Json)
-            .ok_or_else(ApiError::not_found);
+        return one_account(&state, account.id).await;
     }
     let account = accounts::find_local(&state.node.store, name)
         .await?
         .filter(|a| !a.suspended)
         .ok_or_else(ApiError::not_found)?;
-    accounts::render_list(&state.node, &[account.id])
-        .await?
-        .pop()
-        .map(Json)
-        .ok_or_else(ApiError::not_found)
+    one_account(&state, account.id).await
 }
 
 #[derive(Deserialize, Default)]
@@ -268,27 +265,16 @@ pub async fn statuses(
         .node
         .urls
         .api(&format!("/api/v1/accounts/{}/statuses", account.id));
-    if q.pinned == Some(true) {
-        return Ok(paginated(vec![], None, &url, &[]));
-    }
-    let relation = Relation {
-        is_author: me.id == account.id,
-        follows_author: state.node.store.follows(me.id, account.id).await?,
-        mentioned: false,
-    };
-    let filter = StatusFilter {
-        visibilities: audience::listable_on_profile(Some(relation)),
-        account_id: Some(account.id),
+    let query = timelines::ProfileQuery {
+        only_media: q.only_media.unwrap_or(false),
         exclude_replies: q.exclude_replies.unwrap_or(false),
         exclude_reblogs: q.exclude_reblogs.unwrap_or(false),
-        only_media: q.only_media.unwrap_or(false),
-        tag: q.tagged.clone(),
-        ..Default::default()
+        pinned: q.pinned == Some(true),
+        tagged: q.tagged.clone(),
     };
-    let ids = state.node.store.list_statuses(&filter, &page).await?;
-    let keys = ids.first().zip(ids.last()).map(|(a, b)| (*a, *b));
-    let items = crate::domain::statuses::render(&state.node, Some(me), &ids).await?;
-    Ok(paginated(items, keys, &url, &query_pairs(&uri)))
+    let list = timelines::statuses_of(&state.node, me, &account, query, &page).await?;
+    let items = mastodon::statuses(&list.statuses, &state.node.urls);
+    Ok(paginated(items, list.keys, &url, &query_pairs(&uri)))
 }
 
 async fn follow_list(
@@ -366,9 +352,8 @@ pub async fn relationships(
 ) -> Result<Json<Value>, ApiError> {
     let me = auth.user("read:follows")?;
     let ids: Vec<i64> = q.id.iter().filter_map(|s| s.parse().ok()).collect();
-    Ok(Json(Value::Array(
-        follows::relationships(&state.node, me, &ids).await?,
-    )))
+    let views = follows::relationships(&state.node, me, &ids).await?;
+    Ok(Json(Value::Array(mastodon::relationships(&views))))
 }
 
 #[derive(Deserialize, Default)]
@@ -387,16 +372,15 @@ pub async fn follow(
 ) -> Result<Json<Value>, ApiError> {
     let me = auth.user("write:follows")?;
     let target = parse_id(&id)?;
-    Ok(Json(
-        follows::follow(
-            &state.node,
-            me,
-            target,
-            form.reblogs.unwrap_or(true),
-            form.notify.unwrap_or(false),
-        )
-        .await?,
-    ))
+    let view = follows::follow(
+        &state.node,
+        me,
+        target,
+        form.reblogs.unwrap_or(true),
+        form.notify.unwrap_or(false),
+    )
+    .await?;
+    Ok(Json(mastodon::relationship(&view)))
 }
 
 pub async fn unfollow(
@@ -405,9 +389,9 @@ pub async fn unfollow(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let me = auth.user("write:follows")?;
-    Ok(Json(
-        follows::unfollow(&state.node, me, parse_id(&id)?).await?,
-    ))
+    Ok(Json(mastodon::relationship(
+        &follows::unfollow(&state.node, me, parse_id(&id)?).await?,
+    )))
 }
 
 #[derive(Deserialize)]
@@ -430,11 +414,12 @@ pub async fn search(
     auth.user("read:accounts")?;
     let limit = q.page.page(40, 80)?.limit;
     let offset = q.offset.and_then(|o| o.parse().ok()).unwrap_or(0);
-    let ids =
-        super::search::account_ids(&state, &q.q, limit, offset, q.resolve.unwrap_or(false)).await?;
-    Ok(Json(Value::Array(
-        accounts::render_list(&state.node, &ids).await?,
-    )))
+    let resolve = q.resolve.unwrap_or(false);
+    let views = search::accounts(&state.node, &q.q, limit, offset, resolve).await?;
+    Ok(Json(Value::Array(mastodon::accounts(
+        &views,
+        &state.node.urls,
+    ))))
 }
 
 pub async fn follow_requests(
@@ -460,9 +445,9 @@ pub async fn authorize_request(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let me = auth.user("write:follows")?;
-    Ok(Json(
-        follows::authorize(&state.node, me, parse_id(&id)?).await?,
-    ))
+    Ok(Json(mastodon::relationship(
+        &follows::authorize(&state.node, me, parse_id(&id)?).await?,
+    )))
 }
 
 pub async fn reject_request(
@@ -471,7 +456,7 @@ pub async fn reject_request(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let me = auth.user("write:follows")?;
-    Ok(Json(
-        follows::reject(&state.node, me, parse_id(&id)?).await?,
-    ))
+    Ok(Json(mastodon::relationship(
+        &follows::reject(&state.node, me, parse_id(&id)?).await?,
+    )))
 }

@@ -63,9 +63,10 @@ fn configuration(state: &AppState) -> Value {
 
 async fn contact_account(state: &AppState) -> Result<Value, ApiError> {
     match state.node.store.first_admin().await? {
-        Some(a) => Ok(crate::domain::accounts::render_list(&state.node, &[a.id])
+        Some(a) => Ok(crate::domain::accounts::views(&state.node, &[a.id])
             .await?
             .pop()
+            .map(|a| crate::convert::mastodon::account_view(&a, &state.node.urls))
             .unwrap_or(Value::Null)),
         None => Ok(Value::Null),
     }

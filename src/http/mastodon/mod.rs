@@ -104,7 +104,8 @@ pub async fn account_page(
 ) -> Result<Response, ApiError> {
     let keys = rows.first().zip(rows.last()).map(|(a, b)| (a.0, b.0));
     let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
-    let items = crate::domain::accounts::render_list(&state.node, &ids).await?;
+    let views = crate::domain::accounts::views(&state.node, &ids).await?;
+    let items = crate::convert::mastodon::accounts(&views, &state.node.urls);
     Ok(paginated(items, keys, url, &query_pairs(uri)))
 }
 

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::extract::{flex_id, parse_id, Auth, Query};
 use super::{paginated, query_pairs, PageParams};
+use crate::convert::mastodon;
 use crate::domain::notifications;
 use crate::http::{ApiError, AppState};
 
@@ -39,7 +40,8 @@ pub async fn list(
         .notifications(me.id, &q.types, &q.exclude_types, account, &page)
         .await?;
     let keys = rows.first().zip(rows.last()).map(|(a, b)| (a.id, b.id));
-    let items = notifications::render(&state.node, me, &rows).await?;
+    let views = notifications::views(&state.node, me, &rows).await?;
+    let items = mastodon::notifications(&views, &state.node.urls);
     Ok(paginated(
         items,
         keys,
@@ -60,10 +62,10 @@ pub async fn get(
         .notification(me.id, parse_id(&id)?)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    notifications::render(&state.node, me, &[row])
+    notifications::views(&state.node, me, &[row])
         .await?
         .pop()
-        .map(Json)
+        .map(|n| Json(mastodon::notification(&n, &state.node.urls)))
         .ok_or_else(ApiError::not_found)
 }
 

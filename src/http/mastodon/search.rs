@@ -6,7 +6,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::extract::{flex_bool, flex_id, Auth, Query};
-use crate::domain::{accounts, audience, statuses};
+use crate::convert::mastodon;
+use crate::domain::search;
 use crate::http::{ApiError, AppState};
 
 #[derive(Deserialize, Default)]
@@ -21,79 +22,6 @@ pub struct SearchQuery {
     limit: Option<String>,
     #[serde(default, deserialize_with = "flex_id")]
     offset: Option<String>,
-}
-
-/// Accounts for a query: `@user@domain` of a peer (looked up by WebFinger when `resolve`), an
-/// actor URL, or local accounts (an exact name first, then prefix matches).
-pub async fn account_ids(
-    state: &AppState,
-    q: &str,
-    limit: i64,
-    offset: i64,
-    resolve: bool,
-) -> Result<Vec<i64>, ApiError> {
-    let term = q.trim().trim_start_matches('@');
-    if term.is_empty() {
-        return Ok(vec![]);
-    }
-    let node = &state.node;
-    if term.starts_with("https://") || term.starts_with("http://") {
-        let found = match crate::domain::federation::resolve::known_account(node, term).await? {
-            Some(a) => Some(a),
-            None if resolve => crate::domain::federation::resolve::resolve_actor(node, term)
-                .await
-                .map_err(log_resolve)
-                .ok(),
-            None => None,
-        };
-        return Ok(found
-            .filter(|a| !a.suspended)
-            .map(|a| vec![a.id])
-            .unwrap_or_default());
-    }
-    let (name, domain) = match term.split_once('@') {
-        Some((n, d)) => (n, Some(d)),
-        None => (term, None),
-    };
-    if let Some(domain) = domain.filter(|d| !d.eq_ignore_ascii_case(&node.urls.domain)) {
-        let found = match node.store.remote_account_by_acct(name, domain).await? {
-            Some(a) => Some(a),
-            None if resolve => crate::domain::federation::resolve::resolve_acct(node, name, domain)
-                .await
-                .map_err(log_resolve)
-                .ok(),
-            None => None,
-        };
-        return Ok(found
-            .filter(|a| !a.suspended)
-            .map(|a| vec![a.id])
-            .unwrap_or_default());
-    }
-    let mut ids = Vec::new();
-    if offset == 0 {
-        if let Some(exact) = accounts::find_local(&state.node.store, name).await? {
-            if !exact.suspended {
-                ids.push(exact.id);
-            }
-        }
-    }
-    for a in state
-        .node
-        .store
-        .search_accounts(name, limit, offset)
-        .await?
-    {
-        if !ids.contains(&a.id) {
-            ids.push(a.id);
-        }
-    }
-    ids.truncate(limit as usize);
-    Ok(ids)
-}
-
-fn log_resolve(e: crate::domain::DomainError) -> crate::domain::DomainError {
-    tracing::info!(error = %e, "could not resolve a remote account");
-    e
 }
 
 pub async fn v2(
@@ -122,49 +50,20 @@ pub async fn v2(
         return Ok(Json(result));
     }
     if wants("accounts") {
-        let ids = account_ids(&state, query, limit, offset, resolve).await?;
-        result["accounts"] = Value::Array(accounts::render_list(&state.node, &ids).await?);
+        let views = search::accounts(&state.node, query, limit, offset, resolve).await?;
+        result["accounts"] = Value::Array(mastodon::accounts(&views, &state.node.urls));
     }
     if wants("statuses") {
-        // A status URL or id finds that status, if visible.
-        let mut ids: Vec<i64> = Vec::new();
-        if query.starts_with("https://") || query.starts_with("http://") {
-            let node = &state.node;
-            let found = match crate::domain::federation::resolve::known_status(node, query).await? {
-                Some(s) => Some(s),
-                None if resolve => crate::domain::inbox::create::fetch_note(node, query)
-                    .await
-                    .map_err(log_resolve)
-                    .ok(),
-                None => None,
-            };
-            ids.extend(found.map(|s| s.id));
-            if ids.is_empty() {
-                if let Some(id) = query.rsplit('/').next().and_then(|s| s.parse::<i64>().ok()) {
-                    ids.push(id);
-                }
-            }
-        }
-        if ids.is_empty() {
-            let words: Vec<String> = query.split_whitespace().map(str::to_string).collect();
-            ids = state
-                .node
-                .store
-                .search_statuses(&words, &audience::searchable(), limit, offset)
-                .await?;
-        }
-        result["statuses"] = Value::Array(statuses::render(&state.node, Some(me), &ids).await?);
+        let views = search::statuses(&state.node, me, query, limit, offset, resolve).await?;
+        result["statuses"] = Value::Array(mastodon::statuses(&views, &state.node.urls));
     }
     if wants("hashtags") {
-        let term = query.trim_start_matches('#');
-        if !term.is_empty() && term.chars().all(|c| c.is_alphanumeric() || c == '_') {
-            let tags = state.node.store.search_tags(term, limit).await?;
-            result["hashtags"] = Value::Array(
-                tags.iter()
-                    .map(|(display, _)| crate::convert::mastodon::tag(display, &state.node.urls))
-                    .collect(),
-            );
-        }
+        let tags = search::hashtags(&state.node, query, limit).await?;
+        result["hashtags"] = Value::Array(
+            tags.iter()
+                .map(|display| mastodon::tag(display, &state.node.urls))
+                .collect(),
+        );
     }
     Ok(Json(result))
 }

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::extract::{flex_bool, flex_id, flex_ids, parse_id, Auth, Body, Query};
 use super::PageParams;
+use crate::convert::mastodon;
 use crate::domain::audience::Scope;
 use crate::domain::statuses::{self, PostInput};
 use crate::http::{ApiError, AppState};
@@ -90,7 +91,10 @@ pub async fn create(
     let me = auth.user("write:statuses")?;
     let input = input(form, &headers)?;
     let id = statuses::post(&state.node, me, input, Some(auth.app_info())).await?;
-    Ok(Json(statuses::render_one(&state.node, me, id).await?))
+    Ok(Json(mastodon::status(
+        &statuses::view(&state.node, me, id).await?,
+        &state.node.urls,
+    )))
 }
 
 pub async fn edit(
@@ -105,7 +109,10 @@ pub async fn edit(
     let mut input = input(form, &headers)?;
     input.idempotency_key = None;
     statuses::edit(&state.node, me, id, input).await?;
-    Ok(Json(statuses::render_one(&state.node, me, id).await?))
+    Ok(Json(mastodon::status(
+        &statuses::view(&state.node, me, id).await?,
+        &state.node.urls,
+    )))
 }
 
 pub async fn get(
@@ -114,9 +121,10 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let me = auth.user("read:statuses")?;
-    Ok(Json(
-        statuses::render_one(&state.node, me, parse_id(&id)?).await?,
-    ))
+    Ok(Json(mastodon::status(
+        &statuses::view(&state.node, me, parse_id(&id)?).await?,
+        &state.node.urls,
+    )))
 }
 
 #[derive(Deserialize)]
@@ -136,9 +144,11 @@ pub async fn get_many(
             .filter_map(|s| s.parse().ok())
             .take(40)
             .collect();
-    Ok(Json(Value::Array(
-        statuses::render(&state.node, Some(me), &ids).await?,
-    )))
+    let views = statuses::views(&state.node, Some(me), &ids).await?;
+    Ok(Json(Value::Array(mastodon::statuses(
+        &views,
+        &state.node.urls,
+    ))))
 }
 
 pub async fn delete(
@@ -147,9 +157,10 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let me = auth.user("write:statuses")?;
-    Ok(Json(
-        statuses::delete(&state.node, me, parse_id(&id)?).await?,
-    ))
+    Ok(Json(mastodon::status(
+        &statuses::delete(&state.node, me, parse_id(&id)?).await?,
+        &state.node.urls,
+    )))
 }
 
 pub async fn context(
@@ -158,9 +169,10 @@ pub async fn context(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let me = auth.user("read:statuses")?;
-    Ok(Json(
-        statuses::context(&state.node, me, parse_id(&id)?).await?,
-    ))
+    Ok(Json(mastodon::context(
+        &statuses::context(&state.node, me, parse_id(&id)?).await?,
+        &state.node.urls,
+    )))
 }
 
 pub async fn history(
@@ -169,9 +181,11 @@ pub async fn history(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let me = auth.user("read:statuses")?;
-    Ok(Json(Value::Array(
-        statuses::history(&state.node, me, parse_id(&id)?).await?,
-    )))
+    let views = statuses::history(&state.node, me, parse_id(&id)?).await?;
+    Ok(Json(Value::Array(mastodon::edits(
+        &views,
+        &state.node.urls,
+    ))))
 }
 
 pub async fn source(
@@ -180,9 +194,9 @@ pub async fn source(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let me = auth.user("read:statuses")?;
-    Ok(Json(
-        statuses::source(&state.node, me, parse_id(&id)?).await?,
-    ))
+    Ok(Json(mastodon::source(
+        &statuses::source(&state.node, me, parse_id(&id)?).await?,
+    )))
 }
 
 pub async fn favourite(
@@ -191,9 +205,10 @@ pub async fn favourite(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let me = auth.user("write:favourites")?;
-    Ok(Json(
-        statuses::favourite(&state.node, me, parse_id(&id)?, true).await?,
-    ))
+    Ok(Json(mastodon::status(
+        &statuses::favourite(&state.node, me, parse_id(&id)?, true).await?,
+        &state.node.urls,
+    )))
 }
 
 pub async fn unfavourite(
@@ -202,9 +217,10 @@ pub async fn unfavourite(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let me = auth.user("write:favourites")?;
-    Ok(Json(
-        statuses::favourite(&state.node, me, parse_id(&id)?, false).await?,
-    ))
+    Ok(Json(mastodon::status(
+        &statuses::favourite(&state.node, me, parse_id(&id)?, false).await?,
+        &state.node.urls,
+    )))
 }
 
 pub async fn bookmark(
@@ -213,9 +229,10 @@ pub async fn bookmark(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let me = auth.user("write:bookmarks")?;
-    Ok(Json(
-        statuses::bookmark(&state.node, me, parse_id(&id)?, true).await?,
-    ))
+    Ok(Json(mastodon::status(
+        &statuses::bookmark(&state.node, me, parse_id(&id)?, true).await?,
+        &state.node.urls,
+    )))
 }
 
 pub async fn unbookmark(
@@ -224,9 +241,10 @@ pub async fn unbookmark(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let me = auth.user("write:bookmarks")?;
-    Ok(Json(
-        statuses::bookmark(&state.node, me, parse_id(&id)?, false).await?,
-    ))
+    Ok(Json(mastodon::status(
+        &statuses::bookmark(&state.node, me, parse_id(&id)?, false).await?,
+        &state.node.urls,
+    )))
 }
 
 #[derive(Deserialize, Default)]
@@ -247,9 +265,10 @@ pub async fn reblog(
         .map(|v| v.parse::<Scope>())
         .transpose()
         .map_err(|m| ApiError::unprocessable(format!("Validation failed: {m}")))?;
-    Ok(Json(
-        statuses::reblog(&state.node, me, parse_id(&id)?, visibility).await?,
-    ))
+    Ok(Json(mastodon::status(
+        &statuses::reblog(&state.node, me, parse_id(&id)?, visibility).await?,
+        &state.node.urls,
+    )))
 }
 
 pub async fn unreblog(
@@ -258,9 +277,10 @@ pub async fn unreblog(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let me = auth.user("write:statuses")?;
-    Ok(Json(
-        statuses::unreblog(&state.node, me, parse_id(&id)?).await?,
-    ))
+    Ok(Json(mastodon::status(
+        &statuses::unreblog(&state.node, me, parse_id(&id)?).await?,
+        &state.node.urls,
+    )))
 }
 
 async fn actors(

@@ -16,6 +16,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
 
 use super::extract::{authenticate, bearer_token, invalid_token, Query};
+use crate::convert::mastodon;
 use crate::domain::events::Event;
 use crate::domain::{notifications, statuses};
 use crate::http::{ApiError, AppState};
@@ -120,19 +121,15 @@ async fn render(
         Event::Status {
             status_id, edited, ..
         } => {
-            let status = statuses::render(&state.node, Some(viewer), &[*status_id])
+            let view = statuses::views(&state.node, Some(viewer), &[*status_id])
                 .await
                 .ok()?
                 .pop()?;
             if stream.name == "direct" {
-                let conversation = json!({
-                    "id": status_id.to_string(),
-                    "unread": status["account"]["id"] != json!(viewer.id.to_string()),
-                    "accounts": [status["account"].clone()],
-                    "last_status": status,
-                });
+                let conversation = mastodon::conversation(&view, viewer.id, &state.node.urls);
                 return Some(("conversation".into(), conversation.to_string()));
             }
+            let status = mastodon::status(&view, &state.node.urls);
             let name = if *edited { "status.update" } else { "update" };
             Some((name.into(), status.to_string()))
         }
@@ -146,10 +143,11 @@ async fn render(
                 .notification(viewer.id, *notification_id)
                 .await
                 .ok()??;
-            let rendered = notifications::render(&state.node, viewer, &[row])
+            let view = notifications::views(&state.node, viewer, &[row])
                 .await
                 .ok()?
                 .pop()?;
+            let rendered = mastodon::notification(&view, &state.node.urls);
             Some(("notification".into(), rendered.to_string()))
         }
     }

@@ -7,10 +7,9 @@ use serde::Deserialize;
 
 use super::extract::{flex_bool, Auth, Query};
 use super::{paginated, query_pairs, PageParams};
-use crate::domain::audience::{self, Origin};
-use crate::domain::statuses;
+use crate::convert::mastodon;
+use crate::domain::timelines;
 use crate::http::{ApiError, AppState};
-use crate::store::statuses::StatusFilter;
 
 pub async fn home(
     State(state): State<AppState>,
@@ -20,12 +19,10 @@ pub async fn home(
 ) -> Result<Response, ApiError> {
     let me = auth.user("read:statuses")?;
     let page = q.page(20, 40)?;
-    let ids = state.node.store.home_feed(me.id, &page).await?;
-    let keys = ids.first().zip(ids.last()).map(|(a, b)| (*a, *b));
-    let items = statuses::render(&state.node, Some(me), &ids).await?;
+    let list = timelines::home(&state.node, me, &page).await?;
     Ok(paginated(
-        items,
-        keys,
+        mastodon::statuses(&list.statuses, &state.node.urls),
+        list.keys,
         &state.node.urls.api("/api/v1/timelines/home"),
         &query_pairs(&uri),
     ))
@@ -53,30 +50,16 @@ async fn list(
 ) -> Result<Response, ApiError> {
     let me = auth.user("read:statuses")?;
     let page = q.page.page(20, 40)?;
-    let local = match (q.local.unwrap_or(false), q.remote.unwrap_or(false)) {
-        (true, false) => Some(true),
-        (false, true) => Some(false),
-        _ => None,
-    };
-    let origin = local.map(|l| if l { Origin::Local } else { Origin::Remote });
-    let visibilities = match tag {
-        Some(_) => audience::on_hashtag_timeline(origin),
-        None => audience::on_public_timeline(origin),
-    };
-    let filter = StatusFilter {
-        visibilities,
-        local,
-        tag,
-        exclude_reblogs: true,
+    let query = timelines::PublicQuery {
+        local: q.local.unwrap_or(false),
+        remote: q.remote.unwrap_or(false),
         only_media: q.only_media.unwrap_or(false),
-        ..Default::default()
+        tag,
     };
-    let ids = state.node.store.list_statuses(&filter, &page).await?;
-    let keys = ids.first().zip(ids.last()).map(|(a, b)| (*a, *b));
-    let items = statuses::render(&state.node, Some(me), &ids).await?;
+    let list = timelines::public(&state.node, me, query, &page).await?;
     Ok(paginated(
-        items,
-        keys,
+        mastodon::statuses(&list.statuses, &state.node.urls),
+        list.keys,
         &state.node.urls.api(path),
         &query_pairs(uri),
     ))
@@ -116,23 +99,15 @@ async fn marked(
         "read:favourites"
     })?;
     let page = q.page(20, 40)?;
-    let rows = state
-        .node
-        .store
-        .marked_statuses(me.id, bookmarks, &page)
-        .await?;
-    // Cursors are the bookmark's / favourite's own id, as on Mastodon.
-    let keys = rows.first().zip(rows.last()).map(|(a, b)| (a.0, b.0));
-    let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
-    let items = statuses::render(&state.node, Some(me), &ids).await?;
+    let list = timelines::marked(&state.node, me, bookmarks, &page).await?;
     let path = if bookmarks {
         "/api/v1/bookmarks"
     } else {
         "/api/v1/favourites"
     };
     Ok(paginated(
-        items,
-        keys,
+        mastodon::statuses(&list.statuses, &state.node.urls),
+        list.keys,
         &state.node.urls.api(path),
         &query_pairs(uri),
     ))

@@ -1,0 +1,95 @@
+//! What a Mastodon entity is rendered from: plain data the domain gathers (stored rows plus the
+//! facts it computed for one viewer), and `convert/mastodon.rs` turns into JSON. Defined here,
+//! beside their renderer, because convert never imports the domain; the domain fills them.
+
+use crate::store::accounts::{AccountCounts, AccountRow};
+use crate::store::media::MediaRow;
+use crate::store::social::NotificationRow;
+use crate::store::statuses::{StatusCounts, StatusRow};
+
+/// An account with its counters.
+#[derive(Debug, Clone)]
+pub struct AccountView {
+    pub row: AccountRow,
+    pub counts: AccountCounts,
+}
+
+/// The signed-in user's own account, with the number of follow requests waiting.
+#[derive(Debug, Clone)]
+pub struct CredentialView {
+    pub account: AccountView,
+    pub follow_requests_count: i64,
+}
+
+/// What the viewer did to a status.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ViewerMarks {
+    pub favourited: bool,
+    pub reblogged: bool,
+    pub bookmarked: bool,
+}
+
+/// One status as one viewer sees it.
+#[derive(Debug, Clone)]
+pub struct StatusView {
+    pub row: StatusRow,
+    pub author: AccountRow,
+    pub author_counts: AccountCounts,
+    pub counts: StatusCounts,
+    /// Attachments, mentioned accounts and hashtags (display form), in stored order.
+    pub media: Vec<MediaRow>,
+    pub mentions: Vec<AccountRow>,
+    pub tags: Vec<String>,
+    /// `None` when rendered for no signed-in viewer.
+    pub marks: Option<ViewerMarks>,
+    /// The status a reblog wraps.
+    pub reblog: Option<Box<StatusView>>,
+    /// The text as typed, set only for "delete and redraft".
+    pub source_text: Option<String>,
+}
+
+/// A thread around a status: ancestors oldest first, then descendants.
+#[derive(Debug, Clone, Default)]
+pub struct ContextView {
+    pub ancestors: Vec<StatusView>,
+    pub descendants: Vec<StatusView>,
+}
+
+/// One version of a status, for its edit history.
+#[derive(Debug, Clone)]
+pub struct StatusEditView {
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub created_at: i64,
+    pub account: AccountView,
+    pub media: Vec<MediaRow>,
+}
+
+/// What the author typed, for editing.
+#[derive(Debug, Clone)]
+pub struct StatusSourceView {
+    pub id: i64,
+    pub text: String,
+    pub spoiler_text: String,
+}
+
+/// A notification with the account it is from and the status it is about.
+#[derive(Debug, Clone)]
+pub struct NotificationView {
+    pub row: NotificationRow,
+    pub account: AccountView,
+    pub status: Option<StatusView>,
+}
+
+/// The viewer's relation to one account.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RelationshipView {
+    pub id: i64,
+    pub following: bool,
+    pub showing_reblogs: bool,
+    pub notifying: bool,
+    pub followed_by: bool,
+    pub requested: bool,
+    pub requested_by: bool,
+}
