@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 
 use super::audience::StreamAudience;
+use crate::store::statuses::NewNotification;
 
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -58,6 +59,16 @@ impl Hub {
 
     pub fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
         self.closing.subscribe()
+    }
+
+    /// Tells the recipients' streams of notifications that were just written.
+    pub fn notified<'a>(&self, written: impl IntoIterator<Item = &'a NewNotification>) {
+        for n in written {
+            self.publish(Event::Notification {
+                account_id: n.account_id,
+                notification_id: n.id,
+            });
+        }
     }
 
     pub fn publish(&self, event: Event) {

@@ -3,7 +3,6 @@
 use fika_federation::protocol::ActivityKind;
 
 use super::audience;
-use super::events::Event;
 use super::{DomainError, Node};
 use crate::convert::views::RelationshipView;
 use crate::store::accounts::AccountRow;
@@ -143,10 +142,7 @@ pub async fn follow_local(
         if !requested && follower.is_local() {
             backfill(node, follower.id, target.id).await?;
         }
-        node.hub.publish(Event::Notification {
-            account_id: target.id,
-            notification_id: note.id,
-        });
+        node.hub.notified([&note]);
     }
     Ok(!requested)
 }

@@ -476,12 +476,7 @@ pub async fn post(
             with_media: !input.media_ids.is_empty(),
         }),
     });
-    for n in notifications {
-        node.hub.publish(Event::Notification {
-            account_id: n.account_id,
-            notification_id: n.id,
-        });
-    }
+    node.hub.notified(&notifications);
     Ok(id)
 }
 
@@ -573,12 +568,7 @@ pub async fn edit(
         edited: true,
         audience,
     });
-    for n in notifications {
-        node.hub.publish(Event::Notification {
-            account_id: n.account_id,
-            notification_id: n.id,
-        });
-    }
+    node.hub.notified(&notifications);
     Ok(())
 }
 
@@ -721,11 +711,8 @@ pub async fn favourite(
             .store
             .favourite(viewer.id, target.id, note.clone(), &deliveries)
             .await?;
-        if let (true, Some(n)) = (created, note) {
-            node.hub.publish(Event::Notification {
-                account_id: n.account_id,
-                notification_id: n.id,
-            });
+        if created {
+            node.hub.notified(&note);
         }
         super::federation::outbound::wake_deliveries(node, created && !deliveries.is_empty());
     } else {
@@ -857,12 +844,7 @@ pub async fn reblog(
         edited: false,
         audience: audience::reblog_stream_audience(audience::immediate_home(viewer.id, &home)),
     });
-    if let Some(n) = notification {
-        node.hub.publish(Event::Notification {
-            account_id: n.account_id,
-            notification_id: n.id,
-        });
-    }
+    node.hub.notified(&notification);
     view(node, viewer, id).await
 }
 

@@ -130,12 +130,7 @@ pub(super) async fn receive(
         // Followers' `user` streams hear of it from the fan-out worker.
         audience: audience::reblog_stream_audience(audience::immediate_home(actor.id, &home)),
     });
-    if let Some(n) = notification {
-        node.hub.publish(Event::Notification {
-            account_id: n.account_id,
-            notification_id: n.id,
-        });
-    }
+    node.hub.notified(&notification);
     Ok(())
 }
 

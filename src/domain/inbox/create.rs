@@ -218,12 +218,7 @@ pub(super) async fn ingest_note(
             with_media: !note.attachments.is_empty(),
         }),
     });
-    for n in notifications {
-        node.hub.publish(Event::Notification {
-            account_id: n.account_id,
-            notification_id: n.id,
-        });
-    }
+    node.hub.notified(&notifications);
     store
         .status_by_id(id)
         .await?

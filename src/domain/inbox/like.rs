@@ -3,7 +3,6 @@
 use fika_federation::activities::id_of;
 use serde_json::Value;
 
-use crate::domain::events::Event;
 use crate::domain::federation::resolve::known_status;
 use crate::domain::{DomainError, Node};
 use crate::store::accounts::AccountRow;
@@ -38,12 +37,7 @@ pub(super) async fn receive(
         .favourite(actor.id, status.id, note.clone(), &[])
         .await?
     {
-        if let Some(n) = note {
-            node.hub.publish(Event::Notification {
-                account_id: n.account_id,
-                notification_id: n.id,
-            });
-        }
+        node.hub.notified(&note);
     }
     Ok(())
 }
