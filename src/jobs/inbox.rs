@@ -11,14 +11,15 @@
 //! on one PostgreSQL never work on the same job, and a job of a process that died becomes due
 //! again once its lease ends.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
+use crate::domain::federation::fed::INBOX_LEASE_MS;
 use crate::domain::inbox::{receive, MissingParent};
 use crate::domain::{DomainError, Node};
 use crate::jobs::delivery::backoff_ms;
@@ -30,51 +31,98 @@ use crate::store::now_millis;
 const POLL: Duration = Duration::from_secs(1);
 /// Jobs processed at once.
 const CONCURRENCY: usize = 8;
+/// Jobs claimed from the database at once: one write for many jobs.
+const CLAIM_BATCH: usize = 32;
+/// Finished jobs are removed together once this many wait, or after `DONE_DELAY`, or when the
+/// worker falls idle: one write for many jobs. Should the process die before, they are done
+/// again after their lease, which receiving tolerates (a note stored twice is stored once).
+const DONE_BATCH: usize = 32;
+const DONE_DELAY: Duration = Duration::from_millis(100);
 /// Longest one job may take (a chain of fetches, each bounded by `federation.timeout_seconds`);
 /// then it counts as a failure that may pass.
 const JOB_TIMEOUT: Duration = Duration::from_secs(4 * 60);
-/// A claimed job is leased this long, more than it may take.
-const LEASE_MS: i64 = 5 * 60 * 1000;
 /// How long a stop waits for jobs in flight before leaving them to the next start.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
-/// Jobs in flight: id → attempts before this one, to give them back on a stop.
-type InFlight = Arc<Mutex<HashMap<i64, i64>>>;
+/// Jobs this worker holds and has not finished: id → attempts before this one, to give them
+/// back on a stop.
+type Held = Arc<Mutex<HashMap<i64, i64>>>;
+/// Finished jobs waiting to be removed from the queue.
+type Finished = Arc<Mutex<Vec<i64>>>;
 
-/// Runs until `stop` turns true. Jobs in flight then get a few seconds to finish; those that
-/// do not are given back to the queue, due at once.
+/// Runs until `stop` turns true. Jobs come from the inbox's hand-off (queued leased for this
+/// worker) and, after a wake-up or a poll, from the database (due jobs: retries, a full
+/// hand-off, another process's expired leases). On a stop, jobs in flight get a few seconds to
+/// finish; those that do not, and those not started, are given back to the queue, due at once.
 pub async fn run(node: Node, mut stop: watch::Receiver<bool>) {
-    let claimed: InFlight = Default::default();
+    let mut handoff = node.fed.inbox.take_receiver();
+    let held: Held = Default::default();
+    let finished: Finished = Default::default();
+    let mut waiting: VecDeque<InboxJob> = VecDeque::new();
     let mut tasks: JoinSet<()> = JoinSet::new();
+    let mut claim_due = true;
+    // Kept across turns of the loop, so a busy worker still looks for due jobs.
+    let mut poll = tokio::time::interval(POLL);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // When the oldest finished job not yet removed must be removed.
+    let mut remove_by: Option<tokio::time::Instant> = None;
     loop {
         while tasks.try_join_next().is_some() {}
-        let room = CONCURRENCY.saturating_sub(tasks.len());
-        if room > 0 && !*stop.borrow() {
+        if *stop.borrow() {
+            break;
+        }
+        if claim_due && waiting.is_empty() {
             let now = now_millis();
             match node
                 .store
-                .claim_inbox_jobs(now, now + LEASE_MS, room as i64)
+                .claim_inbox_jobs(now, now + INBOX_LEASE_MS, CLAIM_BATCH as i64)
                 .await
             {
                 Ok(jobs) => {
-                    for job in jobs {
-                        lock(&claimed).insert(job.id, job.attempts);
-                        let (node, claimed) = (node.clone(), claimed.clone());
-                        tasks.spawn(async move {
-                            let id = job.id;
-                            process(&node, job).await;
-                            lock(&claimed).remove(&id);
-                        });
-                    }
+                    // A full batch may leave more due: claim again once these are started.
+                    claim_due = jobs.len() == CLAIM_BATCH;
+                    waiting.extend(jobs);
                 }
-                Err(e) => tracing::error!(error = %e, "cannot read the inbox queue; will retry"),
+                Err(e) => {
+                    claim_due = false;
+                    tracing::error!(error = %e, "cannot read the inbox queue; will retry")
+                }
             }
         }
+        while tasks.len() < CONCURRENCY {
+            let next = match waiting.pop_front() {
+                Some(job) => Some(job),
+                None => handoff.as_mut().and_then(|rx| rx.try_recv().ok()),
+            };
+            let Some(job) = next else { break };
+            start(&node, job, &held, &finished, &mut tasks);
+        }
+        let pending = lock(&finished).len();
+        let overdue = remove_by.is_some_and(|t| t <= tokio::time::Instant::now());
+        if pending >= DONE_BATCH || (pending > 0 && (tasks.is_empty() || overdue)) {
+            let done = std::mem::take(&mut *lock(&finished));
+            remove_finished(&node, &done).await;
+            remove_by = None;
+        } else if pending > 0 && remove_by.is_none() {
+            remove_by = Some(tokio::time::Instant::now() + DONE_DELAY);
+        }
+        let room = tasks.len() < CONCURRENCY;
         tokio::select! {
             _ = stop.wait_for(|s| *s) => break,
-            _ = node.fed.inbox_wake.notified() => {},
-            _ = tokio::time::sleep(POLL) => {},
+            _ = node.fed.inbox.wake.notified() => claim_due = true,
+            _ = poll.tick() => claim_due = true,
+            Some(job) = recv(&mut handoff), if room && waiting.is_empty() => {
+                start(&node, job, &held, &finished, &mut tasks);
+            }
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {},
+            _ = tokio::time::sleep_until(remove_by.unwrap_or_else(tokio::time::Instant::now)), if remove_by.is_some() => {},
+        }
+    }
+    // Nothing more is handed over: the inbox queues due jobs from now on.
+    if let Some(rx) = handoff.as_mut() {
+        rx.close();
+        while let Ok(job) = rx.try_recv() {
+            waiting.push_back(job);
         }
     }
     if !tasks.is_empty() {
@@ -87,7 +135,10 @@ pub async fn run(node: Node, mut stop: watch::Receiver<bool>) {
     if tokio::time::timeout(STOP_GRACE, finish).await.is_err() {
         tasks.shutdown().await;
     }
-    let left: Vec<(i64, i64)> = lock(&claimed).drain().collect();
+    let done = std::mem::take(&mut *lock(&finished));
+    remove_finished(&node, &done).await;
+    let mut left: Vec<(i64, i64)> = lock(&held).drain().collect();
+    left.extend(waiting.iter().map(|j| (j.id, j.attempts)));
     for (id, attempts) in &left {
         if let Err(e) = node
             .store
@@ -103,6 +154,32 @@ pub async fn run(node: Node, mut stop: watch::Receiver<bool>) {
             queued,
             "incoming activities left queued; processed after the next start"
         ),
+    }
+}
+
+async fn recv(handoff: &mut Option<mpsc::Receiver<InboxJob>>) -> Option<InboxJob> {
+    match handoff {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn start(node: &Node, job: InboxJob, held: &Held, finished: &Finished, tasks: &mut JoinSet<()>) {
+    lock(held).insert(job.id, job.attempts);
+    let (node, held, finished) = (node.clone(), held.clone(), finished.clone());
+    tasks.spawn(async move {
+        let id = job.id;
+        let remove = process(&node, job).await;
+        lock(&held).remove(&id);
+        if remove {
+            lock(&finished).push(id);
+        }
+    });
+}
+
+async fn remove_finished(node: &Node, ids: &[i64]) {
+    if let Err(e) = node.store.inbox_jobs_done(ids).await {
+        tracing::error!(error = %e, "cannot remove processed activities from the inbox queue; they will be processed again");
     }
 }
 
@@ -127,15 +204,15 @@ fn outcome(result: &Result<(), DomainError>, attempts: i64, max_attempts: u32) -
     }
 }
 
-async fn process(node: &Node, job: InboxJob) {
+/// Works on one job; `true` when it is finished (done or dropped) and may be removed.
+async fn process(node: &Node, job: InboxJob) -> bool {
     let cfg = &node.config.federation;
     let attempts = job.attempts + 1;
     let activity: Value = match serde_json::from_str(&job.body) {
         Ok(v) => v,
         Err(e) => {
             tracing::error!(activity = %job.activity_id, error = %e, "dropping a queued activity that does not parse");
-            finish(node, job.id).await;
-            return;
+            return true;
         }
     };
     let kind = fika_federation::activities::type_of(&activity).unwrap_or("?");
@@ -169,7 +246,7 @@ async fn process(node: &Node, job: InboxJob) {
     match outcome(&result, attempts, cfg.inbox_max_attempts) {
         Outcome::Done => {
             tracing::info!(activity = %job.activity_id, kind = %kind, actor = %actor, attempts, "received");
-            finish(node, job.id).await;
+            true
         }
         Outcome::Retry => {
             let error = result.err().map(|e| e.to_string()).unwrap_or_default();
@@ -182,6 +259,7 @@ async fn process(node: &Node, job: InboxJob) {
             {
                 tracing::error!(error = %e, "cannot reschedule an incoming activity; it is due again when its lease ends");
             }
+            false
         }
         Outcome::Drop => {
             match result.err() {
@@ -193,14 +271,8 @@ async fn process(node: &Node, job: InboxJob) {
                     tracing::info!(activity = %job.activity_id, kind = %kind, actor = %actor, attempts, error = %error, "activity refused");
                 }
             }
-            finish(node, job.id).await;
+            true
         }
-    }
-}
-
-async fn finish(node: &Node, id: i64) {
-    if let Err(e) = node.store.inbox_job_done(id).await {
-        tracing::error!(error = %e, "cannot remove a processed activity from the inbox queue; it will be processed again");
     }
 }
 

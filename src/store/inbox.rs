@@ -18,14 +18,18 @@ pub struct InboxJob {
 
 impl Store {
     /// Marks `activity_id` seen and queues `body` for processing as `signer_id`'s, in one
-    /// transaction. `false` (and nothing queued) when the id was seen before.
+    /// transaction, due at `due_at` (a worker of this process that takes the job at once queues
+    /// it leased: due only should the process die before it is done). `None` (and nothing
+    /// queued) when the id was seen before.
     pub async fn enqueue_inbox(
         &self,
         activity_id: &str,
         signer_id: i64,
         body: &str,
-    ) -> Result<bool, StoreError> {
+        due_at: i64,
+    ) -> Result<Option<InboxJob>, StoreError> {
         let now = super::now_millis();
+        let id = crate::ids::next_id();
         let queued = in_tx!(self, |tx| {
             let fresh = sqlx::query(
                 "INSERT INTO inbox_seen (activity_id, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -39,25 +43,32 @@ impl Store {
             if fresh {
                 sqlx::query(
                     "INSERT INTO inbox_jobs (id, activity_id, signer_id, body, received_at, next_attempt_at) \
-                     VALUES ($1, $2, $3, $4, $5, $5)",
+                     VALUES ($1, $2, $3, $4, $5, $6)",
                 )
-                .bind(crate::ids::next_id())
+                .bind(id)
                 .bind(activity_id)
                 .bind(signer_id)
                 .bind(body)
                 .bind(now)
+                .bind(due_at)
                 .execute(&mut *tx)
                 .await?;
             }
             fresh
         });
-        Ok(queued)
+        Ok(queued.then(|| InboxJob {
+            id,
+            activity_id: activity_id.to_string(),
+            signer_id,
+            body: body.to_string(),
+            attempts: 0,
+        }))
     }
 
     /// Claims up to `limit` jobs due at `now`, oldest first, by pushing their next attempt to
     /// `lease_until`: should the process die while working on one, it becomes due again then.
-    /// On PostgreSQL the rows are locked with `FOR UPDATE SKIP LOCKED`, so processes sharing one
-    /// database never claim the same job; SQLite has a single writer (`BEGIN IMMEDIATE`).
+    /// One statement; on PostgreSQL the rows are locked with `FOR UPDATE SKIP LOCKED`, so
+    /// processes sharing one database never claim the same job; SQLite has a single writer.
     pub async fn claim_inbox_jobs(
         &self,
         now: i64,
@@ -68,25 +79,20 @@ impl Store {
             Pool::Postgres(_) => " FOR UPDATE SKIP LOCKED",
             Pool::Sqlite(_) => "",
         };
-        let select = format!(
-            "SELECT id, activity_id, signer_id, body, attempts FROM inbox_jobs \
-             WHERE next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2{lock}"
+        let claim = format!(
+            "UPDATE inbox_jobs SET next_attempt_at = $1 WHERE id IN \
+             (SELECT id FROM inbox_jobs WHERE next_attempt_at <= $2 \
+              ORDER BY next_attempt_at, id LIMIT $3{lock}) \
+             RETURNING id, activity_id, signer_id, body, attempts"
         );
-        let jobs = in_tx!(self, |tx| {
-            let jobs: Vec<InboxJob> = sqlx::query_as(&select)
-                .bind(now)
-                .bind(limit)
-                .fetch_all(&mut *tx)
-                .await?;
-            for job in &jobs {
-                sqlx::query("UPDATE inbox_jobs SET next_attempt_at = $1 WHERE id = $2")
-                    .bind(lease_until)
-                    .bind(job.id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            jobs
-        });
+        let mut jobs: Vec<InboxJob> = on_writer!(self, |pool| sqlx::query_as(&claim)
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?;
+        // RETURNING gives no order: oldest first, as claimed.
+        jobs.sort_by_key(|j| j.id);
         Ok(jobs)
     }
 
@@ -112,15 +118,23 @@ impl Store {
         Ok(())
     }
 
-    /// Removes a job: processed, or dropped.
-    pub async fn inbox_job_done(&self, id: i64) -> Result<(), StoreError> {
-        on_writer!(self, |pool| sqlx::query(
-            "DELETE FROM inbox_jobs WHERE id = $1"
-        )
-        .bind(id)
-        .execute(pool)
-        .await
-        .map(|_| ()))?;
+    /// Removes jobs: processed, or dropped.
+    pub async fn inbox_jobs_done(&self, ids: &[i64]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "DELETE FROM inbox_jobs WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        on_writer!(self, |pool| {
+            let mut q = sqlx::query(&sql);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.execute(pool).await.map(|_| ())
+        })?;
         Ok(())
     }
 

@@ -6,10 +6,20 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use openssl::pkey::{PKey, Private};
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify};
 
 use crate::domain::signer_keys::SignerKeys;
 use crate::net::{Net, Signer};
+use crate::store::inbox::InboxJob;
+
+/// How long a claimed inbox job is leased: longer than working on it may take. Should the
+/// process die, the job is due again when its lease ends.
+pub const INBOX_LEASE_MS: i64 = 5 * 60 * 1000;
+
+/// Activities accepted by this process waiting to be handed to its inbox worker. Bounded so a
+/// job never waits here near its lease: when full, jobs are queued due at once and the worker
+/// claims them from the database instead.
+const INBOX_HANDOFF: usize = 256;
 
 /// Federation machinery shared by the node: the HTTP client with its policy, the node's own
 /// signing key, parsed user keys, remote signers' keys, and the delivery and inbox workers'
@@ -22,8 +32,42 @@ pub struct Fed {
     /// Inbound signature checks: parsed public keys and the refetch limit.
     pub signer_keys: SignerKeys,
     pub wake: Notify,
-    /// Wakes the inbox worker (`jobs::inbox`) when an activity was queued.
-    pub inbox_wake: Notify,
+    /// Hands accepted activities to the inbox worker (`jobs::inbox`).
+    pub inbox: InboxHandoff,
+}
+
+/// The way from the inbox to this process's inbox worker. A job handed over this way was
+/// queued leased, so the worker starts it without claiming it again; a job queued due (the
+/// hand-off full, or no worker) is claimed from the database after a wake-up.
+pub struct InboxHandoff {
+    jobs: mpsc::Sender<InboxJob>,
+    receiver: Mutex<Option<mpsc::Receiver<InboxJob>>>,
+    /// Wakes the worker when a job was queued due rather than handed over.
+    pub wake: Notify,
+}
+
+impl InboxHandoff {
+    fn new() -> InboxHandoff {
+        let (jobs, receiver) = mpsc::channel(INBOX_HANDOFF);
+        InboxHandoff {
+            jobs,
+            receiver: Mutex::new(Some(receiver)),
+            wake: Notify::new(),
+        }
+    }
+
+    /// A place for one job, if the worker can take it (there is room and it has not stopped).
+    pub fn reserve(&self) -> Option<mpsc::Permit<'_, InboxJob>> {
+        self.jobs.try_reserve().ok()
+    }
+
+    /// The receiving end, for the one worker of this process.
+    pub fn take_receiver(&self) -> Option<mpsc::Receiver<InboxJob>> {
+        self.receiver
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
 }
 
 impl Fed {
@@ -34,7 +78,7 @@ impl Fed {
             keys: Mutex::new(HashMap::new()),
             signer_keys: Default::default(),
             wake: Notify::new(),
-            inbox_wake: Notify::new(),
+            inbox: InboxHandoff::new(),
         }
     }
 }

@@ -372,24 +372,120 @@ pub async fn like_activity(
     ))
 }
 
+/// The node's own actor (an Application), with the public key as stored now: read each time,
+/// so a key rotated in the database is served at once.
+pub async fn node_actor(node: &Node) -> Result<Value, DomainError> {
+    let (_, public) = node
+        .store
+        .node_key(|| (String::new(), String::new()))
+        .await?;
+    Ok(convert::node_application(&node.urls, &public))
+}
+
+/// What a peer gets for the URL of a local status.
+pub enum Served {
+    Note(Box<protocol::Note>),
+    /// The status was deleted.
+    Gone(Tombstone),
+}
+
+/// The note at the URL of `username`'s status `id`, if peers may have it: only what the
+/// audience serves to peers; a tombstone once deleted; otherwise not found.
+pub async fn served_note(node: &Node, username: &str, id: i64) -> Result<Served, DomainError> {
+    let author = crate::domain::accounts::find_local(&node.store, username)
+        .await?
+        .ok_or(DomainError::NotFound("account"))?;
+    let row = node
+        .store
+        .status_by_id(id)
+        .await?
+        .filter(|s| s.account_id == author.id && s.reblog_of_id.is_none());
+    let Some(row) = row else {
+        let uri = node.urls.status(&author.username, id).to_string();
+        return if node.store.is_tombstone(&uri).await? {
+            Ok(Served::Gone(Tombstone::new(uri)))
+        } else {
+            Err(DomainError::NotFound("status"))
+        };
+    };
+    if !audience::served_to_peers(row.visibility) {
+        return Err(DomainError::NotFound("status"));
+    }
+    Ok(Served::Note(Box::new(note(node, &row, &author).await?)))
+}
+
+/// A local account's collections served to peers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    Followers,
+    Following,
+    Outbox,
+}
+
+/// A collection, or one page of it.
+pub enum CollectionDoc {
+    Whole(protocol::Collection),
+    Page(protocol::CollectionPage),
+}
+
+/// Items per page of a collection served to peers.
+const COLLECTION_PAGE: i64 = 40;
+
+/// `username`'s collection `which`: its size and first page's link, or page `page` (from 1).
+pub async fn collection(
+    node: &Node,
+    username: &str,
+    which: Listing,
+    page: Option<i64>,
+) -> Result<CollectionDoc, DomainError> {
+    let account = crate::domain::accounts::find_local(&node.store, username)
+        .await?
+        .filter(|a| !a.suspended)
+        .ok_or(DomainError::NotFound("account"))?;
+    let name = match which {
+        Listing::Followers => "followers",
+        Listing::Following => "following",
+        Listing::Outbox => "outbox",
+    };
+    let base = format!("{}/{name}", node.urls.actor(&account.username));
+    let counts = node.store.account_counts(&[account.id]).await?;
+    let c = counts.get(&account.id).copied().unwrap_or_default();
+    let total = match which {
+        Listing::Followers => c.followers,
+        Listing::Following => c.following,
+        Listing::Outbox => c.statuses,
+    };
+    let Some(page) = page.filter(|p| *p >= 1) else {
+        return Ok(CollectionDoc::Whole(protocol::Collection::new(base, total)));
+    };
+    let items = collection_items(node, &account, which, page, COLLECTION_PAGE).await?;
+    Ok(CollectionDoc::Page(protocol::CollectionPage::new(
+        &base,
+        page,
+        COLLECTION_PAGE,
+        total,
+        items,
+    )))
+}
+
 /// Items of page `page` (from 1) of a local account's followers, following or outbox.
-pub async fn collection_page(
+async fn collection_items(
     node: &Node,
     account: &AccountRow,
-    which: &str,
+    which: Listing,
     page: i64,
     size: i64,
 ) -> Result<Vec<Value>, DomainError> {
     let offset = (page - 1) * size;
     match which {
-        "followers" | "following" => Ok(node
+        Listing::Followers | Listing::Following => Ok(node
             .store
-            .follow_page(account.id, which == "followers", size, offset)
+            .follow_page(account.id, which == Listing::Followers, size, offset)
             .await?
             .iter()
             .map(|a| json!(actor_id(node, a)))
             .collect()),
-        "outbox" => {
+        Listing::Outbox => {
             let mut items = Vec::new();
             let scopes = audience::in_outbox();
             for status in node
@@ -408,6 +504,5 @@ pub async fn collection_page(
             }
             Ok(items)
         }
-        _ => Err(DomainError::NotFound("collection")),
     }
 }

@@ -87,6 +87,42 @@ pub(crate) fn authored_note(object: &Value, actor: &str, kind: &str) -> Result<N
     Ok(note)
 }
 
+/// Accepts an activity whose signature has been verified as `signer`'s and whose actor is the
+/// signer: checks its shape ([`check_shape`]), then queues it once per activity id, durably,
+/// and hands it to this process's inbox worker. Nothing is fetched here: the peer gets its
+/// answer as soon as the activity is stored. `false` when the id was seen before.
+pub async fn accept(
+    node: &Node,
+    signer: &AccountRow,
+    id: &str,
+    activity: &Value,
+    body: &str,
+) -> Result<bool, DomainError> {
+    if let Err(e) = check_shape(activity, &actor_id(node, signer)) {
+        tracing::info!(activity = %id, actor = %actor_id(node, signer), error = %e, "activity refused");
+        return Err(e);
+    }
+    let handoff = &node.fed.inbox;
+    let now = crate::store::now_millis();
+    let place = handoff.reserve();
+    let due_at = match place {
+        Some(_) => now + crate::domain::federation::fed::INBOX_LEASE_MS,
+        None => now,
+    };
+    let Some(job) = node
+        .store
+        .enqueue_inbox(id, signer.id, body, due_at)
+        .await?
+    else {
+        return Ok(false);
+    };
+    match place {
+        Some(place) => place.send(job),
+        None => handoff.wake.notify_one(),
+    }
+    Ok(true)
+}
+
 /// Handles an activity whose signature has been verified as `actor`'s: one module per kind.
 /// Missing parents of a received note, and an announced note, are fetched (up to
 /// [`MAX_ANCESTORS`] ancestors); `missing` says what a parent that cannot be fetched yet does.
