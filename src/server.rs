@@ -102,6 +102,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         metrics: Default::default(),
     };
     let hub = state.node.hub.clone();
+    release_leases_of_a_dead_process(&state.node.store).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker = {
         let node = state.node.clone();
@@ -195,6 +196,26 @@ async fn federation_setup(
     Ok(Arc::new(crate::domain::federation::fed::Fed::new(
         net, signer,
     )))
+}
+
+/// On SQLite one process uses the database, so work leased when the node last stopped was that
+/// process's and is not in flight any more (it was killed, or its stop gave up waiting): due
+/// now, not when the lease ends. On PostgreSQL a lease may belong to another live process.
+async fn release_leases_of_a_dead_process(store: &crate::store::Store) -> anyhow::Result<()> {
+    if !matches!(store.pool, crate::store::Pool::Sqlite(_)) {
+        return Ok(());
+    }
+    let now = crate::store::now_millis();
+    let inbox = store.release_first_inbox_leases(now).await?;
+    let deliveries = store.release_first_delivery_leases(now).await?;
+    if inbox + deliveries > 0 {
+        tracing::info!(
+            inbox,
+            deliveries,
+            "work left leased when the node last stopped is due again"
+        );
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -386,6 +386,36 @@ async fn an_accepted_activity_survives_a_restart() {
 /// The same activity delivered twice is accepted twice and acted on once; shape errors are
 /// still refused synchronously.
 #[tokio::test]
+async fn work_of_a_killed_node_is_taken_up_after_restart() {
+    let hole = black_hole();
+    let mut net = setup(std::slice::from_ref(&hole), "2").await;
+    let parent = format!("http://{hole}/notes/3");
+    let create = net.create(5, "said just before a crash", Some(&parent));
+    let (code, _) = net.post_as_bob(&create).await;
+    assert_eq!(code, 202);
+    // Killed while the first attempt waits for the parent: the job stays leased.
+    let _ = net.a.take().unwrap().kill();
+    let uri = create["object"]["id"].as_str().unwrap().to_string();
+    assert_eq!(net.statuses_with_uri(&uri).await, 0);
+    assert_eq!(net.queued().await, 1, "the activity is still queued");
+
+    net.start_a();
+    if common::backend_is_postgres() {
+        // Another process may share the database: the lease is kept until it ends.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(net.statuses_with_uri(&uri).await, 0);
+        assert_eq!(net.queued().await, 1, "still queued, leased");
+        return;
+    }
+    // On SQLite the node is the database's only process: its leases are released at start.
+    within_30s("the status after the restart", || async {
+        (net.statuses_with_uri(&uri).await == 1).then_some(())
+    })
+    .await;
+    assert!(net.a().log().contains("is due again"), "A logs the release");
+}
+
+#[tokio::test]
 async fn a_duplicate_is_accepted_and_stored_once_and_bad_shapes_are_refused() {
     let net = setup(&[], "5").await;
     let create = net.create(5, "said twice", None);

@@ -56,6 +56,22 @@ impl Store {
         Ok(rows)
     }
 
+    /// Makes due at `now` the pending deliveries leased for their first attempt (or deferred
+    /// while their peer's circuit was open), like
+    /// [`Store::release_first_inbox_leases`](crate::store::Store::release_first_inbox_leases),
+    /// and only for a database one process uses. Returns how many.
+    pub async fn release_first_delivery_leases(&self, now: i64) -> Result<u64, StoreError> {
+        let n = on_writer!(self, |pool| sqlx::query(
+            "UPDATE deliveries SET next_attempt_at = $1 \
+             WHERE state = 'pending' AND attempts = 0 AND next_attempt_at > $1"
+        )
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(n)
+    }
+
     /// Pushes a delivery's next attempt out (claimed by a worker, or scheduled for a retry).
     pub async fn reschedule_delivery(
         &self,

@@ -123,10 +123,9 @@ impl Store {
         if ids.is_empty() {
             return Ok(());
         }
-        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "DELETE FROM inbox_jobs WHERE id IN ({})",
-            placeholders.join(", ")
+            super::placeholders(1, ids.len())
         );
         on_writer!(self, |pool| {
             let mut q = sqlx::query(&sql);
@@ -136,6 +135,23 @@ impl Store {
             q.execute(pool).await.map(|_| ())
         })?;
         Ok(())
+    }
+
+    /// Makes due at `now` the jobs leased for their first attempt (never tried, due later: only
+    /// a lease does that), so what a process that died was working on is not left waiting for
+    /// its lease. Only for a database one process uses (SQLite): elsewhere the lease may be a
+    /// live process's. Returns how many.
+    pub async fn release_first_inbox_leases(&self, now: i64) -> Result<u64, StoreError> {
+        let n = on_writer!(self, |pool| {
+            sqlx::query(
+            "UPDATE inbox_jobs SET next_attempt_at = $1 WHERE attempts = 0 AND next_attempt_at > $1"
+        )
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(n)
     }
 
     /// How many accepted activities wait for processing (including those being processed).
