@@ -19,10 +19,11 @@ use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
-use crate::domain::federation::fed::INBOX_LEASE_MS;
+use crate::domain::federation::fed::{HandedOver, INBOX_LEASE_MS};
 use crate::domain::inbox::{receive, MissingParent};
 use crate::domain::{DomainError, Node};
 use crate::jobs::delivery::backoff_ms;
+use crate::store::accounts::AccountRow;
 use crate::store::inbox::InboxJob;
 use crate::store::now_millis;
 
@@ -50,6 +51,27 @@ type Held = Arc<Mutex<HashMap<i64, i64>>>;
 /// Finished jobs waiting to be removed from the queue.
 type Finished = Arc<Mutex<Vec<i64>>>;
 
+/// A job to work on, with the parsed activity and its signer when the inbox handed them over.
+struct Work {
+    job: InboxJob,
+    ready: Option<(Value, AccountRow)>,
+}
+
+impl From<InboxJob> for Work {
+    fn from(job: InboxJob) -> Work {
+        Work { job, ready: None }
+    }
+}
+
+impl From<HandedOver> for Work {
+    fn from(h: HandedOver) -> Work {
+        Work {
+            job: h.job,
+            ready: Some((h.activity, h.signer)),
+        }
+    }
+}
+
 /// Runs until `stop` turns true. Jobs come from the inbox's hand-off (queued leased for this
 /// worker) and, after a wake-up or a poll, from the database (due jobs: retries, a full
 /// hand-off, another process's expired leases). On a stop, jobs in flight get a few seconds to
@@ -58,7 +80,7 @@ pub async fn run(node: Node, mut stop: watch::Receiver<bool>) {
     let mut handoff = node.fed.inbox.take_receiver();
     let held: Held = Default::default();
     let finished: Finished = Default::default();
-    let mut waiting: VecDeque<InboxJob> = VecDeque::new();
+    let mut waiting: VecDeque<Work> = VecDeque::new();
     let mut tasks: JoinSet<()> = JoinSet::new();
     let mut claim_due = true;
     // Kept across turns of the loop, so a busy worker still looks for due jobs.
@@ -81,7 +103,7 @@ pub async fn run(node: Node, mut stop: watch::Receiver<bool>) {
                 Ok(jobs) => {
                     // A full batch may leave more due: claim again once these are started.
                     claim_due = jobs.len() == CLAIM_BATCH;
-                    waiting.extend(jobs);
+                    waiting.extend(jobs.into_iter().map(Work::from));
                 }
                 Err(e) => {
                     claim_due = false;
@@ -92,7 +114,10 @@ pub async fn run(node: Node, mut stop: watch::Receiver<bool>) {
         while tasks.len() < CONCURRENCY {
             let next = match waiting.pop_front() {
                 Some(job) => Some(job),
-                None => handoff.as_mut().and_then(|rx| rx.try_recv().ok()),
+                None => handoff
+                    .as_mut()
+                    .and_then(|rx| rx.try_recv().ok())
+                    .map(Work::from),
             };
             let Some(job) = next else { break };
             start(&node, job, &held, &finished, &mut tasks);
@@ -111,8 +136,8 @@ pub async fn run(node: Node, mut stop: watch::Receiver<bool>) {
             _ = stop.wait_for(|s| *s) => break,
             _ = node.fed.inbox.wake.notified() => claim_due = true,
             _ = poll.tick() => claim_due = true,
-            Some(job) = recv(&mut handoff), if room && waiting.is_empty() => {
-                start(&node, job, &held, &finished, &mut tasks);
+            Some(handed) = recv(&mut handoff), if room && waiting.is_empty() => {
+                start(&node, handed.into(), &held, &finished, &mut tasks);
             }
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {},
             _ = tokio::time::sleep_until(remove_by.unwrap_or_else(tokio::time::Instant::now)), if remove_by.is_some() => {},
@@ -121,8 +146,8 @@ pub async fn run(node: Node, mut stop: watch::Receiver<bool>) {
     // Nothing more is handed over: the inbox queues due jobs from now on.
     if let Some(rx) = handoff.as_mut() {
         rx.close();
-        while let Ok(job) = rx.try_recv() {
-            waiting.push_back(job);
+        while let Ok(handed) = rx.try_recv() {
+            waiting.push_back(handed.into());
         }
     }
     if !tasks.is_empty() {
@@ -138,7 +163,7 @@ pub async fn run(node: Node, mut stop: watch::Receiver<bool>) {
     let done = std::mem::take(&mut *lock(&finished));
     remove_finished(&node, &done).await;
     let mut left: Vec<(i64, i64)> = lock(&held).drain().collect();
-    left.extend(waiting.iter().map(|j| (j.id, j.attempts)));
+    left.extend(waiting.iter().map(|w| (w.job.id, w.job.attempts)));
     for (id, attempts) in &left {
         if let Err(e) = node
             .store
@@ -157,19 +182,19 @@ pub async fn run(node: Node, mut stop: watch::Receiver<bool>) {
     }
 }
 
-async fn recv(handoff: &mut Option<mpsc::Receiver<InboxJob>>) -> Option<InboxJob> {
+async fn recv(handoff: &mut Option<mpsc::Receiver<HandedOver>>) -> Option<HandedOver> {
     match handoff {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }
 }
 
-fn start(node: &Node, job: InboxJob, held: &Held, finished: &Finished, tasks: &mut JoinSet<()>) {
-    lock(held).insert(job.id, job.attempts);
+fn start(node: &Node, work: Work, held: &Held, finished: &Finished, tasks: &mut JoinSet<()>) {
+    lock(held).insert(work.job.id, work.job.attempts);
     let (node, held, finished) = (node.clone(), held.clone(), finished.clone());
     tasks.spawn(async move {
-        let id = job.id;
-        let remove = process(&node, job).await;
+        let id = work.job.id;
+        let remove = process(&node, work).await;
         lock(&held).remove(&id);
         if remove {
             lock(&finished).push(id);
@@ -205,22 +230,26 @@ fn outcome(result: &Result<(), DomainError>, attempts: i64, max_attempts: u32) -
 }
 
 /// Works on one job; `true` when it is finished (done or dropped) and may be removed.
-async fn process(node: &Node, job: InboxJob) -> bool {
+async fn process(node: &Node, work: Work) -> bool {
+    let job = work.job;
     let cfg = &node.config.federation;
     let attempts = job.attempts + 1;
-    let activity: Value = match serde_json::from_str(&job.body) {
-        Ok(v) => v,
-        Err(e) => {
-            tracing::error!(activity = %job.activity_id, error = %e, "dropping a queued activity that does not parse");
-            return true;
-        }
+    let (activity, signer) = match work.ready {
+        Some((activity, signer)) => (activity, Ok(Some(signer))),
+        None => match serde_json::from_str::<Value>(&job.body) {
+            Ok(v) => (v, node.store.account_by_id(job.signer_id).await),
+            Err(e) => {
+                tracing::error!(activity = %job.activity_id, error = %e, "dropping a queued activity that does not parse");
+                return true;
+            }
+        },
     };
     let kind = fika_federation::activities::type_of(&activity).unwrap_or("?");
     let actor = activity
         .get("actor")
         .and_then(fika_federation::activities::id_of)
         .unwrap_or("?");
-    let result = match node.store.account_by_id(job.signer_id).await {
+    let result = match signer {
         Ok(Some(signer)) if !node.fed.net.allows(&signer.domain) => Err(DomainError::Invalid(
             format!("{} is no longer allowed to federate", signer.domain),
         )),

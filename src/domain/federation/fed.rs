@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, Notify};
 
 use crate::domain::signer_keys::SignerKeys;
 use crate::net::{Net, Signer};
+use crate::store::accounts::AccountRow;
 use crate::store::inbox::InboxJob;
 
 /// How long a claimed inbox job is leased: longer than working on it may take. Should the
@@ -36,12 +37,20 @@ pub struct Fed {
     pub inbox: InboxHandoff,
 }
 
+/// A job handed to the worker with what the inbox already has: the parsed activity and its
+/// verified signer, so neither is read again.
+pub struct HandedOver {
+    pub job: InboxJob,
+    pub activity: serde_json::Value,
+    pub signer: AccountRow,
+}
+
 /// The way from the inbox to this process's inbox worker. A job handed over this way was
 /// queued leased, so the worker starts it without claiming it again; a job queued due (the
 /// hand-off full, or no worker) is claimed from the database after a wake-up.
 pub struct InboxHandoff {
-    jobs: mpsc::Sender<InboxJob>,
-    receiver: Mutex<Option<mpsc::Receiver<InboxJob>>>,
+    jobs: mpsc::Sender<HandedOver>,
+    receiver: Mutex<Option<mpsc::Receiver<HandedOver>>>,
     /// Wakes the worker when a job was queued due rather than handed over.
     pub wake: Notify,
 }
@@ -57,12 +66,12 @@ impl InboxHandoff {
     }
 
     /// A place for one job, if the worker can take it (there is room and it has not stopped).
-    pub fn reserve(&self) -> Option<mpsc::Permit<'_, InboxJob>> {
+    pub fn reserve(&self) -> Option<mpsc::Permit<'_, HandedOver>> {
         self.jobs.try_reserve().ok()
     }
 
     /// The receiving end, for the one worker of this process.
-    pub fn take_receiver(&self) -> Option<mpsc::Receiver<InboxJob>> {
+    pub fn take_receiver(&self) -> Option<mpsc::Receiver<HandedOver>> {
         self.receiver
             .lock()
             .unwrap_or_else(|p| p.into_inner())

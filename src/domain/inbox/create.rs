@@ -219,8 +219,6 @@ pub(super) async fn ingest_note(
         }),
     });
     node.hub.notified(&notifications);
-    store
-        .status_by_id(id)
-        .await?
-        .ok_or(DomainError::NotFound("status"))
+    // As stored: a new status has no counts yet.
+    Ok(new.row)
 }

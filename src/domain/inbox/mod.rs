@@ -117,7 +117,11 @@ pub async fn accept(
         return Ok(false);
     };
     match place {
-        Some(place) => place.send(job),
+        Some(place) => place.send(crate::domain::federation::fed::HandedOver {
+            job,
+            activity: activity.clone(),
+            signer: signer.clone(),
+        }),
         None => handoff.wake.notify_one(),
     }
     Ok(true)
