@@ -303,7 +303,7 @@ pub async fn status(
         }
         return Err(ApiError::not_found());
     };
-    if !crate::domain::audience::served_to_peers(row.visibility) {
+    if !crate::domain::audience::served_to_peers(row.audience()) {
         return Err(ApiError::not_found());
     }
     let note = crate::domain::federation::outbound::note(node, &row, &author).await?;
