@@ -21,6 +21,7 @@ const SECTIONS: &[&str] = &[
     "limits",
     "federation",
     "metrics",
+    "statuses",
 ];
 /// Top-level keys that contain an underscore, so `FIKA_DATA_DIR` is not read as `[data] dir`.
 const TOP_LEVEL_KEYS: &[&str] = &["data_dir"];
@@ -39,6 +40,17 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub federation: FederationConfig,
     pub metrics: MetricsConfig,
+    pub statuses: StatusesConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatusesConfig {
+    /// Keep statuses on this node (department-only) unless the app says otherwise: for apps
+    /// that cannot send `local_only` or `visibility: "local"`. Apps that send
+    /// `local_only: false` still federate. Shown to apps in `/api/v1/instance` and
+    /// `/api/v2/instance` as `configuration.statuses.default_local_only`.
+    pub default_local_only: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -214,6 +226,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             federation: FederationConfig::default(),
             metrics: MetricsConfig::default(),
+            statuses: StatusesConfig::default(),
         }
     }
 }
@@ -559,7 +572,9 @@ mod tests {
             jail.set_env("FIKA_DATABASE_URL", "postgres://localhost/fika");
             jail.set_env("FIKA_DATA_DIR", "/var/lib/fika");
             jail.set_env("FIKA_CONFIG", "ignored.toml");
+            jail.set_env("FIKA_STATUSES_DEFAULT_LOCAL_ONLY", "true");
             let c = Config::load(Some(Path::new("ok.toml"))).unwrap();
+            assert!(c.statuses.default_local_only);
             assert_eq!(c.server.node_name, "HQ");
             assert_eq!(c.server.listen.port(), 9999);
             assert_eq!(c.backend().unwrap(), Backend::Postgres);

@@ -296,6 +296,7 @@ async fn posting_writes_one_queue_row_whatever_the_follower_count() {
             app_website: None,
             created_at: 0,
             edited_at: None,
+            locality: fika::domain::audience::Locality::Federated,
         },
         mentions: vec![],
         tags: vec![],

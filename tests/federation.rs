@@ -560,3 +560,489 @@ async fn a_dead_peer_ends_in_dead_letters_without_blocking_others() {
     })
     .await;
 }
+
+// ---- Department-only statuses ----
+
+/// Lines of `node`'s log saying it received an activity that names `needle`.
+fn received_naming(node: &Node, needle: &str) -> Vec<String> {
+    node.log()
+        .lines()
+        .filter(|l| l.contains("received") && l.contains(needle))
+        .map(String::from)
+        .collect()
+}
+
+async fn put(api: &Api, path: &str, body: Value) -> (reqwest::StatusCode, Value) {
+    let r = common::client()
+        .put(api.url(path))
+        .bearer_auth(&api.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let code = r.status();
+    (code, r.json().await.unwrap_or(Value::Null))
+}
+
+fn texts(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| {
+                    let s = if s["reblog"].is_object() {
+                        &s["reblog"]
+                    } else {
+                        s
+                    };
+                    s["content"].as_str().unwrap_or_default().to_string()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn has_text(v: &Value, needle: &str) -> bool {
+    texts(v).iter().any(|t| t.contains(needle))
+}
+
+/// A department-only status (asked for as `local_only` or as `visibility: "local"`) is public on
+/// its own node and reaches no peer: not delivered, not in the outbox, 404 to every signed GET,
+/// not resolvable from the other node; replies to it and boosts of it stay on the node too. A
+/// normal post in the same test reaches the peer, so the absences mean something.
+#[tokio::test]
+async fn department_only_statuses_stay_on_their_node() {
+    let mut s = sites(2);
+    start_all(&mut s);
+    let (a, b) = (&s[0], &s[1]);
+    let ada = user(a, "ada").await;
+    let ann = user(a, "ann").await;
+    let bob = user(b, "bob").await;
+    let ada_acct = format!("ada@{}", a.domain());
+    let ann_acct = format!("ann@{}", a.domain());
+    let bob_acct = format!("bob@{}", b.domain());
+    // bob on B follows both ada and ann on A: whatever federates of theirs reaches him.
+    for acct in [&ada_acct, &ann_acct] {
+        let id = resolve(&bob, acct).await;
+        follow(&bob, &id).await;
+    }
+    let bob_on_a = {
+        let (code, found) = ada
+            .get(&format!(
+                "/api/v2/search?type=accounts&resolve=true&q={}",
+                urlencode(&bob_acct)
+            ))
+            .await;
+        assert_eq!(code, 200, "{found}");
+        found["accounts"][0]["id"].as_str().unwrap().to_string()
+    };
+
+    // The control: a normal post reaches B.
+    let (code, normal) = ada
+        .post(
+            "/api/v1/statuses",
+            json!({"status": "federated update #rollout"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{normal}");
+    assert_eq!(normal["local_only"], false);
+    eventually("the normal post in bob's home", || {
+        home_contains(&bob, "federated update")
+    })
+    .await;
+
+    // Department-only, the three ways apps ask for it.
+    let (code, dept) = ada
+        .post(
+            "/api/v1/statuses",
+            json!({"status": "department plan #rollout", "local_only": true}),
+        )
+        .await;
+    assert_eq!(code, 200, "{dept}");
+    assert_eq!(dept["visibility"], "public", "stock apps know four values");
+    assert_eq!(dept["local_only"], true);
+    let (code, akkoma) = ada
+        .post(
+            "/api/v1/statuses",
+            json!({"status": "akkoma style #rollout", "visibility": "local"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{akkoma}");
+    assert_eq!(akkoma["visibility"], "public");
+    assert_eq!(akkoma["local_only"], true);
+    let r = common::client()
+        .post(ada.url("/api/v1/statuses"))
+        .bearer_auth(&ada.token)
+        .form(&[
+            ("status", "form encoded followers note"),
+            ("visibility", "private"),
+            ("local_only", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let private: Value = r.json().await.unwrap();
+    assert_eq!(private["visibility"], "private");
+    assert_eq!(private["local_only"], true);
+    let dept_id = dept["id"].as_str().unwrap().to_string();
+    let dept_uri = dept["uri"].as_str().unwrap().to_string();
+
+    // On A: local timeline, hashtag page, search, profile; as a status of its own.
+    for path in [
+        "/api/v1/timelines/public?local=true".to_string(),
+        "/api/v1/timelines/public".to_string(),
+        "/api/v1/timelines/tag/rollout".to_string(),
+        "/api/v2/search?type=statuses&q=department+plan".to_string(),
+        format!(
+            "/api/v1/accounts/{}/statuses",
+            dept["account"]["id"].as_str().unwrap()
+        ),
+    ] {
+        let (code, page) = ann.get(&path).await;
+        assert_eq!(code, 200, "{path}: {page}");
+        let page = if page["statuses"].is_array() {
+            page["statuses"].clone()
+        } else {
+            page
+        };
+        assert!(has_text(&page, "department plan"), "{path}: {page}");
+        if !path.contains("search") {
+            assert!(has_text(&page, "akkoma style"), "{path}: {page}");
+        }
+    }
+    let (code, got) = ann.get(&format!("/api/v1/statuses/{dept_id}")).await;
+    assert_eq!(code, 200);
+    assert_eq!(got["local_only"], true);
+
+    // A reply (direct, mentioning bob on B) and a boost on A: department-only, not sent.
+    let (code, reply) = ann
+        .post(
+            "/api/v1/statuses",
+            json!({
+                "status": format!("@ada @{bob_acct} reply kept here"),
+                "in_reply_to_id": dept_id,
+                "visibility": "direct",
+                "local_only": false,
+            }),
+        )
+        .await;
+    assert_eq!(code, 200, "{reply}");
+    assert_eq!(reply["visibility"], "direct", "a reply keeps its own scope");
+    assert_eq!(reply["local_only"], true, "and its parent's locality");
+    assert!(reply["mentions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["id"] == bob_on_a));
+    let (code, boost) = ann
+        .post(&format!("/api/v1/statuses/{dept_id}/reblog"), json!({}))
+        .await;
+    assert_eq!(code, 200, "{boost}");
+    assert_eq!(boost["local_only"], true);
+    assert_eq!(boost["reblog"]["id"], dept_id);
+    let (code, _) = ann
+        .post(&format!("/api/v1/statuses/{dept_id}/favourite"), json!({}))
+        .await;
+    assert_eq!(code, 200);
+    eventually(
+        "ada sees the reply, the boost and the favourite",
+        || async {
+            let (_, st) = ada.get(&format!("/api/v1/statuses/{dept_id}")).await;
+            (st["replies_count"] == 1 && st["reblogs_count"] == 1 && st["favourites_count"] == 1)
+                .then_some(())
+        },
+    )
+    .await;
+
+    // An edit that keeps it department-only is fine and is not sent; one that would make it
+    // federate is refused and changes nothing.
+    let (code, edited) = put(
+        &ada,
+        &format!("/api/v1/statuses/{dept_id}"),
+        json!({"status": "department plan, revised #rollout", "local_only": true}),
+    )
+    .await;
+    assert_eq!(code, 200, "{edited}");
+    assert_eq!(edited["local_only"], true);
+    let (code, refused) = put(
+        &ada,
+        &format!("/api/v1/statuses/{dept_id}"),
+        json!({"status": "department plan, leaked", "local_only": false}),
+    )
+    .await;
+    assert_eq!(code, 422, "{refused}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("department-only"),
+        "{refused}"
+    );
+    let (_, st) = ada.get(&format!("/api/v1/statuses/{dept_id}")).await;
+    assert!(st["content"].as_str().unwrap().contains("revised"), "{st}");
+    let (code, refused) = put(
+        &ada,
+        &format!("/api/v1/statuses/{}", normal["id"].as_str().unwrap()),
+        json!({"status": "federated update", "local_only": true}),
+    )
+    .await;
+    assert_eq!(
+        code, 422,
+        "a federated status cannot be recalled: {refused}"
+    );
+
+    // Another control, posted after everything above by both authors, reaches B: anything of
+    // the above that was going to be sent would have been sent by now.
+    for who in [&ada, &ann] {
+        let (code, _) = who
+            .post("/api/v1/statuses", json!({"status": "closing marker"}))
+            .await;
+        assert_eq!(code, 200);
+    }
+    eventually("both closing markers on B", || async {
+        let (_, home) = bob.get("/api/v1/timelines/home").await;
+        (texts(&home)
+            .iter()
+            .filter(|t| t.contains("closing marker"))
+            .count()
+            == 2)
+            .then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Absent from B everywhere.
+    for path in [
+        "/api/v1/timelines/home",
+        "/api/v1/timelines/public",
+        "/api/v1/timelines/public?remote=true",
+        "/api/v1/timelines/tag/rollout",
+        "/api/v1/notifications",
+    ] {
+        let (code, page) = bob.get(path).await;
+        assert_eq!(code, 200, "{path}");
+        let page = if path.contains("notifications") {
+            Value::Array(
+                page.as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|n| n.get("status").cloned())
+                    .collect(),
+            )
+        } else {
+            page
+        };
+        for text in [
+            "department plan",
+            "akkoma style",
+            "form encoded",
+            "reply kept here",
+        ] {
+            assert!(!has_text(&page, text), "{text} reached B's {path}: {page}");
+        }
+    }
+    assert!(has_text(
+        &bob.get("/api/v1/timelines/tag/rollout").await.1,
+        "federated update"
+    ));
+    let (_, found) = bob
+        .get("/api/v2/search?type=statuses&q=department+plan")
+        .await;
+    assert!(found["statuses"].as_array().unwrap().is_empty(), "{found}");
+    // Not resolvable by URL, not by id.
+    for q in [dept_uri.clone(), dept["url"].as_str().unwrap().to_string()] {
+        let (code, found) = bob
+            .get(&format!(
+                "/api/v2/search?type=statuses&resolve=true&q={}",
+                urlencode(&q).replace('/', "%2F")
+            ))
+            .await;
+        assert_eq!(code, 200, "{found}");
+        assert!(
+            found["statuses"].as_array().unwrap().is_empty(),
+            "{q} resolved on B: {found}"
+        );
+    }
+    let (code, _) = bob.get(&format!("/api/v1/statuses/{dept_id}")).await;
+    assert_eq!(code, 404);
+    // The normal post resolves on B by its URL, as a check that the way is open.
+    let (_, found) = bob
+        .get(&format!(
+            "/api/v2/search?type=statuses&resolve=true&q={}",
+            urlencode(normal["uri"].as_str().unwrap()).replace('/', "%2F")
+        ))
+        .await;
+    assert_eq!(found["statuses"].as_array().unwrap().len(), 1, "{found}");
+
+    // B's signed GETs (as the node and as bob) get 404; the normal post is served.
+    let b_node_key = common::node_private_key(&b.db).await;
+    let b_node_key_id = format!("http://{}/actor#main-key", b.domain());
+    let bob_key = common::local_private_key(&b.db, "bob").await;
+    let bob_key_id = format!("http://{}/users/bob#main-key", b.domain());
+    let mut local_only_uris = vec![dept_uri.clone()];
+    for st in [&akkoma, &private, &reply, &boost] {
+        local_only_uris.push(st["uri"].as_str().unwrap().to_string());
+    }
+    for uri in &local_only_uris {
+        for (key, key_id) in [(&b_node_key, &b_node_key_id), (&bob_key, &bob_key_id)] {
+            let r = common::signed_get(uri, key, key_id).await;
+            assert_eq!(r.status(), 404, "signed GET of {uri} as {key_id}");
+        }
+    }
+    let r = common::signed_get(normal["uri"].as_str().unwrap(), &b_node_key, &b_node_key_id).await;
+    assert_eq!(r.status(), 200, "the normal post is served");
+    // The outbox lists the normal post and none of the department-only ones.
+    let outbox = format!("http://{}/users/ada/outbox?page=1", a.domain());
+    let r = common::signed_get(&outbox, &b_node_key, &b_node_key_id).await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("federated update"), "{page}");
+    for text in ["department plan", "akkoma style", "form encoded"] {
+        assert!(!page.contains(text), "{text} in the outbox: {page}");
+    }
+
+    // B's node was never sent anything about them.
+    for st in [&dept, &akkoma, &private, &reply, &boost] {
+        let id = st["id"].as_str().unwrap();
+        let seen = received_naming(b.node(), id);
+        assert!(
+            seen.is_empty(),
+            "B received activities about {id}: {seen:#?}"
+        );
+    }
+    assert!(
+        !received_naming(b.node(), normal["id"].as_str().unwrap()).is_empty(),
+        "B's log names what it received"
+    );
+
+    // Deleted, it leaves no tombstone for peers: still a 404, not a 410.
+    let r = common::client()
+        .delete(ada.url(&format!("/api/v1/statuses/{dept_id}")))
+        .bearer_auth(&ada.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = common::signed_get(&dept_uri, &b_node_key, &b_node_key_id).await;
+    assert_eq!(
+        r.status(),
+        404,
+        "a deleted department-only status is not Gone, it never was"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(received_naming(b.node(), &dept_id).is_empty());
+}
+
+/// `statuses.default_local_only` keeps posts of apps that send no flag on the node, and the
+/// instance metadata says so; apps that send `local_only: false` still federate. Bad input is a
+/// 422 that writes nothing.
+#[tokio::test]
+async fn default_local_only_and_bad_requests() {
+    let mut s = sites(2);
+    let domains: Vec<String> = s.iter().map(Site::domain).collect();
+    start(
+        &mut s[0],
+        &domains,
+        &[("FIKA_STATUSES_DEFAULT_LOCAL_ONLY", "true")],
+    );
+    start(&mut s[1], &domains, &[]);
+    let (a, b) = (&s[0], &s[1]);
+    let ada = user(a, "ada").await;
+    let bob = user(b, "bob").await;
+    let ada_on_b = resolve(&bob, &format!("ada@{}", a.domain())).await;
+    follow(&bob, &ada_on_b).await;
+
+    for (site, want) in [(a, true), (b, false)] {
+        for path in ["/api/v1/instance", "/api/v2/instance"] {
+            let v: Value = common::client()
+                .get(site.node().url(path))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(
+                v["configuration"]["statuses"]["default_local_only"], want,
+                "{path}: {v}"
+            );
+        }
+    }
+    let (_, prefs) = ada.get("/api/v1/preferences").await;
+    assert_eq!(prefs["posting:default:local_only"], true);
+
+    let (code, quiet) = ada
+        .post("/api/v1/statuses", json!({"status": "no flag sent"}))
+        .await;
+    assert_eq!(code, 200, "{quiet}");
+    assert_eq!(quiet["local_only"], true, "the node's default");
+    assert_eq!(quiet["visibility"], "public");
+    let (code, out) = ada
+        .post(
+            "/api/v1/statuses",
+            json!({"status": "asked to federate", "local_only": false}),
+        )
+        .await;
+    assert_eq!(code, 200, "{out}");
+    assert_eq!(out["local_only"], false);
+    eventually("the post that asked to federate reaches B", || {
+        home_contains(&bob, "asked to federate")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(home_contains(&bob, "no flag sent").await.is_none());
+    assert!(received_naming(b.node(), quiet["id"].as_str().unwrap()).is_empty());
+
+    // Bad input: 422 with a Mastodon-style error, nothing written.
+    let count = || async {
+        let (_, me) = ada.get("/api/v1/accounts/verify_credentials").await;
+        me["statuses_count"].as_i64().unwrap()
+    };
+    let before = count().await;
+    for body in [
+        json!({"status": "bad 1", "visibility": "everyone"}),
+        json!({"status": "bad 2", "visibility": "Public"}),
+        json!({"status": "bad 3", "local_only": "maybe"}),
+        json!({"status": "bad 4", "local_only": 1}),
+        json!({"status": "bad 5", "local_only": "yes"}),
+        json!({"status": "bad 6", "local_only": ["true"]}),
+        json!({"status": "bad 7", "visibility": "local", "local_only": false}),
+    ] {
+        let (code, err) = ada.post("/api/v1/statuses", body.clone()).await;
+        assert_eq!(code, 422, "{body}: {err}");
+        assert!(err["error"].is_string(), "{body}: {err}");
+    }
+    for form in [
+        [("status", "bad form 1"), ("local_only", "on")],
+        [("status", "bad form 2"), ("visibility", "everyone")],
+    ] {
+        let r = common::client()
+            .post(ada.url("/api/v1/statuses"))
+            .bearer_auth(&ada.token)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422, "{form:?}");
+        let err: Value = r.json().await.unwrap();
+        assert!(err["error"].is_string(), "{err}");
+    }
+    assert_eq!(count().await, before, "nothing was written");
+    let (_, found) = ada.get("/api/v2/search?type=statuses&q=bad").await;
+    assert!(found["statuses"].as_array().unwrap().is_empty(), "{found}");
+    // An unknown visibility on edit is refused too.
+    let (code, err) = put(
+        &ada,
+        &format!("/api/v1/statuses/{}", quiet["id"].as_str().unwrap()),
+        json!({"status": "no flag sent, edited", "local_only": "maybe"}),
+    )
+    .await;
+    assert_eq!(code, 422, "{err}");
+    let (_, st) = ada
+        .get(&format!(
+            "/api/v1/statuses/{}",
+            quiet["id"].as_str().unwrap()
+        ))
+        .await;
+    assert!(st["edited_at"].is_null(), "{st}");
+}

@@ -260,6 +260,8 @@ pub fn remote_status(note: &activities::Note, facts: RemoteStatusFacts) -> Statu
         app_website: None,
         created_at: facts.created_at,
         edited_at: None,
+        // What a peer sends has already left its node.
+        locality: crate::domain::audience::Locality::Federated,
     }
 }
 

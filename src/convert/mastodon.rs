@@ -221,7 +221,9 @@ pub fn status(s: &StatusView, urls: &NodeUrls) -> Value {
         "edited_at": r.edited_at.map(rfc3339_millis),
         "account": account(author, &s.author_counts, urls),
         "content": r.content,
+        // One of Mastodon's four, which every app knows; department-only is said beside it.
         "visibility": r.visibility.as_str(),
+        "local_only": r.locality.is_local_only(),
         "sensitive": r.sensitive,
         "spoiler_text": r.spoiler_text,
         "language": r.language,
@@ -432,6 +434,7 @@ mod tests {
                 app_website: None,
                 created_at: 1_700_000_000_000,
                 edited_at: None,
+                locality: crate::domain::audience::Locality::Federated,
             },
             author,
             author_counts: AccountCounts::default(),

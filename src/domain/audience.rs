@@ -1,9 +1,11 @@
 //! Audiences: who may see a status, which timelines and streams it enters, how it is addressed
 //! in ActivityStreams and read back, which peers receive it and whether a peer may fetch it.
 //!
-//! This is the one module that decides these things. A scope is a [`Scope`] variant; every
-//! surface a status can appear on is a [`Surface`]; [`reaches`] is the whole rule table, and the
-//! helpers below (timeline filters, stream audiences, delivery targets, addressing) are derived
+//! This is the one module that decides these things. A status's [`Audience`] is the [`Scope`] its
+//! author chose plus its [`Locality`]: whether it may leave this node at all (department-only
+//! statuses never do, whatever their scope). Every surface a status can appear on is a
+//! [`Surface`]; [`reaches`] is the whole rule table, and the helpers below (timeline filters,
+//! stream audiences, delivery targets, addressing, what a reply or a boost inherits) are derived
 //! from it or sit beside it. Adding a scope is one variant here plus its rows in [`reaches`] and
 //! [`Scope::addressing`]; the compiler then points at every `match` that must learn it.
 //!
@@ -132,6 +134,112 @@ impl TryFrom<String> for Scope {
     }
 }
 
+/// What an app asked for when posting, that no audience answers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnknownRequest {
+    #[error("visibility must be public, unlisted, private, direct or local, not {0:?}")]
+    Visibility(String),
+    #[error(
+        "visibility \"local\" asks for a department-only status, which local_only: false contradicts"
+    )]
+    Contradiction,
+}
+
+/// The audience an app asked for when posting: `visibility` is one of the four scope names or
+/// `"local"` (how Akkoma and Pleroma apps ask for a public department-only status), and
+/// `local_only` is GoToSocial's flag. `None` where the request said nothing: the author's and
+/// the node's defaults decide.
+pub fn requested(
+    visibility: Option<&str>,
+    local_only: Option<bool>,
+) -> Result<(Option<Scope>, Option<Locality>), UnknownRequest> {
+    let flag = local_only.map(Locality::from_local_only);
+    match visibility {
+        None => Ok((None, flag)),
+        Some("local") => match flag {
+            Some(Locality::Federated) => Err(UnknownRequest::Contradiction),
+            _ => Ok((Some(Scope::Public), Some(Locality::LocalOnly))),
+        },
+        Some(name) => name
+            .parse()
+            .map(|s| (Some(s), flag))
+            .map_err(|_| UnknownRequest::Visibility(name.to_string())),
+    }
+}
+
+/// Whether a status may leave the node it was written on. Orthogonal to the [`Scope`]: a
+/// department-only status keeps its scope on its own node (a department-only followers-only
+/// reply is still followers-only there) and is never delivered, listed in an outbox or served
+/// to a peer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Locality {
+    /// Federates as its scope says.
+    #[default]
+    Federated,
+    /// Department-only ("local only" in the API): stays on this node.
+    LocalOnly,
+}
+
+impl Locality {
+    pub const ALL: [Locality; 2] = [Locality::Federated, Locality::LocalOnly];
+
+    /// The API's and the store's form: `local_only: true|false`.
+    pub fn is_local_only(self) -> bool {
+        self == Locality::LocalOnly
+    }
+
+    pub fn from_local_only(local_only: bool) -> Locality {
+        if local_only {
+            Locality::LocalOnly
+        } else {
+            Locality::Federated
+        }
+    }
+}
+
+/// How rows are decoded (`#[sqlx(try_from = "bool")]` on the `local_only` column).
+impl From<bool> for Locality {
+    fn from(local_only: bool) -> Self {
+        Locality::from_local_only(local_only)
+    }
+}
+
+/// Everything the rules need to know about a status's audience: its scope and whether it may
+/// leave the node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Audience {
+    pub scope: Scope,
+    pub locality: Locality,
+}
+
+impl Audience {
+    pub const fn new(scope: Scope, locality: Locality) -> Audience {
+        Audience { scope, locality }
+    }
+
+    /// A status that federates as its scope says (every status received from a peer).
+    pub const fn federated(scope: Scope) -> Audience {
+        Audience::new(scope, Locality::Federated)
+    }
+
+    /// Every combination, for the derived lists and the tests.
+    pub fn all() -> Vec<Audience> {
+        Locality::ALL
+            .into_iter()
+            .flat_map(|l| Scope::ALL.into_iter().map(move |s| Audience::new(s, l)))
+            .collect()
+    }
+}
+
+impl fmt::Display for Audience {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.locality {
+            Locality::Federated => write!(f, "{}", self.scope),
+            Locality::LocalOnly => write!(f, "department-only {}", self.scope),
+        }
+    }
+}
+
 /// What a viewer has to do with a status's author. For a peer node (a signed fetch, a
 /// delivery target) it describes the accounts there.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -193,12 +301,21 @@ pub enum Surface {
     Outbox,
 }
 
-/// The rule table: does a status of `scope`, from `origin`, reach a viewer standing in
-/// `viewer` (`None`: not signed in) on `surface`?
-pub fn reaches(scope: Scope, viewer: Option<Relation>, surface: Surface) -> bool {
+/// The rule table: does a status of `audience` reach a viewer standing in `viewer` (`None`: not
+/// signed in) on `surface`?
+pub fn reaches(audience: Audience, viewer: Option<Relation>, surface: Surface) -> bool {
     // The network is internal: nothing is shown to someone who is not signed in. (Peers are
     // authenticated by their signature and pass a relation.)
     let Some(r) = viewer else { return false };
+    let Audience { scope, locality } = audience;
+    // A department-only status reaches no peer in any way; on its own node its scope decides.
+    let to_peers = matches!(
+        surface,
+        Surface::Delivery | Surface::SignedGet | Surface::Outbox
+    );
+    if to_peers && locality == Locality::LocalOnly {
+        return false;
+    }
     let may_see = match scope {
         Scope::Public | Scope::Unlisted => true,
         Scope::FollowersOnly => r.is_author || r.follows_author || r.mentioned,
@@ -217,7 +334,7 @@ pub fn reaches(scope: Scope, viewer: Option<Relation>, surface: Surface) -> bool
             r.is_author
                 || (scope != Scope::Direct
                     && reaches(
-                        scope,
+                        audience,
                         Some(Relation {
                             mentioned: false,
                             ..r
@@ -237,44 +354,45 @@ pub fn reaches(scope: Scope, viewer: Option<Relation>, surface: Surface) -> bool
 }
 
 /// Shorthand for the base rule.
-pub fn may_see(scope: Scope, viewer: Option<Relation>) -> bool {
-    reaches(scope, viewer, Surface::Status)
+pub fn may_see(audience: Audience, viewer: Option<Relation>) -> bool {
+    reaches(audience, viewer, Surface::Status)
 }
 
-fn scopes_where(pred: impl Fn(Scope) -> bool) -> Vec<Scope> {
-    Scope::ALL.into_iter().filter(|s| pred(*s)).collect()
+/// The audiences (scope and locality) a list may hold, as the store filters on them.
+fn audiences_where(pred: impl Fn(Audience) -> bool) -> Vec<Audience> {
+    Audience::all().into_iter().filter(|a| pred(*a)).collect()
 }
 
-/// The scopes of an author's statuses a viewer may list on the author's profile.
-pub fn listable_on_profile(viewer: Option<Relation>) -> Vec<Scope> {
-    scopes_where(|s| reaches(s, viewer, Surface::Profile))
+/// The audiences of an author's statuses a viewer may list on the author's profile.
+pub fn listable_on_profile(viewer: Option<Relation>) -> Vec<Audience> {
+    audiences_where(|a| reaches(a, viewer, Surface::Profile))
 }
 
-/// The scopes a follower's home feed takes in when they start following (the backfill).
-pub fn home_backfill() -> Vec<Scope> {
-    scopes_where(|s| reaches(s, Some(Relation::FOLLOWER), Surface::Home))
+/// The audiences a follower's home feed takes in when they start following (the backfill).
+pub fn home_backfill() -> Vec<Audience> {
+    audiences_where(|a| reaches(a, Some(Relation::FOLLOWER), Surface::Home))
 }
 
-/// The scopes listed on the public timeline of `origin`, for any signed-in viewer.
-pub fn on_public_timeline(origin: Option<Origin>) -> Vec<Scope> {
+/// The audiences listed on the public timeline of `origin`, for any signed-in viewer.
+pub fn on_public_timeline(origin: Option<Origin>) -> Vec<Audience> {
     let origin = origin.unwrap_or(Origin::Local);
-    scopes_where(|s| reaches(s, Some(Relation::STRANGER), Surface::PublicTimeline(origin)))
+    audiences_where(|a| reaches(a, Some(Relation::STRANGER), Surface::PublicTimeline(origin)))
 }
 
-/// The scopes listed on hashtag timelines.
-pub fn on_hashtag_timeline(origin: Option<Origin>) -> Vec<Scope> {
+/// The audiences listed on hashtag timelines.
+pub fn on_hashtag_timeline(origin: Option<Origin>) -> Vec<Audience> {
     let origin = origin.unwrap_or(Origin::Local);
-    scopes_where(|s| reaches(s, Some(Relation::STRANGER), Surface::Hashtag(origin)))
+    audiences_where(|a| reaches(a, Some(Relation::STRANGER), Surface::Hashtag(origin)))
 }
 
-/// The scopes whose text shows up in search for any signed-in viewer.
-pub fn searchable() -> Vec<Scope> {
-    scopes_where(|s| reaches(s, Some(Relation::STRANGER), Surface::Search))
+/// The audiences whose text shows up in search for any signed-in viewer.
+pub fn searchable() -> Vec<Audience> {
+    audiences_where(|a| reaches(a, Some(Relation::STRANGER), Surface::Search))
 }
 
 /// Only statuses every viewer may see can be reblogged: the others' audience was chosen.
-pub fn may_reblog(scope: Scope) -> bool {
-    reaches(scope, Some(Relation::STRANGER), Surface::Status)
+pub fn may_reblog(audience: Audience) -> bool {
+    reaches(audience, Some(Relation::STRANGER), Surface::Status)
 }
 
 /// The scope of the reblog wrapper itself, as asked for by the reblogger.
@@ -285,27 +403,83 @@ pub fn reblog_scope(asked: Option<Scope>) -> Result<Scope, &'static str> {
     }
 }
 
-/// The scopes listed in an author's ActivityPub outbox.
-pub fn in_outbox() -> Vec<Scope> {
-    scopes_where(|s| reaches(s, Some(Relation::STRANGER), Surface::Outbox))
+/// The audience of a reblog wrapper: the scope the reblogger asked for, and the original's
+/// locality: a boost of a department-only status is department-only too, and its Announce goes
+/// nowhere.
+pub fn reblog_audience(asked: Option<Scope>, original: Audience) -> Result<Audience, &'static str> {
+    Ok(Audience::new(reblog_scope(asked)?, original.locality))
 }
 
-/// Whether an allowed peer's signed GET may be answered with the status.
-pub fn served_to_peers(scope: Scope) -> bool {
-    reaches(scope, Some(Relation::STRANGER), Surface::SignedGet)
+/// The locality of a new status: what the author asked for (`None`: the app sent neither
+/// `local_only` nor `visibility: "local"`), else the node's default; and department-only
+/// whatever was asked when it replies to a department-only status, so a conversation that
+/// started on this node stays on it.
+pub fn post_locality(
+    asked: Option<Locality>,
+    node_default: Locality,
+    parent: Option<Audience>,
+) -> Locality {
+    if parent.is_some_and(|p| p.locality == Locality::LocalOnly) {
+        return Locality::LocalOnly;
+    }
+    asked.unwrap_or(node_default)
+}
+
+/// The locality of an edited status: the one it has. An edit cannot change it: a status
+/// already delivered cannot be recalled from peers, and one kept on the node must not start
+/// travelling with its history.
+pub fn edit_locality(current: Locality, asked: Option<Locality>) -> Result<Locality, &'static str> {
+    match asked {
+        Some(l) if l != current => Err(match current {
+            Locality::LocalOnly => {
+                "A department-only status cannot be made to federate by editing it; post it again instead"
+            }
+            Locality::Federated => {
+                "A status that federates cannot be made department-only by editing it: peers already have it; delete it and post it again instead"
+            }
+        }),
+        _ => Ok(current),
+    }
+}
+
+/// The audiences listed in an author's ActivityPub outbox.
+pub fn in_outbox() -> Vec<Audience> {
+    audiences_where(|a| reaches(a, Some(Relation::STRANGER), Surface::Outbox))
+}
+
+/// Whether an allowed peer's signed GET may be answered with the status (and its Note built).
+pub fn served_to_peers(audience: Audience) -> bool {
+    reaches(audience, Some(Relation::STRANGER), Surface::SignedGet)
+}
+
+/// Whether any peer may hold the status or learn of it: delivered to someone there, or served
+/// to a signed GET. An activity from a peer about one of ours that no peer may know (a Like, an
+/// Announce, a reply to a department-only status) is treated as naming nothing.
+pub fn known_to_peers(audience: Audience) -> bool {
+    let delivered = [Relation::FOLLOWER, Relation::MENTIONED]
+        .into_iter()
+        .any(|r| reaches(audience, Some(r), Surface::Delivery));
+    delivered || served_to_peers(audience)
 }
 
 /// Which remote accounts' nodes receive a status: followers' nodes, mentioned accounts' nodes.
+/// For a reblog, the reblogged status's author is its one mention.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeliveryTargets {
     pub followers: bool,
     pub mentioned: bool,
 }
 
-pub fn delivery_targets(scope: Scope) -> DeliveryTargets {
+impl DeliveryTargets {
+    pub fn none(self) -> bool {
+        !self.followers && !self.mentioned
+    }
+}
+
+pub fn delivery_targets(audience: Audience) -> DeliveryTargets {
     DeliveryTargets {
-        followers: reaches(scope, Some(Relation::FOLLOWER), Surface::Delivery),
-        mentioned: reaches(scope, Some(Relation::MENTIONED), Surface::Delivery),
+        followers: reaches(audience, Some(Relation::FOLLOWER), Surface::Delivery),
+        mentioned: reaches(audience, Some(Relation::MENTIONED), Surface::Delivery),
     }
 }
 
@@ -315,17 +489,17 @@ pub fn delivery_targets(scope: Scope) -> DeliveryTargets {
 /// account being replied to. A reply to someone else reaches only followers who follow both
 /// (as on Mastodon, so a conversation does not flood everyone's home).
 pub fn home_recipients(
-    scope: Scope,
+    audience: Audience,
     author: i64,
     reply_to_account: Option<i64>,
     followers: &[(i64, bool)],
     mentioned: &[i64],
 ) -> Vec<i64> {
     let mut out = vec![author];
-    if reaches(scope, Some(Relation::MENTIONED), Surface::Home) {
+    if reaches(audience, Some(Relation::MENTIONED), Surface::Home) {
         out.extend(mentioned.iter().copied());
     }
-    if reaches(scope, Some(Relation::FOLLOWER), Surface::Home) {
+    if reaches(audience, Some(Relation::FOLLOWER), Surface::Home) {
         let conversation_with_other = reply_to_account.filter(|a| *a != author);
         for (follower, follows_replied) in followers {
             let shown = match conversation_with_other {
@@ -345,7 +519,7 @@ pub fn home_recipients(
 /// What is known about a status when its streaming event is published.
 #[derive(Debug, Clone)]
 pub struct StatusFacts<'a> {
-    pub scope: Scope,
+    pub audience: Audience,
     pub origin: Origin,
     pub author: i64,
     /// Accounts whose home feed holds it now (`user` streams).
@@ -375,9 +549,13 @@ pub struct StreamAudience {
 
 pub fn stream_audience(facts: StatusFacts<'_>) -> StreamAudience {
     let anyone = Some(Relation::STRANGER);
-    let public = reaches(facts.scope, anyone, Surface::PublicTimeline(facts.origin));
+    let public = reaches(
+        facts.audience,
+        anyone,
+        Surface::PublicTimeline(facts.origin),
+    );
     let direct = if reaches(
-        facts.scope,
+        facts.audience,
         Some(Relation::MENTIONED),
         Surface::DirectStream,
     ) {
@@ -395,7 +573,7 @@ pub fn stream_audience(facts: StatusFacts<'_>) -> StreamAudience {
         home: facts.home,
         public,
         local: public && facts.origin == Origin::Local,
-        tags: if reaches(facts.scope, anyone, Surface::Hashtag(facts.origin)) {
+        tags: if reaches(facts.audience, anyone, Surface::Hashtag(facts.origin)) {
             facts.tags
         } else {
             vec![]
@@ -427,6 +605,7 @@ pub fn reblog_stream_audience(home: Vec<i64>) -> StreamAudience {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use Locality::*;
     use Scope::*;
     use Surface::*;
 
@@ -461,11 +640,18 @@ mod tests {
         Status,
     ];
 
-    /// Expected answers, one row per scope and surface, one column per viewer in `VIEWERS`
+    /// Expected answers, one row per audience and surface, one column per viewer in `VIEWERS`
     /// order (anonymous, stranger, follower, mentioned, author).
-    fn expected(scope: Scope, surface: Surface) -> [bool; 5] {
+    fn expected(audience: Audience, surface: Surface) -> [bool; 5] {
         const F: bool = false;
         const T: bool = true;
+        let Audience { scope, locality } = audience;
+        match (locality, surface) {
+            // A department-only status reaches no peer, whatever its scope.
+            (LocalOnly, Delivery | SignedGet | Outbox) => return [F; 5],
+            // On its own node it is what its scope makes it (the rows below).
+            (LocalOnly, _) | (Federated, _) => {}
+        }
         match (scope, surface) {
             (Public | Unlisted, Status) => [F, T, T, T, T],
             (FollowersOnly, Status) => [F, F, T, T, T],
@@ -499,54 +685,129 @@ mod tests {
     }
 
     #[test]
-    fn every_scope_viewer_and_surface() {
-        for scope in Scope::ALL {
+    fn every_audience_viewer_and_surface() {
+        let all = Audience::all();
+        assert_eq!(all.len(), Scope::ALL.len() * Locality::ALL.len());
+        for audience in all {
             for surface in SURFACES {
-                let want = expected(scope, surface);
+                let want = expected(audience, surface);
                 for (i, (name, viewer)) in VIEWERS.iter().enumerate() {
                     assert_eq!(
-                        reaches(scope, *viewer, surface),
+                        reaches(audience, *viewer, surface),
                         want[i],
-                        "{scope} status, {name} viewer, {surface:?}"
+                        "{audience} status, {name} viewer, {surface:?}"
                     );
                 }
             }
         }
     }
 
+    const fn fed(scope: Scope) -> Audience {
+        Audience::federated(scope)
+    }
+
+    const fn dept(scope: Scope) -> Audience {
+        Audience::new(scope, LocalOnly)
+    }
+
+    fn scopes(list: &[Audience], locality: Locality) -> Vec<Scope> {
+        list.iter()
+            .filter(|a| a.locality == locality)
+            .map(|a| a.scope)
+            .collect()
+    }
+
     #[test]
     fn derived_lists_follow_the_table() {
-        assert_eq!(listable_on_profile(None), vec![]);
-        assert_eq!(listable_on_profile(STRANGER), vec![Public, Unlisted]);
-        assert_eq!(
-            listable_on_profile(FOLLOWER),
-            vec![Public, Unlisted, FollowersOnly]
-        );
-        assert_eq!(listable_on_profile(AUTHOR), Scope::ALL.to_vec());
-        assert_eq!(home_backfill(), vec![Public, Unlisted, FollowersOnly]);
-        assert_eq!(on_public_timeline(Some(Origin::Remote)), vec![Public]);
-        assert_eq!(on_hashtag_timeline(None), vec![Public]);
-        assert_eq!(searchable(), vec![Public, Unlisted]);
-        assert_eq!(in_outbox(), vec![Public]);
-        assert!(may_reblog(Public) && may_reblog(Unlisted));
-        assert!(!may_reblog(FollowersOnly) && !may_reblog(Direct));
+        // On the node, both localities list alike.
+        for locality in Locality::ALL {
+            let profile = |v| scopes(&listable_on_profile(v), locality);
+            assert_eq!(profile(None), vec![]);
+            assert_eq!(profile(STRANGER), vec![Public, Unlisted]);
+            assert_eq!(profile(FOLLOWER), vec![Public, Unlisted, FollowersOnly]);
+            assert_eq!(profile(AUTHOR), Scope::ALL.to_vec());
+            assert_eq!(
+                scopes(&home_backfill(), locality),
+                vec![Public, Unlisted, FollowersOnly]
+            );
+            assert_eq!(
+                scopes(&on_public_timeline(Some(Origin::Remote)), locality),
+                vec![Public]
+            );
+            assert_eq!(scopes(&on_public_timeline(None), locality), vec![Public]);
+            assert_eq!(scopes(&on_hashtag_timeline(None), locality), vec![Public]);
+            assert_eq!(scopes(&searchable(), locality), vec![Public, Unlisted]);
+        }
+        // The outbox is for peers: department-only statuses are never in it.
+        assert_eq!(in_outbox(), vec![fed(Public)]);
+        assert!(may_reblog(fed(Public)) && may_reblog(fed(Unlisted)));
+        assert!(may_reblog(dept(Public)) && may_reblog(dept(Unlisted)));
+        assert!(!may_reblog(fed(FollowersOnly)) && !may_reblog(dept(Direct)));
         assert_eq!(reblog_scope(None), Ok(Public));
         assert!(reblog_scope(Some(Direct)).is_err());
-        assert!(served_to_peers(Unlisted) && !served_to_peers(FollowersOnly));
+        assert!(served_to_peers(fed(Unlisted)) && !served_to_peers(fed(FollowersOnly)));
+        for scope in Scope::ALL {
+            assert!(!served_to_peers(dept(scope)), "{scope}");
+            assert!(!known_to_peers(dept(scope)), "{scope}");
+            assert!(known_to_peers(fed(scope)), "{scope}");
+            assert!(delivery_targets(dept(scope)).none(), "{scope}");
+        }
         assert_eq!(
-            delivery_targets(Direct),
+            delivery_targets(fed(Direct)),
             DeliveryTargets {
                 followers: false,
                 mentioned: true
             }
         );
         assert_eq!(
-            delivery_targets(FollowersOnly),
+            delivery_targets(fed(FollowersOnly)),
             DeliveryTargets {
                 followers: true,
                 mentioned: true
             }
         );
+    }
+
+    #[test]
+    fn replies_and_boosts_of_department_only_statuses_stay_on_the_node() {
+        // Nothing asked: the node's default.
+        assert_eq!(post_locality(None, Federated, None), Federated);
+        assert_eq!(post_locality(None, LocalOnly, None), LocalOnly);
+        // Asked: what was asked, over the default.
+        assert_eq!(post_locality(Some(Federated), LocalOnly, None), Federated);
+        assert_eq!(post_locality(Some(LocalOnly), Federated, None), LocalOnly);
+        // A reply to a federated status is what was asked or the default.
+        assert_eq!(
+            post_locality(Some(LocalOnly), Federated, Some(fed(Public))),
+            LocalOnly
+        );
+        assert_eq!(post_locality(None, Federated, Some(fed(Direct))), Federated);
+        // A reply to a department-only status is department-only, whatever was asked; its scope
+        // is its own (a direct reply stays direct).
+        for asked in [None, Some(Federated), Some(LocalOnly)] {
+            for parent in Scope::ALL {
+                assert_eq!(
+                    post_locality(asked, Federated, Some(dept(parent))),
+                    LocalOnly
+                );
+            }
+        }
+        // A boost keeps the original's locality and takes the scope asked for.
+        assert_eq!(reblog_audience(None, dept(Public)), Ok(dept(Public)));
+        assert_eq!(
+            reblog_audience(Some(Unlisted), dept(Public)),
+            Ok(dept(Unlisted))
+        );
+        assert_eq!(reblog_audience(None, fed(Unlisted)), Ok(fed(Public)));
+        assert!(reblog_audience(Some(Direct), dept(Public)).is_err());
+        // An edit keeps the locality; asking to change it is refused.
+        assert_eq!(edit_locality(LocalOnly, None), Ok(LocalOnly));
+        assert_eq!(edit_locality(LocalOnly, Some(LocalOnly)), Ok(LocalOnly));
+        assert_eq!(edit_locality(Federated, Some(Federated)), Ok(Federated));
+        assert!(edit_locality(LocalOnly, Some(Federated)).is_err());
+        assert!(edit_locality(Federated, Some(LocalOnly)).is_err());
+        assert_eq!(Locality::from(true), LocalOnly);
+        assert!(!Locality::default().is_local_only());
     }
 
     #[test]
@@ -557,6 +818,35 @@ mod tests {
         }
         assert!("local".parse::<Scope>().is_err());
         assert!(Scope::try_from("Public".to_string()).is_err());
+    }
+
+    #[test]
+    fn what_apps_ask_for() {
+        assert_eq!(requested(None, None), Ok((None, None)));
+        assert_eq!(requested(None, Some(true)), Ok((None, Some(LocalOnly))));
+        assert_eq!(
+            requested(Some("private"), Some(true)),
+            Ok((Some(FollowersOnly), Some(LocalOnly)))
+        );
+        assert_eq!(
+            requested(Some("direct"), Some(false)),
+            Ok((Some(Direct), Some(Federated)))
+        );
+        for flag in [None, Some(true)] {
+            assert_eq!(
+                requested(Some("local"), flag),
+                Ok((Some(Public), Some(LocalOnly)))
+            );
+        }
+        assert_eq!(
+            requested(Some("local"), Some(false)),
+            Err(UnknownRequest::Contradiction)
+        );
+        assert_eq!(
+            requested(Some("everyone"), None),
+            Err(UnknownRequest::Visibility("everyone".into()))
+        );
+        assert!(requested(Some("Public"), None).is_err());
     }
 
     #[test]
@@ -589,25 +879,25 @@ mod tests {
         // 2 follows the replied-to account 9, 3 does not, 9 itself follows the author.
         let followers = [(2, true), (3, false), (9, false)];
         assert_eq!(
-            home_recipients(Public, 1, None, &followers, &[]),
+            home_recipients(fed(Public), 1, None, &followers, &[]),
             vec![1, 2, 3, 9]
         );
         assert_eq!(
-            home_recipients(Public, 1, Some(9), &followers, &[]),
+            home_recipients(dept(Public), 1, Some(9), &followers, &[]),
             vec![1, 2, 9]
         );
         assert_eq!(
-            home_recipients(Public, 1, Some(1), &followers, &[]),
+            home_recipients(fed(Public), 1, Some(1), &followers, &[]),
             vec![1, 2, 3, 9],
             "a thread continues for everyone"
         );
         assert_eq!(
-            home_recipients(FollowersOnly, 1, None, &followers, &[7]),
+            home_recipients(fed(FollowersOnly), 1, None, &followers, &[7]),
             vec![1, 2, 3, 9],
             "a mention alone does not fill a home feed"
         );
         assert_eq!(
-            home_recipients(Direct, 1, None, &followers, &[7]),
+            home_recipients(dept(Direct), 1, None, &followers, &[7]),
             vec![1, 7]
         );
     }
@@ -621,8 +911,8 @@ mod tests {
 
     #[test]
     fn stream_audiences() {
-        let facts = |scope, origin| StatusFacts {
-            scope,
+        let facts = |audience, origin| StatusFacts {
+            audience,
             origin,
             author: 1,
             home: vec![1, 2],
@@ -630,16 +920,18 @@ mod tests {
             tags: vec!["rust".into()],
             with_media: true,
         };
-        let a = stream_audience(facts(Public, Origin::Local));
-        assert!(a.public && a.local && a.direct.is_empty());
-        assert_eq!(a.tags, vec!["rust"]);
-        let a = stream_audience(facts(Public, Origin::Remote));
+        for audience in [fed(Public), dept(Public)] {
+            let a = stream_audience(facts(audience, Origin::Local));
+            assert!(a.public && a.local && a.direct.is_empty());
+            assert_eq!(a.tags, vec!["rust"]);
+        }
+        let a = stream_audience(facts(fed(Public), Origin::Remote));
         assert!(a.public && !a.local);
-        let a = stream_audience(facts(Unlisted, Origin::Local));
+        let a = stream_audience(facts(dept(Unlisted), Origin::Local));
         assert!(!a.public && !a.local && a.tags.is_empty());
-        let a = stream_audience(facts(Direct, Origin::Local));
+        let a = stream_audience(facts(dept(Direct), Origin::Local));
         assert_eq!(a.direct, vec![1, 7]);
-        let a = stream_audience(facts(Direct, Origin::Remote));
+        let a = stream_audience(facts(fed(Direct), Origin::Remote));
         assert_eq!(a.direct, vec![7], "a remote author has no stream here");
         assert_eq!(a.home, vec![1, 2]);
     }

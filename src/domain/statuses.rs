@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::audience::{self, Origin, Relation, Scope, StatusFacts};
+use super::audience::{self, Audience, Locality, Origin, Relation, Scope, StatusFacts};
 use super::events::Event;
 use super::text::{self, ResolvedMention};
 use super::{DomainError, Node};
@@ -27,6 +27,8 @@ pub struct PostInput {
     pub spoiler_text: String,
     pub sensitive: Option<bool>,
     pub visibility: Option<Scope>,
+    /// Department-only or not, when the app said (`local_only`, or `visibility: "local"`).
+    pub locality: Option<Locality>,
     pub language: Option<String>,
     pub in_reply_to_id: Option<i64>,
     pub media_ids: Vec<i64>,
@@ -92,7 +94,7 @@ async fn relations_with(
 
 fn visible(row: &StatusRow, viewer: Option<&AccountRow>, rel: &HashMap<i64, Relation>) -> bool {
     audience::may_see(
-        row.visibility,
+        row.audience(),
         viewer.map(|_| rel.get(&row.id).copied().unwrap_or_default()),
     )
 }
@@ -386,6 +388,12 @@ pub async fn post(
     let visibility = input
         .visibility
         .unwrap_or_else(|| author.default_privacy.parse().unwrap_or(Scope::Public));
+    let locality = audience::post_locality(
+        input.locality,
+        node_default_locality(node),
+        reply_to.as_ref().map(StatusRow::audience),
+    );
+    let status_audience = Audience::new(visibility, locality);
     let text = input.text.trim().to_string();
     let mentioned = resolve_mentions(node, &text).await?;
     let content = render_html(node, &text, &mentioned);
@@ -413,11 +421,12 @@ pub async fn post(
         app_website: app.and_then(|a| a.website),
         created_at: now,
         edited_at: None,
+        locality,
     };
     let mentioned_ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
     let home = home_recipients(
         node,
-        visibility,
+        status_audience,
         author.id,
         row.in_reply_to_account_id,
         &mentioned_ids,
@@ -465,7 +474,7 @@ pub async fn post(
         status_id: id,
         edited: false,
         audience: audience::stream_audience(StatusFacts {
-            scope: visibility,
+            audience: status_audience,
             origin: Origin::Local,
             author: author.id,
             // Followers' `user` streams hear of it from the fan-out worker, once it is in
@@ -480,7 +489,13 @@ pub async fn post(
     Ok(id)
 }
 
-/// Edits the author's own status; the previous versions stay in its history.
+/// The locality of a status whose app said nothing: the node's `statuses.default_local_only`.
+pub fn node_default_locality(node: &Node) -> Locality {
+    Locality::from_local_only(node.config.statuses.default_local_only)
+}
+
+/// Edits the author's own status; the previous versions stay in its history. Its audience
+/// stays as it is: asking for another locality is refused.
 pub async fn edit(
     node: &Node,
     author: &AccountRow,
@@ -493,6 +508,8 @@ pub async fn edit(
         .await?
         .filter(|s| s.account_id == author.id && s.reblog_of_id.is_none())
         .ok_or(DomainError::NotFound("status"))?;
+    audience::edit_locality(current.locality, input.locality)
+        .map_err(|e| DomainError::Invalid(e.into()))?;
     validate_content(node, author, &input, Some(id)).await?;
     let current_media: Vec<i64> = store
         .media_of_statuses(&[id])
@@ -577,7 +594,7 @@ pub async fn edit(
 /// inbound notes both ask here.
 pub(crate) async fn home_recipients(
     node: &Node,
-    scope: Scope,
+    status_audience: Audience,
     author: i64,
     reply_to_account: Option<i64>,
     mentioned: &[i64],
@@ -593,7 +610,7 @@ pub(crate) async fn home_recipients(
         .map(|f| (f, followers_of_replied.contains(&f)))
         .collect();
     Ok(audience::home_recipients(
-        scope,
+        status_audience,
         author,
         reply_to_account,
         &followers,
@@ -639,7 +656,7 @@ pub(crate) async fn audience_of(
         .collect();
     let with_media = !store.media_of_statuses(&[row.id]).await?.is_empty();
     Ok(audience::stream_audience(StatusFacts {
-        scope: row.visibility,
+        audience: row.audience(),
         origin,
         author: row.account_id,
         home,
@@ -662,9 +679,13 @@ pub async fn delete(node: &Node, author: &AccountRow, id: i64) -> Result<StatusV
     rendered.source_text = Some(row.text.clone());
     let audience = audience_of(node, &row).await?;
     let deliveries = super::federation::outbound::delete_deliveries(node, &row, author).await?;
+    // Peers that held it are answered 410 Gone from now on; a status no peer may know of
+    // leaves no tombstone, so a peer's fetch of it stays a 404.
     let tombstone = match row.reblog_of_id {
-        None => Some(super::federation::outbound::status_uri(node, &row).await?),
-        Some(_) => None,
+        None if audience::known_to_peers(row.audience()) => {
+            Some(super::federation::outbound::status_uri(node, &row).await?)
+        }
+        _ => None,
     };
     let deleted = node
         .store
@@ -734,7 +755,8 @@ async fn like_deliveries(
     author: &AccountRow,
     undo: bool,
 ) -> Result<Vec<crate::store::deliveries::NewDelivery>, DomainError> {
-    if author.is_local() {
+    // A local author needs no Like; a status no peer may know of sends none.
+    if author.is_local() || !audience::known_to_peers(status.audience()) {
         return Ok(vec![]);
     }
     let like = super::federation::outbound::like_activity(node, viewer, status).await?;
@@ -772,7 +794,7 @@ pub async fn reblog(
         Some(t) => visible_status(node, Some(viewer), t).await?,
         None => row,
     };
-    if !audience::may_reblog(target.visibility) {
+    if !audience::may_reblog(target.audience()) {
         return Err(DomainError::Invalid(
             "This status cannot be reblogged: its audience was chosen by its author".into(),
         ));
@@ -780,8 +802,8 @@ pub async fn reblog(
     if let Some(existing) = node.store.reblog_by(viewer.id, target.id).await? {
         return view(node, viewer, existing).await;
     }
-    let wrapper_visibility =
-        audience::reblog_scope(visibility).map_err(|e| DomainError::Invalid(e.into()))?;
+    let wrapper = audience::reblog_audience(visibility, target.audience())
+        .map_err(|e| DomainError::Invalid(e.into()))?;
     let id = crate::ids::next_id();
     let mut home = node.store.follower_ids_showing_reblogs(viewer.id).await?;
     home.push(viewer.id);
@@ -802,7 +824,7 @@ pub async fn reblog(
         content: String::new(),
         spoiler_text: String::new(),
         sensitive: false,
-        visibility: wrapper_visibility,
+        visibility: wrapper.scope,
         language: None,
         in_reply_to_id: None,
         in_reply_to_account_id: None,
@@ -811,6 +833,7 @@ pub async fn reblog(
         app_website: None,
         created_at: now_millis(),
         edited_at: None,
+        locality: wrapper.locality,
     };
     let deliveries =
         super::federation::outbound::announce_deliveries(node, &row, viewer, &target).await?;

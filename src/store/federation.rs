@@ -281,23 +281,21 @@ impl Store {
         Ok(rows)
     }
 
-    /// A local account's statuses of `scopes` (not reblogs), newest first, one numbered page.
+    /// A local account's statuses of `audiences` (not reblogs), newest first, one numbered page.
     pub async fn outbox_page(
         &self,
         account: i64,
-        scopes: &[crate::domain::audience::Scope],
+        audiences: &[crate::domain::audience::Audience],
         limit: i64,
         offset: i64,
     ) -> Result<Vec<super::statuses::StatusRow>, StoreError> {
-        let scopes = super::statuses::scope_list(scopes);
-        if scopes.is_empty() {
+        let Some(vis) = super::statuses::audience_condition("s", audiences) else {
             return Ok(Vec::new());
-        }
+        };
         let sql = format!(
-            "SELECT {} FROM statuses s WHERE s.account_id = $1 AND s.visibility IN ({}) \
+            "SELECT {} FROM statuses s WHERE s.account_id = $1 AND {vis} \
              AND s.reblog_of_id IS NULL ORDER BY s.id DESC LIMIT $2 OFFSET $3",
             super::statuses::STATUS_COLUMNS,
-            scopes.join(", ")
         );
         let rows = on_pool!(self, |pool| {
             sqlx::query_as::<_, super::statuses::StatusRow>(&sql)

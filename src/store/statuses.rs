@@ -6,17 +6,44 @@ use sqlx::FromRow;
 
 use super::deliveries::{insert_deliveries, NewDelivery};
 use super::{in_tx, on_pool, placeholders, Store, StoreError};
-use crate::domain::audience::Scope;
+use crate::domain::audience::{Audience, Locality, Scope};
 
 /// Scopes as SQL literals for `visibility IN (...)`: the names are the audience module's own
 /// constants, never user input.
-pub(crate) fn scope_list(scopes: &[Scope]) -> Vec<String> {
+fn scope_list(scopes: &[Scope]) -> Vec<String> {
     scopes.iter().map(|s| format!("'{}'", s.as_str())).collect()
+}
+
+/// The SQL condition on the statuses aliased `alias` that holds exactly the `audiences` given
+/// (always from `domain::audience`); `None` when none are, so the caller lists nothing.
+pub(crate) fn audience_condition(alias: &str, audiences: &[Audience]) -> Option<String> {
+    let of = |l: Locality| -> Vec<Scope> {
+        audiences
+            .iter()
+            .filter(|a| a.locality == l)
+            .map(|a| a.scope)
+            .collect()
+    };
+    let (federated, local_only) = (of(Locality::Federated), of(Locality::LocalOnly));
+    let vis =
+        |scopes: &[Scope]| format!("{alias}.visibility IN ({})", scope_list(scopes).join(", "));
+    match (federated.is_empty(), local_only.is_empty()) {
+        (true, true) => None,
+        _ if federated == local_only => Some(vis(&federated)),
+        (false, true) => Some(format!("({} AND NOT {alias}.local_only)", vis(&federated))),
+        (true, false) => Some(format!("({} AND {alias}.local_only)", vis(&local_only))),
+        (false, false) => Some(format!(
+            "(({} AND NOT {alias}.local_only) OR ({} AND {alias}.local_only))",
+            vis(&federated),
+            vis(&local_only)
+        )),
+    }
 }
 
 pub(crate) const STATUS_COLUMNS: &str = "s.id, s.account_id, s.uri, s.url, s.text, s.content, \
     s.spoiler_text, s.sensitive, s.visibility, s.language, s.in_reply_to_id, \
-    s.in_reply_to_account_id, s.reblog_of_id, s.app_name, s.app_website, s.created_at, s.edited_at";
+    s.in_reply_to_account_id, s.reblog_of_id, s.app_name, s.app_website, s.created_at, s.edited_at, \
+    s.local_only";
 
 #[derive(Debug, Clone, FromRow)]
 pub struct StatusRow {
@@ -38,6 +65,17 @@ pub struct StatusRow {
     pub app_website: Option<String>,
     pub created_at: i64,
     pub edited_at: Option<i64>,
+    /// Department-only statuses never leave this node (`domain::audience` decides what that
+    /// means on every surface).
+    #[sqlx(rename = "local_only", try_from = "bool")]
+    pub locality: Locality,
+}
+
+impl StatusRow {
+    /// What the audience rules decide on.
+    pub fn audience(&self) -> Audience {
+        Audience::new(self.visibility, self.locality)
+    }
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -137,8 +175,8 @@ impl Page {
 /// Filters for listing statuses.
 #[derive(Debug, Clone, Default)]
 pub struct StatusFilter {
-    /// Only these scopes (always set by the caller from `domain::audience`).
-    pub visibilities: Vec<Scope>,
+    /// Only these audiences (always set by the caller from `domain::audience`).
+    pub visibilities: Vec<Audience>,
     pub account_id: Option<i64>,
     /// `Some(true)`: local accounts only; `Some(false)`: remote only.
     pub local: Option<bool>,
@@ -159,8 +197,8 @@ impl Store {
         let insert =
             "INSERT INTO statuses (id, account_id, uri, url, text, content, spoiler_text, \
             sensitive, visibility, language, in_reply_to_id, in_reply_to_account_id, reblog_of_id, \
-            app_name, app_website, created_at, edited_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+            app_name, app_website, created_at, edited_at, local_only) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
         in_tx!(self, |tx| {
             sqlx::query(insert)
                 .bind(r.id)
@@ -180,6 +218,7 @@ impl Store {
                 .bind(&r.app_website)
                 .bind(r.created_at)
                 .bind(r.edited_at)
+                .bind(r.locality.is_local_only())
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| StoreError::conflict_as(e, "this status"))?;
@@ -461,11 +500,10 @@ impl Store {
     ) -> Result<Vec<i64>, StoreError> {
         let mut binds: Vec<i64> = Vec::new();
         let mut conds: Vec<String> = Vec::new();
-        let vis = scope_list(&filter.visibilities);
-        if vis.is_empty() {
+        let Some(vis) = audience_condition("s", &filter.visibilities) else {
             return Ok(Vec::new());
-        }
-        conds.push(format!("s.visibility IN ({})", vis.join(", ")));
+        };
+        conds.push(vis);
         if let Some(account) = filter.account_id {
             binds.push(account);
             conds.push(format!("s.account_id = ${}", binds.len()));
@@ -766,21 +804,22 @@ impl Store {
     pub async fn search_statuses(
         &self,
         words: &[String],
-        visibilities: &[Scope],
+        visibilities: &[Audience],
         limit: i64,
         offset: i64,
     ) -> Result<Vec<i64>, StoreError> {
-        if words.is_empty() || visibilities.is_empty() {
+        let Some(vis) = audience_condition("s", visibilities) else {
+            return Ok(Vec::new());
+        };
+        if words.is_empty() {
             return Ok(Vec::new());
         }
-        let vis = scope_list(visibilities);
         let conds: Vec<String> = (1..=words.len())
             .map(|i| format!("LOWER(s.text) LIKE ${i} ESCAPE '\\'"))
             .collect();
         let sql = format!(
-            "SELECT s.id FROM statuses s WHERE s.reblog_of_id IS NULL AND s.visibility IN ({}) \
+            "SELECT s.id FROM statuses s WHERE s.reblog_of_id IS NULL AND {vis} \
              AND {} ORDER BY s.id DESC LIMIT {limit} OFFSET {offset}",
-            vis.join(", "),
             conds.join(" AND ")
         );
         let patterns: Vec<String> = words
@@ -862,17 +901,15 @@ impl Store {
         &self,
         account: i64,
         author: i64,
-        visibilities: &[Scope],
+        visibilities: &[Audience],
     ) -> Result<(), StoreError> {
-        let vis = scope_list(visibilities);
-        if vis.is_empty() {
+        let Some(vis) = audience_condition("s", visibilities) else {
             return Ok(());
-        }
+        };
         let sql = format!(
             "INSERT INTO home_feed (account_id, status_id, author_id) \
-             SELECT $1, id, account_id FROM statuses WHERE account_id = $2 \
-             AND visibility IN ({}) ORDER BY id DESC LIMIT 200 ON CONFLICT DO NOTHING",
-            vis.join(", ")
+             SELECT $1, s.id, s.account_id FROM statuses s WHERE s.account_id = $2 \
+             AND {vis} ORDER BY s.id DESC LIMIT 200 ON CONFLICT DO NOTHING"
         );
         on_pool!(self, |pool| sqlx::query(&sql)
             .bind(account)

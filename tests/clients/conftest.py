@@ -126,9 +126,9 @@ class User:
 class Node:
     """A running `fika serve`."""
 
-    def __init__(self, db: TestDb) -> None:
+    def __init__(self, db: TestDb, port: Optional[int] = None, extra_env: Optional[dict[str, str]] = None) -> None:
         self.db = db
-        self.port = free_port()
+        self.port = port or free_port()
         self.domain = f"127.0.0.1:{self.port}"
         self.base = f"http://{self.domain}"
         self.stderr_path = db.dir / "stderr.log"
@@ -141,6 +141,7 @@ class Node:
                 **db.env(),
                 "FIKA_SERVER_LISTEN": self.domain,
                 "FIKA_OAUTH_PASSWORD_GRANT": "true",
+                **(extra_env or {}),
             }
         )
         self._stderr = open(self.stderr_path, "wb")
@@ -271,18 +272,28 @@ class Node:
         return self.proc.returncode
 
 
-def start_node() -> Node:
+def start_node(port: Optional[int] = None, extra_env: Optional[dict[str, str]] = None) -> Node:
     if not os.access(FIKA_BIN, os.X_OK):
         pytest.exit(f"no fika binary at {FIKA_BIN}: set FIKA_BIN or build it", returncode=1)
     db = TestDb()
     try:
-        return Node(db)
+        return Node(db, port=port, extra_env=extra_env)
     except Exception:
         db.drop()
         raise
 
 
 _live_nodes: list[Node] = []
+
+
+def finish_node(n: Node) -> None:
+    """Stops a node started for a module, drops its storage, and fails if it did not stop cleanly."""
+    if n in _live_nodes:
+        _live_nodes.remove(n)
+    code = n.stop()
+    log = n.log()
+    n.db.drop()
+    assert code == 0, f"fika serve exited with {code} on SIGTERM; its log:\n{log[-8000:]}"
 
 
 @pytest.fixture(scope="module")
@@ -292,11 +303,35 @@ def node():
     try:
         yield n
     finally:
-        _live_nodes.remove(n)
-        code = n.stop()
-        log = n.log()
-        n.db.drop()
-        assert code == 0, f"fika serve exited with {code} on SIGTERM; its log:\n{log[-8000:]}"
+        finish_node(n)
+
+
+@pytest.fixture(scope="module")
+def peers():
+    """Two nodes that allow each other and federate over plain HTTP on loopback."""
+    ports = [free_port(), free_port()]
+    allowed = "[" + ", ".join(f"127.0.0.1:{p}" for p in ports) + "]"
+    env = {
+        "FIKA_FEDERATION_ALLOWED_DOMAINS": allowed,
+        "FIKA_FEDERATION_ALLOW_HTTP": "true",
+        "FIKA_FEDERATION_RETRY_BASE_SECONDS": "1",
+    }
+    started: list[Node] = []
+    try:
+        for p in ports:
+            n = start_node(port=p, extra_env=env)
+            started.append(n)
+            _live_nodes.append(n)
+        yield started
+    finally:
+        failures = []
+        for n in started:
+            try:
+                finish_node(n)
+            except AssertionError as e:
+                failures.append(e)
+        if failures:
+            raise failures[0]
 
 
 @pytest.hookimpl(wrapper=True)

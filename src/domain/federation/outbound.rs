@@ -72,12 +72,16 @@ fn inbox_of(a: &AccountRow) -> Option<(String, String)> {
     Some((a.domain.clone(), inbox))
 }
 
-/// The AS2 Note for a stored local status.
+/// The AS2 Note for a stored local status. Never built for one no peer may know of
+/// (department-only): NotFound, as a peer must see it.
 pub async fn note(
     node: &Node,
     status: &StatusRow,
     author: &AccountRow,
 ) -> Result<protocol::Note, DomainError> {
+    if !audience::known_to_peers(status.audience()) {
+        return Err(DomainError::NotFound("status"));
+    }
     let store = &node.store;
     let mentioned = mentioned_accounts(node, status.id).await?;
     let tags: Vec<String> = store
@@ -133,13 +137,13 @@ pub async fn status_uri(node: &Node, status: &StatusRow) -> Result<String, Domai
 }
 
 /// Peers that should receive activities about a local status: the author's remote followers
-/// (unless direct) and remote accounts mentioned in it.
+/// (unless direct) and remote accounts mentioned in it; none for a department-only one.
 async fn status_targets(
     node: &Node,
     status: &StatusRow,
     mentioned: &[AccountRow],
 ) -> Result<Vec<(String, String)>, DomainError> {
-    let reach = audience::delivery_targets(status.visibility);
+    let reach = audience::delivery_targets(status.audience());
     let mut targets = Vec::new();
     if reach.followers {
         targets.extend(
@@ -190,11 +194,14 @@ pub async fn delete_deliveries(
     let mut targets = status_targets(node, status, &mentioned).await?;
     let uri = status_uri(node, status).await?;
     let activity = if let Some(target) = status.reblog_of_id {
-        // Deleting a reblog is undoing an Announce.
+        // Deleting a reblog is undoing an Announce, told to whoever the Announce went to:
+        // its one mention is the original's author.
         let original = store.status_by_id(target).await?;
         if let Some(o) = &original {
             if let Some(a) = store.account_by_id(o.account_id).await? {
-                targets.extend(inbox_of(&a));
+                if audience::delivery_targets(status.audience()).mentioned {
+                    targets.extend(inbox_of(&a));
+                }
             }
         }
         let object = match &original {
@@ -221,17 +228,23 @@ pub async fn delete_deliveries(
     Ok(per_peer(node, targets, &activity, author.id))
 }
 
-/// Deliveries of an Announce (reblog) by `author` of `original`.
+/// Deliveries of an Announce (reblog) by `author` of `original`: to the reblogger's followers'
+/// nodes and the original author's, as the wrapper's audience allows (none for a boost of a
+/// department-only status).
 pub async fn announce_deliveries(
     node: &Node,
     reblog: &StatusRow,
     author: &AccountRow,
     original: &StatusRow,
 ) -> Result<Vec<NewDelivery>, DomainError> {
-    let mut targets = node.store.remote_follower_inboxes(author.id).await?;
+    let reach = audience::delivery_targets(reblog.audience());
+    let mut targets = Vec::new();
+    if reach.followers {
+        targets.extend(node.store.remote_follower_inboxes(author.id).await?);
+    }
     let original_author = node.store.account_by_id(original.account_id).await?;
-    if let Some(a) = &original_author {
-        targets.extend(inbox_of(a));
+    if reach.mentioned {
+        targets.extend(original_author.as_ref().and_then(inbox_of));
     }
     if targets.is_empty() {
         return Ok(vec![]);
@@ -408,7 +421,7 @@ pub async fn served_note(node: &Node, username: &str, id: i64) -> Result<Served,
             Err(DomainError::NotFound("status"))
         };
     };
-    if !audience::served_to_peers(row.visibility) {
+    if !audience::served_to_peers(row.audience()) {
         return Err(DomainError::NotFound("status"));
     }
     Ok(Served::Note(Box::new(note(node, &row, &author).await?)))

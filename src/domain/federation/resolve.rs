@@ -75,6 +75,17 @@ pub async fn known_status(node: &Node, uri: &str) -> Result<Option<StatusRow>, D
     Ok(node.store.status_by_uri(uri).await?)
 }
 
+/// The status an AS2 id names, as a peer's activity may name it: a local status no peer may
+/// know of (department-only) is as if it did not exist.
+pub async fn known_status_for_peers(
+    node: &Node,
+    uri: &str,
+) -> Result<Option<StatusRow>, DomainError> {
+    Ok(known_status(node, uri)
+        .await?
+        .filter(|s| crate::domain::audience::known_to_peers(s.audience())))
+}
+
 /// Fetches an actor (signed by the node) and stores it. Its id must be on the host it was
 /// fetched from, so one peer cannot plant actors for another.
 pub async fn fetch_actor(node: &Node, url: &str) -> Result<AccountRow, DomainError> {

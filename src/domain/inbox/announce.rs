@@ -14,7 +14,9 @@ use fika_federation::protocol::Inbound;
 use super::Ancestors;
 use crate::domain::audience::{self, Scope};
 use crate::domain::events::Event;
-use crate::domain::federation::resolve::{actor_id, known_status, resolve_actor};
+use crate::domain::federation::resolve::{
+    actor_id, known_status_for_peers, local_status_id, resolve_actor,
+};
 use crate::domain::{DomainError, Node};
 use crate::store::accounts::AccountRow;
 use crate::store::now_millis;
@@ -48,8 +50,12 @@ pub(super) async fn receive(
             .to_string();
         (target, embedded_note(node, actor, &announce.object.value()))
     };
-    let original = match known_status(node, &target).await? {
+    let original = match known_status_for_peers(node, &target).await? {
         Some(s) => s,
+        // One of ours that is gone or that no peer may know of.
+        None if local_status_id(node, &target).is_some() => {
+            return Err(DomainError::NotFound("status"))
+        }
         None => match embedded {
             Some(note) => {
                 let author = resolve_actor(node, &note.attributed_to).await?;
@@ -58,7 +64,7 @@ pub(super) async fn receive(
             None => super::create::fetch_note_in(node, &target, ancestors).await?,
         },
     };
-    if !audience::may_reblog(original.visibility) {
+    if !audience::may_reblog(original.audience()) {
         return Err(DomainError::Invalid(
             "Announce of a status that cannot be reblogged".into(),
         ));
@@ -110,6 +116,7 @@ pub(super) async fn receive(
             app_website: None,
             created_at: now_millis(),
             edited_at: None,
+            locality: audience::Locality::Federated,
         },
         mentions: vec![],
         tags: vec![],

@@ -7,10 +7,10 @@ use url::Url;
 
 use super::{Ancestors, MissingParent};
 use crate::convert::activitypub::{self as convert};
-use crate::domain::audience::{self, Origin, Scope, StatusFacts};
+use crate::domain::audience::{self, Audience, Origin, Scope, StatusFacts};
 use crate::domain::events::Event;
 use crate::domain::federation::resolve::{
-    self, known_account, known_status, local_account_by_url, resolve_actor,
+    self, known_account, known_status_for_peers, local_account_by_url, resolve_actor,
 };
 use crate::domain::{DomainError, Node};
 use crate::store::accounts::AccountRow;
@@ -57,11 +57,11 @@ pub(super) async fn parent_of(
     uri: &str,
     ancestors: Ancestors,
 ) -> Result<Option<StatusRow>, DomainError> {
-    if let Some(parent) = known_status(node, uri).await? {
+    if let Some(parent) = known_status_for_peers(node, uri).await? {
         return Ok(Some(parent));
     }
     if resolve::local_status_id(node, uri).is_some() {
-        // One of ours that is gone: nothing to fetch.
+        // One of ours that is gone, or that no peer may know of: nothing to fetch or link.
         return Ok(None);
     }
     if ancestors.left == 0 {
@@ -120,6 +120,8 @@ pub(super) async fn ingest_note(
         !local_mentioned.is_empty(),
     )
     .map_err(|e| DomainError::Invalid(format!("note {}: {e}", note.id)))?;
+    // What a peer sends has left its node already.
+    let status_audience = Audience::federated(visibility);
     let reply_to = match &note.in_reply_to {
         Some(uri) => parent_of(node, uri, ancestors).await?,
         None => None,
@@ -135,7 +137,7 @@ pub(super) async fn ingest_note(
     let reply_account = reply_to.as_ref().map(|r| r.account_id);
     let home = crate::domain::statuses::home_recipients(
         node,
-        visibility,
+        status_audience,
         author.id,
         reply_account,
         &local_mentioned,
@@ -208,7 +210,7 @@ pub(super) async fn ingest_note(
         status_id: id,
         edited: false,
         audience: audience::stream_audience(StatusFacts {
-            scope: visibility,
+            audience: status_audience,
             origin: Origin::Remote,
             author: author.id,
             // Followers' `user` streams hear of it from the fan-out worker.

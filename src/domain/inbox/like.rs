@@ -3,7 +3,7 @@
 use fika_federation::activities::id_of;
 use serde_json::Value;
 
-use crate::domain::federation::resolve::known_status;
+use crate::domain::federation::resolve::known_status_for_peers;
 use crate::domain::{DomainError, Node};
 use crate::store::accounts::AccountRow;
 use crate::store::statuses::NewNotification;
@@ -17,7 +17,7 @@ pub(super) async fn receive(
         .get("object")
         .and_then(id_of)
         .ok_or_else(|| DomainError::Invalid("Like without object".into()))?;
-    let status = known_status(node, target)
+    let status = known_status_for_peers(node, target)
         .await?
         .ok_or(DomainError::NotFound("status"))?;
     let author = node

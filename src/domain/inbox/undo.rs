@@ -4,7 +4,7 @@ use fika_federation::activities::{id_of, type_of};
 use serde_json::Value;
 
 use crate::domain::events::Event;
-use crate::domain::federation::resolve::{known_status, local_account_by_url};
+use crate::domain::federation::resolve::{known_status_for_peers, local_account_by_url};
 use crate::domain::{DomainError, Node};
 use crate::store::accounts::AccountRow;
 
@@ -30,7 +30,7 @@ pub(super) async fn receive(
                 .get("object")
                 .and_then(id_of)
                 .ok_or_else(|| DomainError::Invalid("Undo Like without object".into()))?;
-            if let Some(status) = known_status(node, target).await? {
+            if let Some(status) = known_status_for_peers(node, target).await? {
                 store.unfavourite(actor.id, status.id, &[]).await?;
             }
             Ok(())

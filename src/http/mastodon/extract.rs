@@ -285,6 +285,34 @@ pub fn flex_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Err
     })
 }
 
+/// A boolean that must be one: JSON `true`/`false`, or `"true"`/`"false"`/`"1"`/`"0"` as form
+/// data sends it (an empty form value is no value). Anything else is refused, for a flag whose
+/// misreading would send a status somewhere its author did not mean (`local_only`).
+pub fn strict_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        B(bool),
+        S(String),
+        Other(serde::de::IgnoredAny),
+    }
+    match Option::<Raw>::deserialize(d)? {
+        None => Ok(None),
+        Some(Raw::B(b)) => Ok(Some(b)),
+        Some(Raw::S(s)) => match s.as_str() {
+            "true" | "1" => Ok(Some(true)),
+            "false" | "0" => Ok(Some(false)),
+            "" => Ok(None),
+            other => Err(serde::de::Error::custom(format!(
+                "{other:?} is not a boolean (true or false)"
+            ))),
+        },
+        Some(Raw::Other(_)) => Err(serde::de::Error::custom(
+            "the value is not a boolean (true or false)",
+        )),
+    }
+}
+
 /// An id sent as a string or a number (Mastodon.py sends numeric-looking ids as ints).
 pub fn flex_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     #[derive(Deserialize)]

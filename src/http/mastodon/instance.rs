@@ -35,6 +35,10 @@ fn configuration(state: &AppState) -> Value {
             "max_characters": MAX_CHARACTERS,
             "max_media_attachments": MAX_MEDIA,
             "characters_reserved_per_url": 23,
+            // Department-only statuses: accepted as `local_only` or `visibility: "local"`;
+            // what a status without either gets.
+            "local_only": true,
+            "default_local_only": state.node.config.statuses.default_local_only,
         },
         "media_attachments": {
             "supported_mime_types": SUPPORTED_TYPES,
@@ -129,10 +133,15 @@ pub async fn empty_list() -> Json<Value> {
     Json(json!([]))
 }
 
-pub async fn preferences(State(_): State<AppState>, auth: Auth) -> Result<Json<Value>, ApiError> {
+pub async fn preferences(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<Value>, ApiError> {
     let me = auth.user("read:accounts")?;
     Ok(Json(json!({
         "posting:default:visibility": me.default_privacy,
+        // The node's default for apps that send no `local_only` (no per-user setting yet).
+        "posting:default:local_only": state.node.config.statuses.default_local_only,
         "posting:default:sensitive": me.default_sensitive,
         "posting:default:language": me.default_language,
         "reading:expand:media": "default",

@@ -7,10 +7,10 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::extract::{flex_bool, flex_id, flex_ids, parse_id, Auth, Body, Query};
+use super::extract::{flex_bool, flex_id, flex_ids, parse_id, strict_bool, Auth, Body, Query};
 use super::PageParams;
 use crate::convert::mastodon;
-use crate::domain::audience::Scope;
+use crate::domain::audience::{self, Scope};
 use crate::domain::statuses::{self, PostInput};
 use crate::http::{ApiError, AppState};
 
@@ -31,6 +31,9 @@ pub struct StatusForm {
     sensitive: Option<bool>,
     spoiler_text: Option<String>,
     visibility: Option<String>,
+    /// Department-only: GoToSocial's flag (Akkoma and Pleroma apps send `visibility: "local"`).
+    #[serde(default, deserialize_with = "strict_bool")]
+    local_only: Option<bool>,
     language: Option<String>,
     scheduled_at: Option<String>,
     #[serde(rename = "poll[options][]")]
@@ -49,12 +52,11 @@ fn input(form: StatusForm, headers: &HeaderMap) -> Result<PostInput, ApiError> {
             "Validation failed: Polls are not supported on this node",
         ));
     }
-    let visibility = form
-        .visibility
-        .filter(|v| !v.is_empty())
-        .map(|v| v.parse::<Scope>())
-        .transpose()
-        .map_err(|m| ApiError::unprocessable(format!("Validation failed: {m}")))?;
+    let (visibility, locality) = audience::requested(
+        form.visibility.as_deref().filter(|v| !v.is_empty()),
+        form.local_only,
+    )
+    .map_err(|m| ApiError::unprocessable(format!("Validation failed: {m}")))?;
     let media_ids = form
         .media_ids
         .iter()
@@ -75,6 +77,7 @@ fn input(form: StatusForm, headers: &HeaderMap) -> Result<PostInput, ApiError> {
         spoiler_text: form.spoiler_text.unwrap_or_default(),
         sensitive: form.sensitive,
         visibility,
+        locality,
         language: form.language.filter(|l| !l.is_empty()),
         in_reply_to_id,
         media_ids,
