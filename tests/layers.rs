@@ -389,13 +389,15 @@ fn store_reaches(text: &str) -> Vec<(usize, String)> {
         };
         if reaches {
             let line = chars[..i].iter().filter(|c| **c == '\n').count();
-            out.push((
-                line + 1,
-                lines
-                    .get(line)
-                    .map(|l| l.trim().to_string())
-                    .unwrap_or_default(),
-            ));
+            // The call as written, joined when it spans lines: `.store.notification(`.
+            let call: String = chars[i.saturating_sub(1)..]
+                .iter()
+                .take_while(|c| !matches!(c, '(' | ';' | ','))
+                .take(120)
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            let source = lines.get(line).map(|l| l.trim()).unwrap_or_default();
+            out.push((line + 1, format!("{source}  [{call}]")));
         }
         i = end;
     }
