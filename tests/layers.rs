@@ -257,3 +257,219 @@ fn the_domain_returns_views_and_never_renders_mastodon_json() {
         g["convert::views"]
     );
 }
+
+/// `code` with comments and the contents of string and char literals blanked out (newlines
+/// kept, so offsets and line numbers stay those of the file).
+fn code_only(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let blank = |c: char| if c == '\n' { '\n' } else { ' ' };
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '/' && next == Some('/') {
+            while i < chars.len() && chars[i] != '\n' {
+                out.push(' ');
+                i += 1;
+            }
+        } else if c == '/' && next == Some('*') {
+            let mut depth = 0;
+            while i < chars.len() {
+                if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
+                    depth += 1;
+                    out.push_str("  ");
+                    i += 2;
+                } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
+                    depth -= 1;
+                    out.push_str("  ");
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    out.push(blank(chars[i]));
+                    i += 1;
+                }
+            }
+        } else if c == 'r'
+            && (next == Some('"') || next == Some('#'))
+            && (i == 0 || !is_ident(chars[i - 1]))
+        {
+            // A raw string: r"…", r#"…"#.
+            let mut j = i + 1;
+            while j < chars.len() && chars[j] == '#' {
+                j += 1;
+            }
+            if chars.get(j) != Some(&'"') {
+                out.push(c);
+                i += 1;
+                continue;
+            }
+            let hashes = j - i - 1;
+            let close: String = std::iter::once('"')
+                .chain(std::iter::repeat_n('#', hashes))
+                .collect();
+            let rest: String = chars[j + 1..].iter().collect();
+            let len = rest
+                .find(&close)
+                .map(|n| rest[..n].chars().count())
+                .unwrap_or(chars.len() - j - 1);
+            for k in i..(j + 1 + len + close.len()).min(chars.len()) {
+                out.push(blank(chars[k]));
+            }
+            i = j + 1 + len + close.len();
+        } else if c == '"' {
+            out.push(' ');
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                if chars[i] == '\\' {
+                    out.push(' ');
+                    i += 1;
+                }
+                if i < chars.len() {
+                    out.push(blank(chars[i]));
+                    i += 1;
+                }
+            }
+            out.push(' ');
+            i += 1;
+        } else if c == '\'' && (chars.get(i + 2) == Some(&'\'') || next == Some('\\')) {
+            // A char literal ('"', '\''), not a lifetime.
+            out.push(' ');
+            i += 1;
+            if chars.get(i) == Some(&'\\') {
+                out.push_str("  ");
+                i += 2;
+            }
+            while i < chars.len() && chars[i] != '\'' {
+                out.push(blank(chars[i]));
+                i += 1;
+            }
+            out.push(' ');
+            i += 1;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Where `code` reaches the store itself: `….store.method(` (also split over lines), a store
+/// bound to a name (`let s = &node.store;`) or a name `store` used as one (`store.method(`).
+/// Handing the store to a domain function (`domain::f(&node.store, …)`) is not reaching it.
+/// Line numbers (from 1) with the offending line.
+fn store_reaches(text: &str) -> Vec<(usize, String)> {
+    let code = code_only(text);
+    let chars: Vec<char> = code.chars().collect();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    let word: Vec<char> = "store".chars().collect();
+    let mut i = 0;
+    while i + word.len() <= chars.len() {
+        let end = i + word.len();
+        let is_word = chars[i..end] == word[..]
+            && (i == 0 || !is_ident(chars[i - 1]))
+            && (end == chars.len() || !is_ident(chars[end]));
+        let path_segment = (i >= 2 && chars[i - 1] == ':' && chars[i - 2] == ':')
+            || (chars.get(end) == Some(&':') && chars.get(end + 1) == Some(&':'));
+        if !is_word || path_segment {
+            i += 1;
+            continue;
+        }
+        let before = chars[..i].iter().rev().find(|c| !c.is_whitespace());
+        let after = chars[end..].iter().find(|c| !c.is_whitespace());
+        let reaches = match (before, after) {
+            // A field of a node or state: only as an argument.
+            (Some('.'), after) => !matches!(after, Some(',') | Some(')')),
+            // A local named `store`, used as one.
+            (_, Some('.')) => true,
+            _ => false,
+        };
+        if reaches {
+            let line = chars[..i].iter().filter(|c| **c == '\n').count();
+            // The call as written, joined when it spans lines: `.store.notification(`.
+            let call: String = chars[i.saturating_sub(1)..]
+                .iter()
+                .take_while(|c| !matches!(c, '(' | ';' | ','))
+                .take(120)
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            let source = lines.get(line).map(|l| l.trim()).unwrap_or_default();
+            out.push((line + 1, format!("{source}  [{call}]")));
+        }
+        i = end;
+    }
+    out
+}
+
+#[test]
+fn the_store_scan_finds_what_it_should() {
+    let found = |s: &str| store_reaches(s).len();
+    assert_eq!(
+        found("let n = state.node.store.count_local_accounts().await?;"),
+        1
+    );
+    assert_eq!(
+        found("let r = state\n    .node\n    .store\n    .notification(a, b)\n"),
+        1
+    );
+    assert_eq!(
+        found("let store = &state.node.store;\nstore.app_by_id(1).await"),
+        2
+    );
+    assert_eq!(found("let s = state.node.store.clone();"), 1);
+    assert_eq!(
+        found("accounts::find_local(&state.node.store, name).await"),
+        0
+    );
+    assert_eq!(found("media::upload(\n    &state.node.store,\n    dir)"), 0);
+    assert_eq!(
+        found("use crate::store::oauth::AppRow; crate::store::now_millis()"),
+        0
+    );
+    assert_eq!(
+        found("// state.node.store.markers(me.id)\n/* node.store.x() */"),
+        0
+    );
+    assert_eq!(found(r#"let m = "the .store.x() of it"; let c = '"';"#), 0);
+    assert_eq!(found(r#"let q = '\''; let m = "node.store.z()";"#), 0);
+    assert_eq!(found(r##"let m = r#"node.store.y()"#;"##), 0);
+}
+
+/// Handlers parse, authenticate, call the domain and render (docs/architecture.md): no file
+/// under `src/http/` calls a store method or holds the store, comments and tests aside.
+#[test]
+fn handlers_never_call_the_store() {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("src/http is readable") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    walk(&manifest.join("src/http"), &mut files);
+    files.sort();
+    assert!(files.len() > 10, "src/http has its handlers: {files:?}");
+    let mut bad = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let text = text.split("#[cfg(test)]").next().unwrap_or("");
+        let rel = path.strip_prefix(manifest).unwrap().display().to_string();
+        for (line, source) in store_reaches(text) {
+            bad.push(format!("{rel}:{line}: {source}"));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "handlers reaching the store (call a function of src/domain/ instead, which returns \
+         rows or views for convert/ to render):\n{}",
+        bad.join("\n")
+    );
+}

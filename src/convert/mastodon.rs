@@ -7,11 +7,14 @@ use super::{rfc3339_millis, text::plain_to_html, NodeUrls};
 use crate::convert::activitypub::profile_fields;
 use crate::store::accounts::{AccountCounts, AccountRow};
 use crate::store::media::MediaRow;
+use crate::store::oauth::AppRow;
+use crate::store::policy::{AuditRow, DomainRow};
+use crate::store::social::MarkerRow;
 use crate::store::statuses::StatusRow;
 
 use super::views::{
-    AccountView, ContextView, CredentialView, NotificationView, RelationshipView, StatusEditView,
-    StatusSourceView, StatusView,
+    AccountView, ContextView, CredentialView, InstanceLimits, InstanceView, IssuedToken,
+    NotificationView, RelationshipView, StatusEditView, StatusSourceView, StatusView,
 };
 
 /// `user` for local accounts, `user@domain` for remote ones.
@@ -370,6 +373,203 @@ pub fn edit(e: &StatusEditView, urls: &NodeUrls) -> Value {
 
 pub fn edits(views: &[StatusEditView], urls: &NodeUrls) -> Vec<Value> {
     views.iter().map(|e| edit(e, urls)).collect()
+}
+
+fn instance_version() -> String {
+    format!(
+        "{} (compatible; fika {})",
+        fika_federation::nodeinfo::MASTODON_COMPAT_VERSION,
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+fn streaming_base(urls: &NodeUrls) -> String {
+    let base = urls.api("");
+    match base.strip_prefix("https://") {
+        Some(rest) => format!("wss://{rest}"),
+        None => format!("ws://{}", base.trim_start_matches("http://")),
+    }
+}
+
+const INSTANCE_DESCRIPTION: &str = "A fika node: the internal social network of this organisation.";
+
+fn instance_configuration(limits: &InstanceLimits, urls: &NodeUrls) -> Value {
+    json!({
+        "urls": {"streaming": streaming_base(urls), "status": null},
+        "vapid": {"public_key": ""},
+        "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
+        "statuses": {
+            "max_characters": limits.max_characters,
+            "max_media_attachments": limits.max_media_attachments,
+            "characters_reserved_per_url": 23,
+            // Department-only statuses: accepted as `local_only` or `visibility: "local"`;
+            // what a status without either gets.
+            "local_only": true,
+            "default_local_only": limits.default_local_only,
+        },
+        "media_attachments": {
+            "supported_mime_types": limits.media_types,
+            "description_limit": limits.description_limit,
+            "image_size_limit": limits.image_size_limit,
+            "image_matrix_limit": limits.image_matrix_limit,
+            "video_size_limit": 0,
+            "video_frame_rate_limit": 0,
+            "video_matrix_limit": 0,
+        },
+        "polls": {
+            "max_options": 0,
+            "max_characters_per_option": 0,
+            "min_expiration": 0,
+            "max_expiration": 0,
+        },
+        "translation": {"enabled": false},
+        "timelines_access": {
+            "live_feeds": {"local": "authenticated", "remote": "authenticated"},
+            "hashtag_feeds": {"local": "authenticated", "remote": "authenticated"},
+            "trending_link_feeds": {"local": "disabled", "remote": "disabled"},
+        },
+        "limited_federation": true,
+    })
+}
+
+fn contact_account(i: &InstanceView, urls: &NodeUrls) -> Value {
+    i.contact
+        .as_ref()
+        .map(|a| account_view(a, urls))
+        .unwrap_or(Value::Null)
+}
+
+/// `GET /api/v2/instance`.
+pub fn instance_v2(i: &InstanceView, urls: &NodeUrls) -> Value {
+    json!({
+        "domain": urls.domain,
+        "title": i.title,
+        "version": instance_version(),
+        "source_url": urls.api("/"),
+        "description": INSTANCE_DESCRIPTION,
+        "usage": {"users": {"active_month": i.users}},
+        "thumbnail": {"url": urls.api("/static/header.png"), "blurhash": null, "versions": {}},
+        "icon": [],
+        "languages": ["en"],
+        "configuration": instance_configuration(&i.limits, urls),
+        "registrations": {"enabled": false, "approval_required": true, "message": null, "url": null},
+        "api_versions": {"mastodon": 1},
+        "contact": {"email": "", "account": contact_account(i, urls)},
+        "rules": [],
+    })
+}
+
+/// `GET /api/v1/instance`: the same facts in the older shape.
+pub fn instance_v1(i: &InstanceView, urls: &NodeUrls) -> Value {
+    let mut config = instance_configuration(&i.limits, urls);
+    if let Some(c) = config.as_object_mut() {
+        c.remove("urls");
+    }
+    json!({
+        "uri": urls.domain,
+        "title": i.title,
+        "short_description": INSTANCE_DESCRIPTION,
+        "description": INSTANCE_DESCRIPTION,
+        "email": "",
+        "version": instance_version(),
+        "urls": {"streaming_api": streaming_base(urls)},
+        "stats": {"user_count": i.users, "status_count": 0, "domain_count": 0},
+        "thumbnail": urls.api("/static/header.png"),
+        "languages": ["en"],
+        "registrations": false,
+        "approval_required": true,
+        "invites_enabled": false,
+        "configuration": config,
+        "contact_account": contact_account(i, urls),
+        "rules": [],
+    })
+}
+
+/// A domain allow of the admin API.
+pub fn domain_allow(r: &DomainRow) -> Value {
+    json!({"id": r.id.to_string(), "domain": r.domain, "created_at": rfc3339_millis(r.created_at)})
+}
+
+/// A domain block of the admin API: fika's blocks are always full suspensions.
+pub fn domain_block(r: &DomainRow) -> Value {
+    json!({
+        "id": r.id.to_string(), "domain": r.domain, "digest": hex_sha256(&r.domain),
+        "created_at": rfc3339_millis(r.created_at), "severity": "suspend",
+        "reject_media": true, "reject_reports": true,
+        "private_comment": null, "public_comment": null, "obfuscate": false,
+    })
+}
+
+fn hex_sha256(s: &str) -> String {
+    openssl::sha::sha256(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// One entry of fika's federation audit log.
+pub fn audit_entry(a: &AuditRow) -> Value {
+    json!({"id": a.id.to_string(), "at": rfc3339_millis(a.at), "actor": a.actor, "action": a.action, "domain": a.domain, "detail": a.detail})
+}
+
+/// Read markers keyed by timeline.
+pub fn markers(rows: &[MarkerRow]) -> Value {
+    let mut out = serde_json::Map::new();
+    for m in rows {
+        out.insert(
+            m.timeline.clone(),
+            json!({
+                "last_read_id": m.last_read_id,
+                "version": m.version,
+                "updated_at": rfc3339_millis(m.updated_at),
+            }),
+        );
+    }
+    Value::Object(out)
+}
+
+/// A registered OAuth application; its credentials only right after registration.
+pub fn application(app: &AppRow, with_secret: bool) -> Value {
+    let uris: Vec<&str> = app.redirect_uris.split('\n').collect();
+    let scopes: Vec<&str> = app.scopes.split(' ').collect();
+    let mut v = json!({
+        "id": app.id.to_string(),
+        "name": app.name,
+        "website": app.website,
+        "scopes": scopes,
+        "redirect_uri": app.redirect_uris,
+        "redirect_uris": uris,
+        "vapid_key": "",
+    });
+    if with_secret {
+        v["client_id"] = json!(app.client_id);
+        v["client_secret"] = json!(app.client_secret);
+        v["client_secret_expires_at"] = json!(0);
+    }
+    v
+}
+
+/// A token as the token endpoint answers it.
+pub fn token(t: &IssuedToken) -> Value {
+    json!({
+        "access_token": t.token,
+        "token_type": "Bearer",
+        "scope": t.scopes,
+        "created_at": t.created_at / 1000,
+    })
+}
+
+/// The signed-in user's posting and reading preferences; `default_local_only` is the node's
+/// (there is no per-user setting yet).
+pub fn preferences(row: &AccountRow, default_local_only: bool) -> Value {
+    json!({
+        "posting:default:visibility": row.default_privacy,
+        "posting:default:local_only": default_local_only,
+        "posting:default:sensitive": row.default_sensitive,
+        "posting:default:language": row.default_language,
+        "reading:expand:media": "default",
+        "reading:expand:spoilers": false,
+    })
 }
 
 #[cfg(test)]

@@ -93,3 +93,36 @@ pub struct RelationshipView {
     pub requested: bool,
     pub requested_by: bool,
 }
+
+/// An access token just issued: the secret (shown once), its scopes and when it was made.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub token: String,
+    pub scopes: String,
+    /// Milliseconds since the epoch.
+    pub created_at: i64,
+}
+
+/// What the instance endpoints describe: the node's name, its users, its contact and the limits
+/// the domain enforces.
+#[derive(Debug, Clone)]
+pub struct InstanceView {
+    pub title: String,
+    pub users: i64,
+    /// The first admin, whom apps show as the contact.
+    pub contact: Option<AccountView>,
+    pub limits: InstanceLimits,
+}
+
+/// The limits apps adapt their compose screens to.
+#[derive(Debug, Clone, Copy)]
+pub struct InstanceLimits {
+    pub max_characters: usize,
+    pub max_media_attachments: usize,
+    pub media_types: &'static [&'static str],
+    pub description_limit: usize,
+    pub image_size_limit: usize,
+    pub image_matrix_limit: u64,
+    /// What a status gets when the app sends neither `local_only` nor `visibility: "local"`.
+    pub default_local_only: bool,
+}

@@ -277,6 +277,34 @@ pub async fn views_by_id(
         .collect())
 }
 
+/// A page of accounts listed through a relation (followers, follow requests, who favourited a
+/// status): the accounts in order, and the relation ids of the first and last as cursors.
+#[derive(Debug, Clone, Default)]
+pub struct AccountPage {
+    pub accounts: Vec<AccountView>,
+    /// (newest, oldest) relation ids; `None` for an empty page.
+    pub keys: Option<(i64, i64)>,
+}
+
+/// The page of `rows`, (relation id, account id) pairs as the store lists them.
+pub async fn page(node: &super::Node, rows: &[(i64, i64)]) -> Result<AccountPage, DomainError> {
+    let keys = rows.first().zip(rows.last()).map(|(a, b)| (a.0, b.0));
+    let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    Ok(AccountPage {
+        accounts: views(node, &ids).await?,
+        keys,
+    })
+}
+
+/// An account others may look at: known and not suspended, else NotFound.
+pub async fn visible(node: &super::Node, id: i64) -> Result<AccountRow, DomainError> {
+    node.store
+        .account_by_id(id)
+        .await?
+        .filter(|a| !a.suspended)
+        .ok_or(DomainError::NotFound("account"))
+}
+
 /// Accounts of `ids` in the given order, skipping unknown ones.
 pub async fn views(node: &super::Node, ids: &[i64]) -> Result<Vec<AccountView>, DomainError> {
     let map = views_by_id(node, ids).await?;
@@ -352,11 +380,12 @@ pub struct ProfileInput {
 
 pub const MAX_FIELDS: usize = 4;
 
+/// Applies a profile change and answers the account as it now is.
 pub async fn update_profile(
     node: &super::Node,
     account: &AccountRow,
     input: ProfileInput,
-) -> Result<(), DomainError> {
+) -> Result<CredentialView, DomainError> {
     if let Some(name) = &input.display_name {
         if name.chars().count() > 30 {
             return Err(DomainError::Invalid(
@@ -428,5 +457,10 @@ pub async fn update_profile(
         .update_profile(account.id, &update, &deliveries)
         .await?;
     super::federation::outbound::wake_deliveries(node, !deliveries.is_empty());
-    Ok(())
+    let fresh = node
+        .store
+        .account_by_id(account.id)
+        .await?
+        .ok_or(DomainError::NotFound("account"))?;
+    credential(node, &fresh).await
 }

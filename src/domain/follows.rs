@@ -2,11 +2,13 @@
 
 use fika_federation::protocol::ActivityKind;
 
+use super::accounts::{self, AccountPage};
 use super::audience;
 use super::{DomainError, Node};
 use crate::convert::views::RelationshipView;
 use crate::store::accounts::AccountRow;
-use crate::store::statuses::NewNotification;
+use crate::store::social::FollowList;
+use crate::store::statuses::{NewNotification, Page};
 
 async fn target(node: &Node, viewer: &AccountRow, id: i64) -> Result<AccountRow, DomainError> {
     let target = node
@@ -284,4 +286,30 @@ pub async fn relationships(
             }
         })
         .collect())
+}
+
+/// A page of an account's followers or of whom it follows (`account` must be visible: known
+/// and not suspended).
+pub async fn list(
+    node: &Node,
+    account: i64,
+    kind: FollowList,
+    page: &Page,
+) -> Result<AccountPage, DomainError> {
+    let account = accounts::visible(node, account).await?;
+    let rows = node.store.follow_list(account.id, kind, page).await?;
+    accounts::page(node, &rows).await
+}
+
+/// A page of the follow requests waiting for the viewer.
+pub async fn requests(
+    node: &Node,
+    viewer: &AccountRow,
+    page: &Page,
+) -> Result<AccountPage, DomainError> {
+    let rows = node
+        .store
+        .follow_list(viewer.id, FollowList::Requests, page)
+        .await?;
+    accounts::page(node, &rows).await
 }

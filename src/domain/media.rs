@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use image::{ImageFormat, ImageReader, Limits};
 
-use super::DomainError;
+use super::{DomainError, Node};
 use crate::store::media::MediaRow;
 use crate::store::{now_millis, Store};
 
@@ -140,6 +140,86 @@ pub async fn upload(
         return Err(e.into());
     }
     Ok(row)
+}
+
+/// Longest media description, in characters.
+pub const MAX_DESCRIPTION: usize = 1500;
+
+fn check_description(description: Option<&str>) -> Result<(), DomainError> {
+    if description.is_some_and(|d| d.chars().count() > MAX_DESCRIPTION) {
+        return Err(DomainError::Invalid("Description is too long".into()));
+    }
+    Ok(())
+}
+
+/// One of `account`'s uploads, or NotFound (also for someone else's).
+pub async fn own(node: &Node, account: i64, id: i64) -> Result<MediaRow, DomainError> {
+    node.store
+        .media_by_ids(&[id])
+        .await?
+        .pop()
+        .filter(|m| m.account_id == account)
+        .ok_or(DomainError::NotFound("media"))
+}
+
+/// Changes the description and focus (`"x,y"`) of one of `account`'s uploads; the row as it
+/// now is.
+pub async fn update(
+    node: &Node,
+    account: i64,
+    id: i64,
+    description: Option<&str>,
+    focus: Option<&str>,
+) -> Result<MediaRow, DomainError> {
+    let row = own(node, account, id).await?;
+    check_description(description)?;
+    let focus = focus.map(parse_focus).transpose()?;
+    node.store.update_media(row.id, description, focus).await?;
+    node.store
+        .media_by_ids(&[row.id])
+        .await?
+        .pop()
+        .ok_or(DomainError::NotFound("media"))
+}
+
+/// A stored file (an upload or its thumbnail) and the type it is served with.
+pub struct StoredFile {
+    pub bytes: Vec<u8>,
+    pub content_type: String,
+}
+
+/// The file behind a media URL. Names are random 256-bit tokens: apps load images without
+/// sending their token, so the name is the capability. NotFound for names that are not ours.
+pub async fn file(node: &Node, name: &str) -> Result<StoredFile, DomainError> {
+    let not_found = || DomainError::NotFound("media file");
+    let valid = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+        && !name.starts_with('.');
+    if !valid {
+        return Err(not_found());
+    }
+    let row = node
+        .store
+        .media_by_file(name)
+        .await?
+        .ok_or_else(not_found)?;
+    let path = media_dir(&node.config.data_dir).join(name);
+    let bytes = tokio::fs::read(&path).await.map_err(|e| {
+        tracing::error!(path = %path.display(), error = %e, "media file missing");
+        not_found()
+    })?;
+    let content_type = if name == row.file_name {
+        row.content_type
+    } else if name.ends_with(".jpg") {
+        "image/jpeg".into()
+    } else {
+        "image/png".into()
+    };
+    Ok(StoredFile {
+        bytes,
+        content_type,
+    })
 }
 
 /// Parses Mastodon's focus parameter `"x,y"` (each in -1..1).

@@ -6,6 +6,7 @@ pub mod events;
 pub mod federation;
 pub mod follows;
 pub mod inbox;
+pub mod instance;
 pub mod media;
 pub mod notifications;
 pub mod oauth;

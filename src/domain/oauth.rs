@@ -6,6 +6,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
 
+use super::{DomainError, Node};
+use crate::convert::views::IssuedToken;
+use crate::store::accounts::AccountRow;
+use crate::store::now_millis;
+use crate::store::oauth::{AppRow, TokenRow};
+
 /// Every scope a client may ask for (Mastodon's list).
 pub const KNOWN_SCOPES: &[&str] = &[
     "read",
@@ -148,6 +154,340 @@ pub fn validate_redirect_uri(uri: &str) -> Result<(), String> {
 }
 
 pub const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
+
+/// How long an authorization code may be exchanged for a token.
+const CODE_LIFETIME_MS: i64 = 10 * 60 * 1000;
+
+/// A valid access token with what it grants and whose it is (`None` for an app-only token).
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub token: TokenRow,
+    pub scopes: Scopes,
+    pub account: Option<AccountRow>,
+}
+
+/// Looks a bearer token up and loads its account. `None` for an unknown token and for a token
+/// whose account is gone or suspended.
+pub async fn authenticate(node: &Node, bearer: &str) -> Result<Option<Authenticated>, DomainError> {
+    let Some(token) = node.store.token_by_hash(&digest(bearer)).await? else {
+        return Ok(None);
+    };
+    let scopes = Scopes::parse(&token.scopes).map_err(DomainError::Internal)?;
+    let account = match token.account_id {
+        Some(id) => match node.store.account_by_id(id).await? {
+            Some(a) if !a.suspended => Some(a),
+            _ => return Ok(None),
+        },
+        None => None,
+    };
+    Ok(Some(Authenticated {
+        token,
+        scopes,
+        account,
+    }))
+}
+
+/// An app registration as `POST /api/v1/apps` receives it.
+#[derive(Debug, Clone, Default)]
+pub struct AppInput {
+    pub name: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub scopes: Option<String>,
+    pub website: Option<String>,
+}
+
+/// Registers an app: a name, at least one acceptable redirect URI and known scopes. The row
+/// carries the new client id and secret.
+pub async fn register_app(node: &Node, input: AppInput) -> Result<AppRow, DomainError> {
+    let name = input
+        .name
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| DomainError::Invalid("Application name can't be blank".into()))?;
+    if name.chars().count() > 200 {
+        return Err(DomainError::Invalid("Application name is too long".into()));
+    }
+    if input.redirect_uris.is_empty() {
+        return Err(DomainError::Invalid("Redirect URI can't be blank".into()));
+    }
+    for uri in &input.redirect_uris {
+        validate_redirect_uri(uri).map_err(DomainError::Invalid)?;
+    }
+    let scopes =
+        Scopes::parse(input.scopes.as_deref().unwrap_or("")).map_err(DomainError::Invalid)?;
+    let app = AppRow {
+        id: crate::ids::next_id(),
+        name,
+        website: input.website.filter(|w| !w.trim().is_empty()),
+        redirect_uris: input.redirect_uris.join("\n"),
+        scopes: scopes.to_string(),
+        client_id: random_secret(),
+        client_secret: random_secret(),
+        created_at: now_millis(),
+    };
+    node.store.insert_app(&app).await?;
+    tracing::info!(app = %app.name, "registered an OAuth application");
+    Ok(app)
+}
+
+/// A registered app by id.
+pub async fn app(node: &Node, id: i64) -> Result<Option<AppRow>, DomainError> {
+    Ok(node.store.app_by_id(id).await?)
+}
+
+/// An authorization request (`/oauth/authorize`) as the app sent it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuthorizationRequest<'a> {
+    pub response_type: &'a str,
+    pub client_id: &'a str,
+    pub redirect_uri: &'a str,
+    pub scope: Option<&'a str>,
+    pub code_challenge: Option<&'a str>,
+    pub code_challenge_method: Option<&'a str>,
+}
+
+/// An authorization request that may be shown to the user: the app and the scopes it asks for.
+#[derive(Debug, Clone)]
+pub struct Authorization {
+    pub app: AppRow,
+    pub scopes: Scopes,
+}
+
+/// Checks an authorization request. Refusals are `Invalid` with a message for the user (the
+/// page shows it; it never redirects to an unverified URI).
+pub async fn check_authorization(
+    node: &Node,
+    r: &AuthorizationRequest<'_>,
+) -> Result<Authorization, DomainError> {
+    let refuse = |m: &str| DomainError::Invalid(m.to_string());
+    if r.response_type != "code" {
+        return Err(refuse("response_type must be \"code\"."));
+    }
+    let app = node
+        .store
+        .app_by_client_id(r.client_id)
+        .await?
+        .ok_or_else(|| refuse("Unknown client_id: the app is not registered on this node."))?;
+    if !app.redirect_uris.split('\n').any(|u| u == r.redirect_uri) {
+        return Err(refuse(
+            "redirect_uri does not match one the app registered.",
+        ));
+    }
+    let scopes = Scopes::parse(r.scope.unwrap_or("")).map_err(|e| DomainError::Invalid(e + "."))?;
+    let app_scopes = Scopes::parse(&app.scopes).map_err(|e| DomainError::Invalid(e + "."))?;
+    if !scopes.is_subset_of(&app_scopes) {
+        return Err(refuse(
+            "The requested scope exceeds what the app registered.",
+        ));
+    }
+    if let Some(method) = r.code_challenge_method {
+        if method != "S256" {
+            return Err(refuse("Only the S256 code_challenge_method is supported."));
+        }
+    }
+    if r.code_challenge_method.is_some() && r.code_challenge.unwrap_or("").is_empty() {
+        return Err(refuse("code_challenge is missing."));
+    }
+    Ok(Authorization { app, scopes })
+}
+
+/// Issues an authorization code for an approved request; the code itself (only its digest is
+/// stored), valid for ten minutes.
+pub async fn issue_code(
+    node: &Node,
+    authorization: &Authorization,
+    account: &AccountRow,
+    redirect_uri: &str,
+    code_challenge: Option<&str>,
+) -> Result<String, DomainError> {
+    let code = random_secret();
+    node.store
+        .insert_code(
+            &digest(&code),
+            authorization.app.id,
+            account.id,
+            redirect_uri,
+            &authorization.scopes.to_string(),
+            code_challenge.filter(|c| !c.is_empty()),
+            now_millis() + CODE_LIFETIME_MS,
+        )
+        .await?;
+    tracing::info!(account = %account.username, app = %authorization.app.name, "authorized an application");
+    Ok(code)
+}
+
+/// A token request (`POST /oauth/token`), the client's credentials already taken from the
+/// body or HTTP Basic auth.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokenRequest<'a> {
+    pub grant_type: &'a str,
+    pub client_id: &'a str,
+    pub client_secret: Option<&'a str>,
+    pub code: Option<&'a str>,
+    pub redirect_uri: Option<&'a str>,
+    pub code_verifier: Option<&'a str>,
+    pub scope: Option<&'a str>,
+    pub username: Option<&'a str>,
+    pub password: Option<&'a str>,
+}
+
+/// Why a token request is refused; each is one OAuth error code.
+#[derive(Debug, thiserror::Error)]
+pub enum GrantError {
+    #[error("client authentication failed")]
+    InvalidClient,
+    #[error("the authorization grant is invalid")]
+    InvalidGrant,
+    /// The password grant's login was wrong.
+    #[error("invalid username or password")]
+    InvalidLogin,
+    #[error("the requested scope is invalid")]
+    InvalidScope,
+    #[error("grant type {0:?} is not supported")]
+    UnsupportedGrantType(String),
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+}
+
+impl From<crate::store::StoreError> for GrantError {
+    fn from(e: crate::store::StoreError) -> Self {
+        GrantError::Domain(e.into())
+    }
+}
+
+/// Issues an access token: for an authorization code (with PKCE, or the client's secret), for
+/// the client itself (client credentials), or, when the node allows it, for a login.
+pub async fn grant(node: &Node, r: &TokenRequest<'_>) -> Result<IssuedToken, GrantError> {
+    let app = node
+        .store
+        .app_by_client_id(r.client_id)
+        .await?
+        .ok_or(GrantError::InvalidClient)?;
+    let secret_ok = r.client_secret.is_some_and(|s| {
+        openssl::memcmp::eq(s.as_bytes(), app.client_secret.as_bytes())
+            && s.len() == app.client_secret.len()
+    });
+    let app_scopes = Scopes::parse(&app.scopes).map_err(DomainError::Internal)?;
+    let requested = |fallback: &Scopes| -> Result<Scopes, GrantError> {
+        match r.scope.filter(|s| !s.trim().is_empty()) {
+            None => Ok(fallback.clone()),
+            Some(s) => {
+                let scopes = Scopes::parse(s).map_err(|_| GrantError::InvalidScope)?;
+                if scopes.is_subset_of(&app_scopes) {
+                    Ok(scopes)
+                } else {
+                    Err(GrantError::InvalidScope)
+                }
+            }
+        }
+    };
+    let (account_id, scopes) = match r.grant_type {
+        "authorization_code" => {
+            let code = r.code.ok_or(GrantError::InvalidGrant)?;
+            let row = node
+                .store
+                .take_code(&digest(code))
+                .await?
+                .ok_or(GrantError::InvalidGrant)?;
+            if row.app_id != app.id || row.expires_at < now_millis() {
+                return Err(GrantError::InvalidGrant);
+            }
+            if r.redirect_uri.is_some_and(|u| u != row.redirect_uri) {
+                return Err(GrantError::InvalidGrant);
+            }
+            match &row.code_challenge {
+                // With PKCE the verifier proves the caller; public clients have no secret.
+                Some(challenge) => {
+                    if !pkce_matches(r.code_verifier.unwrap_or(""), challenge) {
+                        return Err(GrantError::InvalidGrant);
+                    }
+                }
+                None if !secret_ok => return Err(GrantError::InvalidClient),
+                None => {}
+            }
+            let scopes = Scopes::parse(&row.scopes).map_err(|_| GrantError::InvalidGrant)?;
+            (Some(row.account_id), scopes)
+        }
+        "client_credentials" => {
+            if !secret_ok {
+                return Err(GrantError::InvalidClient);
+            }
+            (None, requested(&Scopes::parse("read").unwrap_or_default())?)
+        }
+        "password" if node.config.oauth.password_grant => {
+            if !secret_ok {
+                return Err(GrantError::InvalidClient);
+            }
+            let scopes = requested(&Scopes::parse("read").unwrap_or_default())?;
+            let account = super::accounts::authenticate(
+                &node.store,
+                r.username.unwrap_or(""),
+                r.password.unwrap_or(""),
+            )
+            .await?
+            .ok_or(GrantError::InvalidLogin)?;
+            (Some(account.id), scopes)
+        }
+        other => return Err(GrantError::UnsupportedGrantType(other.to_string())),
+    };
+    let token = random_secret();
+    let created_at = now_millis();
+    node.store
+        .insert_token(
+            crate::ids::next_id(),
+            &digest(&token),
+            app.id,
+            account_id,
+            &scopes.to_string(),
+            created_at,
+        )
+        .await?;
+    Ok(IssuedToken {
+        token,
+        scopes: scopes.to_string(),
+        created_at,
+    })
+}
+
+/// Why a revocation is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RevokeError {
+    #[error("client authentication failed")]
+    InvalidClient,
+    /// The token belongs to another app.
+    #[error("the token is another app's")]
+    NotOwner,
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+}
+
+impl From<crate::store::StoreError> for RevokeError {
+    fn from(e: crate::store::StoreError) -> Self {
+        RevokeError::Domain(e.into())
+    }
+}
+
+/// Revokes one of the client's tokens. Revoking an unknown or already revoked token succeeds
+/// (RFC 7009).
+pub async fn revoke(
+    node: &Node,
+    client_id: &str,
+    client_secret: Option<&str>,
+    token: &str,
+) -> Result<(), RevokeError> {
+    let app = match node.store.app_by_client_id(client_id).await? {
+        Some(a) if client_secret == Some(a.client_secret.as_str()) => a,
+        _ => return Err(RevokeError::InvalidClient),
+    };
+    let hash = digest(token);
+    match node.store.token_app_id(&hash).await? {
+        Some(owner) if owner != app.id => Err(RevokeError::NotOwner),
+        _ => {
+            node.store.revoke_token(&hash, app.id).await?;
+            Ok(())
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

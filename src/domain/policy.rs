@@ -6,7 +6,7 @@ use fika_federation::policy::{DomainPolicy, Mode};
 
 use super::{DomainError, Node};
 use crate::config::Config;
-use crate::store::policy::{Audit, DomainRow};
+use crate::store::policy::{Audit, AuditRow, DomainRow};
 use crate::store::Store;
 
 /// A peer domain as policies list it: `host` or `host:port`, lower case.
@@ -155,6 +155,92 @@ pub async fn remove(
     tracing::info!(by = who, domain = %domain, action, "federation policy changed");
     drop_if_refused(store, config, &domain).await?;
     Ok(removed)
+}
+
+/// The two kinds of admins' entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Allow,
+    Block,
+}
+
+impl EntryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Allow => "allow",
+            EntryKind::Block => "block",
+        }
+    }
+}
+
+/// Admins' entries of one kind, by domain.
+pub async fn entries(node: &Node, kind: EntryKind) -> Result<Vec<DomainRow>, DomainError> {
+    Ok(node
+        .store
+        .policy_domains()
+        .await?
+        .into_iter()
+        .filter(|r| r.kind == kind.as_str())
+        .collect())
+}
+
+/// One entry of a kind by id, or NotFound.
+pub async fn entry(node: &Node, kind: EntryKind, id: i64) -> Result<DomainRow, DomainError> {
+    entries(node, kind)
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or(DomainError::NotFound("domain entry"))
+}
+
+/// Adds an entry through the admin API and puts it in force. As on Mastodon, allowing a domain
+/// twice answers the existing allow; blocking twice is a conflict.
+pub async fn create_entry(
+    node: &Node,
+    who: &str,
+    raw: &str,
+    kind: EntryKind,
+) -> Result<DomainRow, DomainError> {
+    let domain = normalize_domain(raw)?;
+    if let Some(existing) = entries(node, kind)
+        .await?
+        .into_iter()
+        .find(|r| r.domain == domain)
+    {
+        return match kind {
+            EntryKind::Allow => Ok(existing),
+            EntryKind::Block => Err(DomainError::Conflict(format!(
+                "{domain} is already blocked"
+            ))),
+        };
+    }
+    let row = add(&node.store, &node.config, who, &domain, kind.as_str()).await?;
+    reload(node).await?;
+    Ok(row)
+}
+
+/// Removes an entry (by id) through the admin API and puts the change in force.
+pub async fn delete_entry(
+    node: &Node,
+    who: &str,
+    kind: EntryKind,
+    id: i64,
+) -> Result<(), DomainError> {
+    let row = entry(node, kind, id).await?;
+    remove(
+        &node.store,
+        &node.config,
+        who,
+        &row.domain,
+        Some(kind.as_str()),
+    )
+    .await?;
+    reload(node).await
+}
+
+/// The newest `limit` policy changes, newest first.
+pub async fn audit_log(node: &Node, limit: i64) -> Result<Vec<AuditRow>, DomainError> {
+    Ok(node.store.audit_log(limit).await?)
 }
 
 pub async fn set_mode(store: &Store, who: &str, mode: Mode) -> Result<(), DomainError> {

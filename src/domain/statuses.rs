@@ -120,6 +120,19 @@ pub async fn visible_status(
     Ok(row)
 }
 
+/// A page of who favourited (or, with `reblogs`, reblogged) a status the viewer may see.
+pub async fn actors(
+    node: &Node,
+    viewer: &AccountRow,
+    id: i64,
+    reblogs: bool,
+    page: &Page,
+) -> Result<super::accounts::AccountPage, DomainError> {
+    let status = visible_status(node, Some(viewer), id).await?;
+    let rows = node.store.status_actors(status.id, reblogs, page).await?;
+    super::accounts::page(node, &rows).await
+}
+
 /// The statuses of `ids` the viewer may see, in the order given, with all a rendering needs:
 /// one batched query per kind of data for the whole list.
 pub async fn views(

@@ -91,7 +91,7 @@ pub async fn nodeinfo(
             ))
         }
     };
-    let users = state.node.store.count_local_accounts().await?;
+    let users = crate::domain::instance::local_users(&state.node).await?;
     let usage = nodeinfo::Usage {
         total_users: users,
         // Activity tracking arrives with sessions; until then every account counts as active.

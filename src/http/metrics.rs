@@ -172,11 +172,10 @@ pub async fn serve(State(state): State<AppState>, request: Request) -> Result<Re
             );
         }
     }
-    let store = &state.node.store;
+    let gauges = crate::domain::instance::gauges(&state.node).await?;
     out.push_str("# HELP fika_delivery_queue Deliveries to peers waiting (pending) or given up (dead), per peer.\n");
     out.push_str("# TYPE fika_delivery_queue gauge\n");
-    let queue = store.delivery_counts().await?;
-    for (peer, st, n) in &queue {
+    for (peer, st, n) in &gauges.delivery_queue {
         let _ = writeln!(
             out,
             "fika_delivery_queue{{peer=\"{peer}\",state=\"{st}\"}} {n}"
@@ -186,19 +185,16 @@ pub async fn serve(State(state): State<AppState>, request: Request) -> Result<Re
         "# HELP fika_delivery_failures Failed attempts of the deliveries still queued, per peer.\n",
     );
     out.push_str("# TYPE fika_delivery_failures gauge\n");
-    for (peer, n) in store.delivery_failures().await? {
+    for (peer, n) in &gauges.delivery_failures {
         let _ = writeln!(out, "fika_delivery_failures{{peer=\"{peer}\"}} {n}");
     }
     out.push_str("# HELP fika_inbox_queue Activities from peers accepted and waiting to be processed (or retried).\n");
     out.push_str("# TYPE fika_inbox_queue gauge\n");
-    let _ = writeln!(out, "fika_inbox_queue {}", store.inbox_queue_depth().await?);
-    let (accounts, active) = store
-        .account_activity(crate::store::now_millis() - 30 * 86_400_000)
-        .await?;
+    let _ = writeln!(out, "fika_inbox_queue {}", gauges.inbox_queue);
     out.push_str("# HELP fika_local_accounts Local accounts that are not suspended.\n# TYPE fika_local_accounts gauge\n");
-    let _ = writeln!(out, "fika_local_accounts {accounts}");
+    let _ = writeln!(out, "fika_local_accounts {}", gauges.local_accounts);
     out.push_str("# HELP fika_active_users Local accounts that posted in the last 30 days.\n# TYPE fika_active_users gauge\n");
-    let _ = writeln!(out, "fika_active_users {active}");
+    let _ = writeln!(out, "fika_active_users {}", gauges.active_users);
     let mut response = out.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -18,17 +18,14 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<Value>, ApiErro
         tracing::warn!(reason = %why, "not ready");
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, why)
     };
-    let applied = state
-        .node
-        .store
-        .applied_migration()
+    let schema = crate::domain::instance::schema(&state.node)
         .await
         .map_err(|e| unavailable(format!("database unavailable: {e}")))?;
-    let expected = state.node.store.latest_known_migration();
-    if applied != Some(expected) {
+    if !schema.is_current() {
         return Err(unavailable(format!(
-            "database schema is at {applied:?}, expected {expected}"
+            "database schema is at {:?}, expected {}",
+            schema.applied, schema.expected
         )));
     }
-    Ok(Json(json!({"status": "ready", "schema": expected})))
+    Ok(Json(json!({"status": "ready", "schema": schema.expected})))
 }

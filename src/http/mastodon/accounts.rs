@@ -165,27 +165,12 @@ pub async fn update_credentials(
         sensitive: form.sensitive.or(source.sensitive),
         language: form.language.or(source.language),
     };
-    accounts::update_profile(&state.node, &me, input).await?;
-    let fresh = state
-        .node
-        .store
-        .account_by_id(me.id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    Ok(Json(mastodon::credential(
-        &accounts::credential(&state.node, &fresh).await?,
-        &state.node.urls,
-    )))
+    let view = accounts::update_profile(&state.node, &me, input).await?;
+    Ok(Json(mastodon::credential(&view, &state.node.urls)))
 }
 
 async fn load(state: &AppState, id: &str) -> Result<AccountRow, ApiError> {
-    state
-        .node
-        .store
-        .account_by_id(parse_id(id)?)
-        .await?
-        .filter(|a| !a.suspended)
-        .ok_or_else(ApiError::not_found)
+    Ok(accounts::visible(&state.node, parse_id(id)?).await?)
 }
 
 async fn one_account(state: &AppState, id: i64) -> Result<Json<Value>, ApiError> {
@@ -287,18 +272,14 @@ async fn follow_list(
     path: &str,
 ) -> Result<Response, ApiError> {
     auth.require("read:accounts")?;
-    let account = load(state, id).await?;
+    let id = parse_id(id)?;
     let page = q.page(40, 80)?;
-    let rows = state
-        .node
-        .store
-        .follow_list(account.id, kind, &page)
-        .await?;
+    let list = follows::list(&state.node, id, kind, &page).await?;
     let url = state
         .node
         .urls
-        .api(&format!("/api/v1/accounts/{}/{path}", account.id));
-    super::account_page(state, rows, &url, uri).await
+        .api(&format!("/api/v1/accounts/{id}/{path}"));
+    Ok(super::account_page(&state.node.urls, &list, &url, uri))
 }
 
 pub async fn followers(
@@ -430,13 +411,9 @@ pub async fn follow_requests(
 ) -> Result<Response, ApiError> {
     let me = auth.user("read:follows")?;
     let page = q.page(40, 80)?;
-    let rows = state
-        .node
-        .store
-        .follow_list(me.id, FollowList::Requests, &page)
-        .await?;
+    let list = follows::requests(&state.node, me, &page).await?;
     let url = state.node.urls.api("/api/v1/follow_requests");
-    super::account_page(&state, rows, &url, &uri).await
+    Ok(super::account_page(&state.node.urls, &list, &url, &uri))
 }
 
 pub async fn authorize_request(

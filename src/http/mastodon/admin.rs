@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::extract::{parse_id, Auth, Body, Query};
-use crate::convert::rfc3339_millis;
-use crate::domain::policy;
+use crate::convert::mastodon;
+use crate::domain::policy::{self, EntryKind as Kind};
 use crate::http::{ApiError, AppState};
 use crate::store::accounts::AccountRow;
 use crate::store::policy::DomainRow;
@@ -26,39 +26,8 @@ fn admin<'a>(auth: &'a Auth, scope: &str) -> Result<&'a AccountRow, ApiError> {
     Ok(me)
 }
 
-fn allow_json(r: &DomainRow) -> Value {
-    json!({"id": r.id.to_string(), "domain": r.domain, "created_at": rfc3339_millis(r.created_at)})
-}
-
-fn block_json(r: &DomainRow) -> Value {
-    json!({
-        "id": r.id.to_string(), "domain": r.domain, "digest": hex_sha256(&r.domain),
-        "created_at": rfc3339_millis(r.created_at), "severity": "suspend",
-        "reject_media": true, "reject_reports": true,
-        "private_comment": null, "public_comment": null, "obfuscate": false,
-    })
-}
-
-fn hex_sha256(s: &str) -> String {
-    openssl::sha::sha256(s.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 fn who(me: &AccountRow) -> String {
     format!("api:{}", me.username)
-}
-
-async fn entries(state: &AppState, kind: &str) -> Result<Vec<DomainRow>, ApiError> {
-    Ok(state
-        .node
-        .store
-        .policy_domains()
-        .await?
-        .into_iter()
-        .filter(|r| r.kind == kind)
-        .collect())
 }
 
 #[derive(Deserialize, Default)]
@@ -68,53 +37,32 @@ pub struct DomainForm {
 }
 
 /// Allow and block entries are handled alike; only their scope names and shapes differ.
-#[derive(Clone, Copy)]
-enum Kind {
-    Allow,
-    Block,
+fn scope(kind: Kind, write: bool) -> &'static str {
+    match (kind, write) {
+        (Kind::Allow, false) => "admin:read:domain_allows",
+        (Kind::Allow, true) => "admin:write:domain_allows",
+        (Kind::Block, false) => "admin:read:domain_blocks",
+        (Kind::Block, true) => "admin:write:domain_blocks",
+    }
 }
 
-impl Kind {
-    fn name(self) -> &'static str {
-        match self {
-            Kind::Allow => "allow",
-            Kind::Block => "block",
-        }
-    }
-    fn scope(self, write: bool) -> &'static str {
-        match (self, write) {
-            (Kind::Allow, false) => "admin:read:domain_allows",
-            (Kind::Allow, true) => "admin:write:domain_allows",
-            (Kind::Block, false) => "admin:read:domain_blocks",
-            (Kind::Block, true) => "admin:write:domain_blocks",
-        }
-    }
-    fn json(self, row: &DomainRow) -> Value {
-        match self {
-            Kind::Allow => allow_json(row),
-            Kind::Block => block_json(row),
-        }
+fn render(kind: Kind, row: &DomainRow) -> Value {
+    match kind {
+        Kind::Allow => mastodon::domain_allow(row),
+        Kind::Block => mastodon::domain_block(row),
     }
 }
 
 async fn list(state: &AppState, auth: &Auth, kind: Kind) -> Result<Json<Value>, ApiError> {
-    admin(auth, kind.scope(false))?;
-    let rows = entries(state, kind.name()).await?;
-    Ok(Json(rows.iter().map(|r| kind.json(r)).collect()))
-}
-
-async fn one(state: &AppState, kind: Kind, id: &str) -> Result<DomainRow, ApiError> {
-    let id = parse_id(id)?;
-    entries(state, kind.name())
-        .await?
-        .into_iter()
-        .find(|r| r.id == id)
-        .ok_or_else(ApiError::not_found)
+    admin(auth, scope(kind, false))?;
+    let rows = policy::entries(&state.node, kind).await?;
+    Ok(Json(rows.iter().map(|r| render(kind, r)).collect()))
 }
 
 async fn get(state: &AppState, auth: &Auth, kind: Kind, id: &str) -> Result<Json<Value>, ApiError> {
-    admin(auth, kind.scope(false))?;
-    Ok(Json(kind.json(&one(state, kind, id).await?)))
+    admin(auth, scope(kind, false))?;
+    let row = policy::entry(&state.node, kind, parse_id(id)?).await?;
+    Ok(Json(render(kind, &row)))
 }
 
 async fn create(
@@ -123,25 +71,9 @@ async fn create(
     kind: Kind,
     raw: &str,
 ) -> Result<Json<Value>, ApiError> {
-    let me = admin(auth, kind.scope(true))?;
-    let domain = policy::normalize_domain(raw)?;
-    if let Some(existing) = entries(state, kind.name())
-        .await?
-        .into_iter()
-        .find(|r| r.domain == domain)
-    {
-        // As on Mastodon: allowing twice returns the allow; blocking twice is an error.
-        return match kind {
-            Kind::Allow => Ok(Json(kind.json(&existing))),
-            Kind::Block => Err(ApiError::unprocessable(format!(
-                "Validation failed: {domain} is already blocked"
-            ))),
-        };
-    }
-    let node = &state.node;
-    let row = policy::add(&node.store, &node.config, &who(me), &domain, kind.name()).await?;
-    policy::reload(node).await?;
-    Ok(Json(kind.json(&row)))
+    let me = admin(auth, scope(kind, true))?;
+    let row = policy::create_entry(&state.node, &who(me), raw, kind).await?;
+    Ok(Json(render(kind, &row)))
 }
 
 async fn delete(
@@ -150,18 +82,8 @@ async fn delete(
     kind: Kind,
     id: &str,
 ) -> Result<Json<Value>, ApiError> {
-    let me = admin(auth, kind.scope(true))?;
-    let row = one(state, kind, id).await?;
-    let node = &state.node;
-    policy::remove(
-        &node.store,
-        &node.config,
-        &who(me),
-        &row.domain,
-        Some(kind.name()),
-    )
-    .await?;
-    policy::reload(node).await?;
+    let me = admin(auth, scope(kind, true))?;
+    policy::delete_entry(&state.node, &who(me), kind, parse_id(id)?).await?;
     Ok(Json(json!({})))
 }
 
@@ -239,13 +161,7 @@ pub async fn audit(
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Value>, ApiError> {
     admin(&auth, "admin:read:domain_allows")?;
-    let rows = state
-        .node
-        .store
-        .audit_log(q.limit.unwrap_or(100).clamp(1, 1000))
-        .await?;
-    Ok(Json(rows
-        .iter()
-        .map(|a| json!({"id": a.id.to_string(), "at": rfc3339_millis(a.at), "actor": a.actor, "action": a.action, "domain": a.domain, "detail": a.detail}))
-        .collect()))
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let rows = policy::audit_log(&state.node, limit).await?;
+    Ok(Json(rows.iter().map(mastodon::audit_entry).collect()))
 }

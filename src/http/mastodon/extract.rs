@@ -8,7 +8,7 @@ use axum::http::{header, StatusCode};
 use serde::de::{DeserializeOwned, Deserializer};
 use serde::Deserialize;
 
-use crate::domain::oauth::{digest, Scopes};
+use crate::domain::oauth::Scopes;
 use crate::http::{ApiError, AppState};
 use crate::store::accounts::AccountRow;
 use crate::store::oauth::TokenRow;
@@ -44,29 +44,13 @@ pub fn invalid_token() -> ApiError {
 
 /// Looks a token up and loads its account (refusing suspended ones).
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Auth, ApiError> {
-    let row = state
-        .node
-        .store
-        .token_by_hash(&digest(token))
+    let found = crate::domain::oauth::authenticate(&state.node, token)
         .await?
         .ok_or_else(invalid_token)?;
-    let scopes = Scopes::parse(&row.scopes).map_err(ApiError::internal)?;
-    let account = match row.account_id {
-        Some(id) => Some(
-            state
-                .node
-                .store
-                .account_by_id(id)
-                .await?
-                .filter(|a| !a.suspended)
-                .ok_or_else(invalid_token)?,
-        ),
-        None => None,
-    };
     Ok(Auth {
-        token: row,
-        scopes,
-        account,
+        token: found.token,
+        scopes: found.scopes,
+        account: found.account,
     })
 }
 

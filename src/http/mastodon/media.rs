@@ -46,7 +46,7 @@ pub async fn upload(
         .filter(|d| !d.is_empty());
     if description
         .as_ref()
-        .is_some_and(|d| d.chars().count() > 1500)
+        .is_some_and(|d| d.chars().count() > media::MAX_DESCRIPTION)
     {
         return Err(ApiError::unprocessable(
             "Validation failed: Description is too long",
@@ -70,29 +70,13 @@ pub async fn upload(
     Ok(Json(mastodon::media(&row, &state.node.urls)))
 }
 
-async fn own(
-    state: &AppState,
-    auth: &Auth,
-    id: &str,
-    scope: &str,
-) -> Result<crate::store::media::MediaRow, ApiError> {
-    let me = auth.user(scope)?;
-    state
-        .node
-        .store
-        .media_by_ids(&[parse_id(id)?])
-        .await?
-        .pop()
-        .filter(|m| m.account_id == me.id)
-        .ok_or_else(ApiError::not_found)
-}
-
 pub async fn get(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let row = own(&state, &auth, &id, "write:media").await?;
+    let me = auth.user("write:media")?;
+    let row = media::own(&state.node, me.id, parse_id(&id)?).await?;
     Ok(Json(mastodon::media(&row, &state.node.urls)))
 }
 
@@ -108,66 +92,27 @@ pub async fn update(
     Path(id): Path<String>,
     Body(form): Body<UpdateForm>,
 ) -> Result<Json<Value>, ApiError> {
-    let row = own(&state, &auth, &id, "write:media").await?;
-    if form
-        .description
-        .as_ref()
-        .is_some_and(|d| d.chars().count() > 1500)
-    {
-        return Err(ApiError::unprocessable(
-            "Validation failed: Description is too long",
-        ));
-    }
-    let focus = form.focus.as_deref().map(media::parse_focus).transpose()?;
-    state
-        .node
-        .store
-        .update_media(row.id, form.description.as_deref(), focus)
-        .await?;
-    let fresh = state
-        .node
-        .store
-        .media_by_ids(&[row.id])
-        .await?
-        .pop()
-        .ok_or_else(ApiError::not_found)?;
-    Ok(Json(mastodon::media(&fresh, &state.node.urls)))
+    let me = auth.user("write:media")?;
+    let row = media::update(
+        &state.node,
+        me.id,
+        parse_id(&id)?,
+        form.description.as_deref(),
+        form.focus.as_deref(),
+    )
+    .await?;
+    Ok(Json(mastodon::media(&row, &state.node.urls)))
 }
 
-/// Serves a stored file. Names are random 256-bit tokens: apps load images without sending
-/// their token, so the name is the capability.
+/// Serves a stored file (`domain::media::file` says which names are ours).
 pub async fn file(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
-    let valid = name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
-        && !name.starts_with('.');
-    if !valid {
-        return Err(ApiError::not_found());
-    }
-    let row = state
-        .node
-        .store
-        .media_by_file(&name)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let path = media::media_dir(&state.node.config.data_dir).join(&name);
-    let bytes = tokio::fs::read(&path).await.map_err(|e| {
-        tracing::error!(path = %path.display(), error = %e, "media file missing");
-        ApiError::not_found()
-    })?;
-    let content_type = if name == row.file_name {
-        row.content_type.clone()
-    } else if name.ends_with(".jpg") {
-        "image/jpeg".into()
-    } else {
-        "image/png".into()
-    };
-    let mut response = HttpBody::from(bytes).into_response();
+    let file = media::file(&state.node, &name).await?;
+    let mut response = HttpBody::from(file.bytes).into_response();
     let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&content_type) {
+    if let Ok(v) = HeaderValue::from_str(&file.content_type) {
         headers.insert(header::CONTENT_TYPE, v);
     }
     headers.insert(

@@ -94,19 +94,16 @@ pub fn paginated(
     response
 }
 
-/// A page of accounts listed through a relation (followers, requests, favourited_by, ...):
-/// `rows` are (relation id, account id), and the relation ids are the cursors.
-pub async fn account_page(
-    state: &crate::http::AppState,
-    rows: Vec<(i64, i64)>,
+/// A page of accounts listed through a relation (followers, requests, favourited_by, ...),
+/// its relation ids as the cursors.
+pub fn account_page(
+    urls: &crate::convert::NodeUrls,
+    page: &crate::domain::accounts::AccountPage,
     url: &str,
     uri: &axum::http::Uri,
-) -> Result<Response, ApiError> {
-    let keys = rows.first().zip(rows.last()).map(|(a, b)| (a.0, b.0));
-    let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
-    let views = crate::domain::accounts::views(&state.node, &ids).await?;
-    let items = crate::convert::mastodon::accounts(&views, &state.node.urls);
-    Ok(paginated(items, keys, url, &query_pairs(uri)))
+) -> Response {
+    let items = crate::convert::mastodon::accounts(&page.accounts, urls);
+    paginated(items, page.keys, url, &query_pairs(uri))
 }
 
 /// The query string of a request as pairs, to carry filters into Link URLs.

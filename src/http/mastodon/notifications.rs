@@ -33,18 +33,16 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let me = auth.user("read:notifications")?;
     let page = q.page.page(40, 80)?;
-    let account = q.account_id.as_deref().map(parse_id).transpose()?;
-    let rows = state
-        .node
-        .store
-        .notifications(me.id, &q.types, &q.exclude_types, account, &page)
-        .await?;
-    let keys = rows.first().zip(rows.last()).map(|(a, b)| (a.id, b.id));
-    let views = notifications::views(&state.node, me, &rows).await?;
-    let items = mastodon::notifications(&views, &state.node.urls);
+    let query = notifications::ListQuery {
+        account: q.account_id.as_deref().map(parse_id).transpose()?,
+        types: q.types,
+        exclude_types: q.exclude_types,
+    };
+    let list = notifications::list(&state.node, me, &query, &page).await?;
+    let items = mastodon::notifications(&list.notifications, &state.node.urls);
     Ok(paginated(
         items,
-        keys,
+        list.keys,
         &state.node.urls.api("/api/v1/notifications"),
         &query_pairs(&uri),
     ))
@@ -56,17 +54,8 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let me = auth.user("read:notifications")?;
-    let row = state
-        .node
-        .store
-        .notification(me.id, parse_id(&id)?)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    notifications::views(&state.node, me, &[row])
-        .await?
-        .pop()
-        .map(|n| Json(mastodon::notification(&n, &state.node.urls)))
-        .ok_or_else(ApiError::not_found)
+    let view = notifications::get(&state.node, me, parse_id(&id)?).await?;
+    Ok(Json(mastodon::notification(&view, &state.node.urls)))
 }
 
 pub async fn dismiss(
@@ -75,23 +64,12 @@ pub async fn dismiss(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let me = auth.user("write:notifications")?;
-    let id = parse_id(&id)?;
-    state
-        .node
-        .store
-        .notification(me.id, id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    state
-        .node
-        .store
-        .delete_notifications(me.id, Some(id))
-        .await?;
+    notifications::dismiss(&state.node, me, parse_id(&id)?).await?;
     Ok(Json(json!({})))
 }
 
 pub async fn clear(State(state): State<AppState>, auth: Auth) -> Result<Json<Value>, ApiError> {
     let me = auth.user("write:notifications")?;
-    state.node.store.delete_notifications(me.id, None).await?;
+    notifications::clear(&state.node, me).await?;
     Ok(Json(json!({})))
 }

@@ -11,14 +11,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::extract::{Auth, Body, Query};
+use crate::convert::mastodon;
 use crate::convert::text::escape;
 use crate::domain::accounts;
-use crate::domain::oauth::{self, digest, random_secret, Scopes, OOB};
+use crate::domain::oauth::{self, GrantError, RevokeError, Scopes, OOB};
 use crate::http::{ApiError, AppState};
-use crate::store::now_millis;
 use crate::store::oauth::AppRow;
-
-const CODE_LIFETIME_MS: i64 = 10 * 60 * 1000;
 
 /// OAuth errors have their own shape: `{"error": code, "error_description": text}`.
 fn oauth_error(status: StatusCode, code: &str, description: &str) -> Response {
@@ -64,79 +62,28 @@ fn redirect_uris<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, 
     })
 }
 
-fn app_json(app: &AppRow, with_secret: bool) -> Value {
-    let uris: Vec<&str> = app.redirect_uris.split('\n').collect();
-    let scopes: Vec<&str> = app.scopes.split(' ').collect();
-    let mut v = json!({
-        "id": app.id.to_string(),
-        "name": app.name,
-        "website": app.website,
-        "scopes": scopes,
-        "redirect_uri": app.redirect_uris,
-        "redirect_uris": uris,
-        "vapid_key": "",
-    });
-    if with_secret {
-        v["client_id"] = json!(app.client_id);
-        v["client_secret"] = json!(app.client_secret);
-        v["client_secret_expires_at"] = json!(0);
-    }
-    v
-}
-
 pub async fn create_app(
     State(state): State<AppState>,
     Body(form): Body<AppForm>,
 ) -> Result<Json<Value>, ApiError> {
-    let name = form
-        .client_name
-        .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| {
-            ApiError::unprocessable("Validation failed: Application name can't be blank")
-        })?;
-    if name.chars().count() > 200 {
-        return Err(ApiError::unprocessable(
-            "Validation failed: Application name is too long",
-        ));
-    }
-    if form.redirect_uris.is_empty() {
-        return Err(ApiError::unprocessable(
-            "Validation failed: Redirect URI can't be blank",
-        ));
-    }
-    for uri in &form.redirect_uris {
-        oauth::validate_redirect_uri(uri)
-            .map_err(|m| ApiError::unprocessable(format!("Validation failed: {m}")))?;
-    }
-    let scopes = Scopes::parse(form.scopes.as_deref().unwrap_or(""))
-        .map_err(|m| ApiError::unprocessable(format!("Validation failed: {m}")))?;
-    let app = AppRow {
-        id: crate::ids::next_id(),
-        name,
-        website: form.website.filter(|w| !w.trim().is_empty()),
-        redirect_uris: form.redirect_uris.join("\n"),
-        scopes: scopes.to_string(),
-        client_id: random_secret(),
-        client_secret: random_secret(),
-        created_at: now_millis(),
+    let input = oauth::AppInput {
+        name: form.client_name,
+        redirect_uris: form.redirect_uris,
+        scopes: form.scopes,
+        website: form.website,
     };
-    state.node.store.insert_app(&app).await?;
-    tracing::info!(app = %app.name, "registered an OAuth application");
-    Ok(Json(app_json(&app, true)))
+    let app = oauth::register_app(&state.node, input).await?;
+    Ok(Json(mastodon::application(&app, true)))
 }
 
 pub async fn verify_app(
     State(state): State<AppState>,
     auth: Auth,
 ) -> Result<Json<Value>, ApiError> {
-    let app = state
-        .node
-        .store
-        .app_by_id(auth.token.app_id)
+    let app = oauth::app(&state.node, auth.token.app_id)
         .await?
         .ok_or_else(super::extract::invalid_token)?;
-    Ok(Json(app_json(&app, false)))
+    Ok(Json(mastodon::application(&app, false)))
 }
 
 pub async fn server_metadata(State(state): State<AppState>) -> Json<Value> {
@@ -188,41 +135,23 @@ pub struct LoginForm {
     decision: String,
 }
 
-struct Checked {
-    app: AppRow,
-    scopes: Scopes,
-}
-
 /// Validates an authorization request; errors are shown on our page, never redirected to an
 /// unverified URI.
-async fn check_request(state: &AppState, p: &AuthorizeParams) -> Result<Checked, String> {
-    if p.response_type != "code" {
-        return Err("response_type must be \"code\".".into());
-    }
-    let app = state
-        .node
-        .store
-        .app_by_client_id(&p.client_id)
+async fn check_request(
+    state: &AppState,
+    p: &AuthorizeParams,
+) -> Result<oauth::Authorization, String> {
+    let request = oauth::AuthorizationRequest {
+        response_type: &p.response_type,
+        client_id: &p.client_id,
+        redirect_uri: &p.redirect_uri,
+        scope: p.scope.as_deref(),
+        code_challenge: p.code_challenge.as_deref(),
+        code_challenge_method: p.code_challenge_method.as_deref(),
+    };
+    oauth::check_authorization(&state.node, &request)
         .await
-        .map_err(|e| e.to_string())?
-        .ok_or("Unknown client_id: the app is not registered on this node.")?;
-    if !app.redirect_uris.split('\n').any(|u| u == p.redirect_uri) {
-        return Err("redirect_uri does not match one the app registered.".into());
-    }
-    let scopes = Scopes::parse(p.scope.as_deref().unwrap_or("")).map_err(|e| e + ".")?;
-    let app_scopes = Scopes::parse(&app.scopes).map_err(|e| e + ".")?;
-    if !scopes.is_subset_of(&app_scopes) {
-        return Err("The requested scope exceeds what the app registered.".into());
-    }
-    if let Some(method) = &p.code_challenge_method {
-        if method != "S256" {
-            return Err("Only the S256 code_challenge_method is supported.".into());
-        }
-    }
-    if p.code_challenge_method.is_some() && p.code_challenge.as_deref().unwrap_or("").is_empty() {
-        return Err("code_challenge is missing.".into());
-    }
-    Ok(Checked { app, scopes })
+        .map_err(|e| e.to_string())
 }
 
 fn page(node_name: &str, body: &str) -> Html<String> {
@@ -369,24 +298,18 @@ pub async fn authorize_submit(
             }
             Err(e) => return ApiError::from(e).into_response(),
         };
-    let code = random_secret();
-    if let Err(e) = state
-        .node
-        .store
-        .insert_code(
-            &digest(&code),
-            checked.app.id,
-            account.id,
-            &p.redirect_uri,
-            &checked.scopes.to_string(),
-            p.code_challenge.as_deref().filter(|c| !c.is_empty()),
-            now_millis() + CODE_LIFETIME_MS,
-        )
-        .await
+    let code = match oauth::issue_code(
+        &state.node,
+        &checked,
+        &account,
+        &p.redirect_uri,
+        p.code_challenge.as_deref(),
+    )
+    .await
     {
-        return ApiError::from(e).into_response();
-    }
-    tracing::info!(account = %account.username, app = %checked.app.name, "authorized an application");
+        Ok(code) => code,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     if p.redirect_uri == OOB {
         return page(
             &state.node.config.server.node_name,
@@ -441,148 +364,43 @@ pub async fn token(
     headers: HeaderMap,
     Body(form): Body<TokenForm>,
 ) -> Response {
-    match issue_token(&state, &headers, form).await {
-        Ok(v) => Json(v).into_response(),
-        Err(r) => r,
-    }
-}
-
-async fn issue_token(
-    state: &AppState,
-    headers: &HeaderMap,
-    form: TokenForm,
-) -> Result<Value, Response> {
-    let store = &state.node.store;
-    let internal = |e: crate::store::StoreError| ApiError::from(e).into_response();
-    let (client_id, client_secret) = match (&form.client_id, basic_credentials(headers)) {
+    let (client_id, client_secret) = match (&form.client_id, basic_credentials(&headers)) {
         (Some(id), _) => (id.clone(), form.client_secret.clone()),
         (None, Some((id, secret))) => (id, Some(secret)),
         (None, None) => (String::new(), None),
     };
-    let invalid_client = || {
-        oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.")
+    let request = oauth::TokenRequest {
+        grant_type: &form.grant_type,
+        client_id: &client_id,
+        client_secret: client_secret.as_deref(),
+        code: form.code.as_deref(),
+        redirect_uri: form.redirect_uri.as_deref(),
+        code_verifier: form.code_verifier.as_deref(),
+        scope: form.scope.as_deref(),
+        username: form.username.as_deref(),
+        password: form.password.as_deref(),
     };
-    let app = store
-        .app_by_client_id(&client_id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(invalid_client)?;
-    let secret_ok = client_secret.as_deref().is_some_and(|s| {
-        openssl::memcmp::eq(s.as_bytes(), app.client_secret.as_bytes())
-            && s.len() == app.client_secret.len()
-    });
-    let app_scopes =
-        Scopes::parse(&app.scopes).map_err(|e| ApiError::internal(e).into_response())?;
-    let requested = |fallback: &Scopes| -> Result<Scopes, Response> {
-        match form.scope.as_deref().filter(|s| !s.trim().is_empty()) {
-            None => Ok(fallback.clone()),
-            Some(s) => {
-                let scopes = Scopes::parse(s).map_err(|_| invalid_scope())?;
-                if scopes.is_subset_of(&app_scopes) {
-                    Ok(scopes)
-                } else {
-                    Err(invalid_scope())
-                }
-            }
-        }
-    };
-    let (account_id, scopes) = match form.grant_type.as_str() {
-        "authorization_code" => {
-            let invalid_grant = || {
-                oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.")
-            };
-            let code = form.code.as_deref().ok_or_else(invalid_grant)?;
-            let row = store
-                .take_code(&digest(code))
-                .await
-                .map_err(internal)?
-                .ok_or_else(invalid_grant)?;
-            if row.app_id != app.id || row.expires_at < now_millis() {
-                return Err(invalid_grant());
-            }
-            if form
-                .redirect_uri
-                .as_deref()
-                .is_some_and(|u| u != row.redirect_uri)
-            {
-                return Err(invalid_grant());
-            }
-            match &row.code_challenge {
-                // With PKCE the verifier proves the caller; public clients have no secret.
-                Some(challenge) => {
-                    let verifier = form.code_verifier.as_deref().unwrap_or("");
-                    if !oauth::pkce_matches(verifier, challenge) {
-                        return Err(invalid_grant());
-                    }
-                }
-                None if !secret_ok => return Err(invalid_client()),
-                None => {}
-            }
-            let scopes = Scopes::parse(&row.scopes).map_err(|_| invalid_grant())?;
-            (Some(row.account_id), scopes)
-        }
-        "client_credentials" => {
-            if !secret_ok {
-                return Err(invalid_client());
-            }
-            (None, requested(&Scopes::parse("read").unwrap_or_default())?)
-        }
-        "password" if state.node.config.oauth.password_grant => {
-            if !secret_ok {
-                return Err(invalid_client());
-            }
-            let scopes = requested(&Scopes::parse("read").unwrap_or_default())?;
-            let account = accounts::authenticate(
-                store,
-                form.username.as_deref().unwrap_or(""),
-                form.password.as_deref().unwrap_or(""),
-            )
-            .await
-            .map_err(|e| ApiError::from(e).into_response())?
-            .ok_or_else(|| {
-                oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    "Invalid username or password.",
-                )
-            })?;
-            (Some(account.id), scopes)
-        }
-        other => {
-            return Err(oauth_error(
-                StatusCode::BAD_REQUEST,
-                "unsupported_grant_type",
-                &format!("The authorization grant type {other:?} is not supported by this node."),
-            ))
-        }
-    };
-    let token = random_secret();
-    let created_at = now_millis();
-    store
-        .insert_token(
-            crate::ids::next_id(),
-            &digest(&token),
-            app.id,
-            account_id,
-            &scopes.to_string(),
-            created_at,
-        )
-        .await
-        .map_err(internal)?;
-    Ok(json!({
-        "access_token": token,
-        "token_type": "Bearer",
-        "scope": scopes.to_string(),
-        "created_at": created_at / 1000,
-    }))
-}
-
-fn invalid_scope() -> Response {
-    oauth_error(
-        StatusCode::BAD_REQUEST,
-        "invalid_scope",
-        "The requested scope is invalid, unknown, or malformed.",
-    )
+    match oauth::grant(&state.node, &request).await {
+        Ok(token) => Json(mastodon::token(&token)).into_response(),
+        Err(GrantError::InvalidClient) => oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method."),
+        Err(GrantError::InvalidGrant) => oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client."),
+        Err(GrantError::InvalidLogin) => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "Invalid username or password.",
+        ),
+        Err(GrantError::InvalidScope) => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            "The requested scope is invalid, unknown, or malformed.",
+        ),
+        Err(GrantError::UnsupportedGrantType(other)) => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            &format!("The authorization grant type {other:?} is not supported by this node."),
+        ),
+        Err(GrantError::Domain(e)) => ApiError::from(e).into_response(),
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -598,35 +416,23 @@ pub async fn revoke(
     headers: HeaderMap,
     Body(form): Body<RevokeForm>,
 ) -> Response {
-    let store = &state.node.store;
     let (client_id, secret) = match (&form.client_id, basic_credentials(&headers)) {
         (Some(id), _) => (id.clone(), form.client_secret.clone()),
         (None, Some((id, s))) => (id, Some(s)),
         (None, None) => (String::new(), None),
     };
-    let app = match store.app_by_client_id(&client_id).await {
-        Ok(Some(a)) if secret.as_deref() == Some(a.client_secret.as_str()) => a,
-        Ok(_) => {
-            return oauth_error(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                "Client authentication failed.",
-            )
-        }
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let hash = digest(&form.token);
-    match store.token_app_id(&hash).await {
-        Ok(Some(owner)) if owner != app.id => oauth_error(
+    match oauth::revoke(&state.node, &client_id, secret.as_deref(), &form.token).await {
+        Ok(()) => Json(json!({})).into_response(),
+        Err(RevokeError::InvalidClient) => oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed.",
+        ),
+        Err(RevokeError::NotOwner) => oauth_error(
             StatusCode::FORBIDDEN,
             "unauthorized_client",
             "You are not authorized to revoke this token",
         ),
-        Ok(_) => match store.revoke_token(&hash, app.id).await {
-            // Revoking an unknown or already revoked token succeeds (RFC 7009).
-            Ok(_) => Json(json!({})).into_response(),
-            Err(e) => ApiError::from(e).into_response(),
-        },
-        Err(e) => ApiError::from(e).into_response(),
+        Err(RevokeError::Domain(e)) => ApiError::from(e).into_response(),
     }
 }

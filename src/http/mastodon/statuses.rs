@@ -295,13 +295,9 @@ async fn actors(
     q: &PageParams,
 ) -> Result<Response, ApiError> {
     let me = auth.user("read:accounts")?;
-    let status = statuses::visible_status(&state.node, Some(me), parse_id(id)?).await?;
+    let id = parse_id(id)?;
     let page = q.page(40, 80)?;
-    let rows = state
-        .node
-        .store
-        .status_actors(status.id, reblogs, &page)
-        .await?;
+    let list = statuses::actors(&state.node, me, id, reblogs, &page).await?;
     let path = if reblogs {
         "reblogged_by"
     } else {
@@ -310,8 +306,8 @@ async fn actors(
     let url = state
         .node
         .urls
-        .api(&format!("/api/v1/statuses/{}/{path}", status.id));
-    super::account_page(state, rows, &url, uri).await
+        .api(&format!("/api/v1/statuses/{id}/{path}"));
+    Ok(super::account_page(&state.node.urls, &list, &url, uri))
 }
 
 pub async fn favourited_by(

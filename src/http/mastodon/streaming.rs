@@ -137,16 +137,9 @@ async fn render(
         Event::Notification {
             notification_id, ..
         } => {
-            let row = state
-                .node
-                .store
-                .notification(viewer.id, *notification_id)
+            let view = notifications::get(&state.node, viewer, *notification_id)
                 .await
-                .ok()??;
-            let view = notifications::views(&state.node, viewer, &[row])
-                .await
-                .ok()?
-                .pop()?;
+                .ok()?;
             let rendered = mastodon::notification(&view, &state.node.urls);
             Some(("notification".into(), rendered.to_string()))
         }
