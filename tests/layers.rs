@@ -315,9 +315,8 @@ fn code_only(text: &str) -> String {
                 .find(&close)
                 .map(|n| rest[..n].chars().count())
                 .unwrap_or(chars.len() - j - 1);
-            for k in i..(j + 1 + len + close.len()).min(chars.len()) {
-                out.push(blank(chars[k]));
-            }
+            let stop = (j + 1 + len + close.len()).min(chars.len());
+            out.extend(chars[i..stop].iter().map(|c| blank(*c)));
             i = j + 1 + len + close.len();
         } else if c == '"' {
             out.push(' ');

@@ -397,11 +397,10 @@ pub async fn grant(node: &Node, r: &TokenRequest<'_>) -> Result<IssuedToken, Gra
             }
             match &row.code_challenge {
                 // With PKCE the verifier proves the caller; public clients have no secret.
-                Some(challenge) => {
-                    if !pkce_matches(r.code_verifier.unwrap_or(""), challenge) {
-                        return Err(GrantError::InvalidGrant);
-                    }
+                Some(challenge) if !pkce_matches(r.code_verifier.unwrap_or(""), challenge) => {
+                    return Err(GrantError::InvalidGrant)
                 }
+                Some(_) => {}
                 None if !secret_ok => return Err(GrantError::InvalidClient),
                 None => {}
             }
