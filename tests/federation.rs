@@ -572,18 +572,6 @@ fn received_naming(node: &Node, needle: &str) -> Vec<String> {
         .collect()
 }
 
-async fn put(api: &Api, path: &str, body: Value) -> (reqwest::StatusCode, Value) {
-    let r = common::client()
-        .put(api.url(path))
-        .bearer_auth(&api.token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let code = r.status();
-    (code, r.json().await.unwrap_or(Value::Null))
-}
-
 fn texts(v: &Value) -> Vec<String> {
     v.as_array()
         .map(|a| {
@@ -756,20 +744,20 @@ async fn department_only_statuses_stay_on_their_node() {
 
     // An edit that keeps it department-only is fine and is not sent; one that would make it
     // federate is refused and changes nothing.
-    let (code, edited) = put(
-        &ada,
-        &format!("/api/v1/statuses/{dept_id}"),
-        json!({"status": "department plan, revised #rollout", "local_only": true}),
-    )
-    .await;
+    let (code, edited) = ada
+        .put(
+            &format!("/api/v1/statuses/{dept_id}"),
+            json!({"status": "department plan, revised #rollout", "local_only": true}),
+        )
+        .await;
     assert_eq!(code, 200, "{edited}");
     assert_eq!(edited["local_only"], true);
-    let (code, refused) = put(
-        &ada,
-        &format!("/api/v1/statuses/{dept_id}"),
-        json!({"status": "department plan, leaked", "local_only": false}),
-    )
-    .await;
+    let (code, refused) = ada
+        .put(
+            &format!("/api/v1/statuses/{dept_id}"),
+            json!({"status": "department plan, leaked", "local_only": false}),
+        )
+        .await;
     assert_eq!(code, 422, "{refused}");
     assert!(
         refused["error"]
@@ -780,12 +768,12 @@ async fn department_only_statuses_stay_on_their_node() {
     );
     let (_, st) = ada.get(&format!("/api/v1/statuses/{dept_id}")).await;
     assert!(st["content"].as_str().unwrap().contains("revised"), "{st}");
-    let (code, refused) = put(
-        &ada,
-        &format!("/api/v1/statuses/{}", normal["id"].as_str().unwrap()),
-        json!({"status": "federated update", "local_only": true}),
-    )
-    .await;
+    let (code, refused) = ada
+        .put(
+            &format!("/api/v1/statuses/{}", normal["id"].as_str().unwrap()),
+            json!({"status": "federated update", "local_only": true}),
+        )
+        .await;
     assert_eq!(
         code, 422,
         "a federated status cannot be recalled: {refused}"
@@ -1031,12 +1019,12 @@ async fn default_local_only_and_bad_requests() {
     let (_, found) = ada.get("/api/v2/search?type=statuses&q=bad").await;
     assert!(found["statuses"].as_array().unwrap().is_empty(), "{found}");
     // An unknown visibility on edit is refused too.
-    let (code, err) = put(
-        &ada,
-        &format!("/api/v1/statuses/{}", quiet["id"].as_str().unwrap()),
-        json!({"status": "no flag sent, edited", "local_only": "maybe"}),
-    )
-    .await;
+    let (code, err) = ada
+        .put(
+            &format!("/api/v1/statuses/{}", quiet["id"].as_str().unwrap()),
+            json!({"status": "no flag sent, edited", "local_only": "maybe"}),
+        )
+        .await;
     assert_eq!(code, 422, "{err}");
     let (_, st) = ada
         .get(&format!(

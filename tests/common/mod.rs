@@ -342,8 +342,17 @@ impl Api {
         (status, r.json().await.unwrap_or(Value::Null))
     }
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let r = client()
-            .post(self.url(path))
+        self.send_json(client().post(self.url(path)), body).await
+    }
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send_json(client().put(self.url(path)), body).await
+    }
+    async fn send_json(
+        &self,
+        request: reqwest::RequestBuilder,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let r = request
             .bearer_auth(&self.token)
             .json(&body)
             .send()
