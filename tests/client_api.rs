@@ -117,6 +117,18 @@ async fn tokens_scopes_and_revocation() {
     let (status, me) = reader.get("/api/v1/accounts/verify_credentials").await;
     assert_eq!(status, 200);
     assert_eq!(me["statuses_count"], 0, "the refused post wrote nothing");
+    // Markers are set under the write scope alone and answered with what was written.
+    let writer = login(&node, "admin", &password, "write:statuses").await;
+    let (status, markers) = writer
+        .post("/api/v1/markers", json!({"home": {"last_read_id": "42"}}))
+        .await;
+    assert_eq!(status, 200, "{markers}");
+    assert_eq!(markers["home"]["last_read_id"], "42");
+    let (status, _) = writer.get("/api/v1/markers?timeline[]=home").await;
+    assert_eq!(status, 403, "reading them needs a read scope");
+    let (status, read) = reader.get("/api/v1/markers?timeline[]=home").await;
+    assert_eq!(status, 200);
+    assert_eq!(read["home"]["last_read_id"], "42");
 
     let r = client()
         .get(node.url("/api/v1/timelines/home"))
