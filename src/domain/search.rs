@@ -19,36 +19,18 @@ pub async fn account_ids(
         return Ok(vec![]);
     }
     if term.starts_with("https://") || term.starts_with("http://") {
-        let found = match super::federation::resolve::known_account(node, term).await? {
-            Some(a) => Some(a),
-            None if resolve => super::federation::resolve::resolve_actor(node, term)
-                .await
-                .map_err(log_resolve)
-                .ok(),
-            None => None,
-        };
-        return Ok(found
-            .filter(|a| !a.suspended)
-            .map(|a| vec![a.id])
-            .unwrap_or_default());
+        let held = super::federation::resolve::known_account(node, term).await?;
+        let fetch = || super::federation::resolve::resolve_actor(node, term);
+        return held_or_fetched(held, resolve, fetch).await;
     }
     let (name, domain) = match term.split_once('@') {
         Some((n, d)) => (n, Some(d)),
         None => (term, None),
     };
     if let Some(domain) = domain.filter(|d| !d.eq_ignore_ascii_case(&node.urls.domain)) {
-        let found = match node.store.remote_account_by_acct(name, domain).await? {
-            Some(a) => Some(a),
-            None if resolve => super::federation::resolve::resolve_acct(node, name, domain)
-                .await
-                .map_err(log_resolve)
-                .ok(),
-            None => None,
-        };
-        return Ok(found
-            .filter(|a| !a.suspended)
-            .map(|a| vec![a.id])
-            .unwrap_or_default());
+        let held = node.store.remote_account_by_acct(name, domain).await?;
+        let fetch = || super::federation::resolve::resolve_acct(node, name, domain);
+        return held_or_fetched(held, resolve, fetch).await;
     }
     let mut ids = Vec::new();
     if offset == 0 {
@@ -134,4 +116,26 @@ pub async fn hashtags(node: &Node, query: &str, limit: i64) -> Result<Vec<String
         .into_iter()
         .map(|(display, _)| display)
         .collect())
+}
+
+/// The one account a URL or remote handle names: the copy held, or (when `resolve`) fetched
+/// from its node; none when suspended or not found.
+async fn held_or_fetched<F, Fut>(
+    held: Option<AccountRow>,
+    resolve: bool,
+    fetch: F,
+) -> Result<Vec<i64>, DomainError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<AccountRow, DomainError>>,
+{
+    let found = match held {
+        Some(a) => Some(a),
+        None if resolve => fetch().await.map_err(log_resolve).ok(),
+        None => None,
+    };
+    Ok(found
+        .filter(|a| !a.suspended)
+        .map(|a| vec![a.id])
+        .unwrap_or_default())
 }
