@@ -178,7 +178,13 @@ pub async fn export_user(config: &Config, username: &str) -> anyhow::Result<Valu
         .with_context(|| format!("no local account {username:?}"))?;
     let domain = config.public_domain(config.server.listen);
     let urls = crate::convert::NodeUrls::new(config.public_scheme(&domain), &domain)?;
-    let actor = crate::convert::activitypub::local_person(&account, &urls);
+    let tags: Vec<String> = store
+        .featured_tags(account.id)
+        .await?
+        .into_iter()
+        .map(|t| t.display)
+        .collect();
+    let actor = crate::convert::activitypub::local_person(&account, &tags, &urls);
     let mut notes = Vec::new();
     let mut offset = 0;
     loop {

@@ -334,6 +334,7 @@ async fn run_admin(
                     email: email.as_deref(),
                     password: &password,
                     role,
+                    discoverable: config.accounts.default_discoverable,
                 },
             )
             .await?;

@@ -22,6 +22,7 @@ const SECTIONS: &[&str] = &[
     "federation",
     "metrics",
     "statuses",
+    "accounts",
 ];
 /// Top-level keys that contain an underscore, so `FIKA_DATA_DIR` is not read as `[data] dir`.
 const TOP_LEVEL_KEYS: &[&str] = &["data_dir"];
@@ -41,6 +42,24 @@ pub struct Config {
     pub federation: FederationConfig,
     pub metrics: MetricsConfig,
     pub statuses: StatusesConfig,
+    pub accounts: AccountsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountsConfig {
+    /// Whether new accounts start discoverable: listed in the directory and found by profile
+    /// search (bio, fields, featured tags) here and on peers. Users change it in their
+    /// profile (`discoverable`); a handle lookup finds everyone either way.
+    pub default_discoverable: bool,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        AccountsConfig {
+            default_discoverable: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -227,6 +246,7 @@ impl Default for Config {
             federation: FederationConfig::default(),
             metrics: MetricsConfig::default(),
             statuses: StatusesConfig::default(),
+            accounts: AccountsConfig::default(),
         }
     }
 }
@@ -573,8 +593,11 @@ mod tests {
             jail.set_env("FIKA_DATA_DIR", "/var/lib/fika");
             jail.set_env("FIKA_CONFIG", "ignored.toml");
             jail.set_env("FIKA_STATUSES_DEFAULT_LOCAL_ONLY", "true");
+            jail.set_env("FIKA_ACCOUNTS_DEFAULT_DISCOVERABLE", "false");
             let c = Config::load(Some(Path::new("ok.toml"))).unwrap();
             assert!(c.statuses.default_local_only);
+            assert!(!c.accounts.default_discoverable);
+            assert!(Config::default().accounts.default_discoverable);
             assert_eq!(c.server.node_name, "HQ");
             assert_eq!(c.server.listen.port(), 9999);
             assert_eq!(c.backend().unwrap(), Backend::Postgres);

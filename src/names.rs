@@ -1,7 +1,19 @@
-//! What a local username may be. A leaf module, so configuration can check the first admin's
-//! name without importing the domain.
+//! What a local username and a hashtag may be. A leaf module, so configuration can check the
+//! first admin's name, and convert a peer's hashtags, without importing the domain.
 
 pub const MAX_USERNAME_LEN: usize = 30;
+pub const MAX_HASHTAG_LEN: usize = 100;
+
+/// A hashtag name (a leading `#` allowed and dropped) as statuses' hashtags are recognised:
+/// letters, digits and underscore, not only digits, at most 100 characters.
+pub fn hashtag(name: &str) -> Option<&str> {
+    let name = name.strip_prefix('#').unwrap_or(name);
+    let ok = !name.is_empty()
+        && name.chars().count() <= MAX_HASHTAG_LEN
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+        && !name.chars().all(|c| c.is_ascii_digit());
+    ok.then_some(name)
+}
 
 /// Letters, digits and underscore, 1 to 30 of them: what fits in `acct:NAME@DOMAIN` and in
 /// every Mastodon app's mention parser. The error is a sentence safe to show.
@@ -23,4 +35,28 @@ pub fn check_username(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashtags() {
+        assert_eq!(hashtag("#Rust"), Some("Rust"));
+        assert_eq!(hashtag("kubernetes_2"), Some("kubernetes_2"));
+        assert_eq!(hashtag("Zoë"), Some("Zoë"));
+        for bad in [
+            "",
+            "#",
+            "##x",
+            "2026",
+            "two words",
+            "c++",
+            "a-b",
+            &"x".repeat(101),
+        ] {
+            assert_eq!(hashtag(bad), None, "{bad:?}");
+        }
+    }
 }

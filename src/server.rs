@@ -54,6 +54,7 @@ async fn bootstrap_admin(
             email: None,
             password: &password,
             role: Role::Admin,
+            discoverable: config.accounts.default_discoverable,
         },
     )
     .await

@@ -269,6 +269,7 @@ async fn posting_writes_one_queue_row_whatever_the_follower_count() {
                 private_key_pem: "x".into(),
                 public_key_pem: "x".into(),
                 role: "user".into(),
+                discoverable: true,
                 created_at: 0,
             })
             .await

@@ -61,6 +61,12 @@ pub struct RemoteActor {
     pub manually_approves_followers: bool,
     pub icon: Option<String>,
     pub image: Option<String>,
+    /// Mastodon's `toot:discoverable`; absent means not discoverable.
+    pub discoverable: bool,
+    /// `PropertyValue` attachments: (name, value as sent, often HTML).
+    pub fields: Vec<(String, String)>,
+    /// Hashtags in `tag`, without the `#`: the profile's featured tags.
+    pub hashtags: Vec<String>,
 }
 
 fn str_field<'a>(v: &'a Value, name: &'static str) -> Result<&'a str, ParseError> {
@@ -124,7 +130,35 @@ pub fn parse_actor(v: &Value) -> Result<RemoteActor, ParseError> {
             .unwrap_or(false),
         icon: image_url(v.get("icon")),
         image: image_url(v.get("image")),
+        discoverable: v
+            .get("discoverable")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        fields: objects(v.get("attachment"))
+            .filter(|a| type_of(a) == Some("PropertyValue"))
+            .filter_map(|a| {
+                let name = a.get("name")?.as_str()?;
+                let value = a.get("value").and_then(Value::as_str).unwrap_or("");
+                Some((name.to_string(), value.to_string()))
+            })
+            .collect(),
+        hashtags: objects(v.get("tag"))
+            .filter(|t| type_of(t) == Some("Hashtag"))
+            .filter_map(|t| t.get("name")?.as_str())
+            .map(|n| n.trim_start_matches('#').to_string())
+            .filter(|n| !n.is_empty())
+            .collect(),
     })
+}
+
+/// The objects of a field that holds one object or an array of them.
+fn objects(v: Option<&Value>) -> impl Iterator<Item = &Value> {
+    let items: &[Value] = match v {
+        Some(Value::Array(a)) => a,
+        Some(one @ Value::Object(_)) => std::slice::from_ref(one),
+        _ => &[],
+    };
+    items.iter()
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -283,5 +317,22 @@ mod tests {
         assert_eq!(a.shared_inbox, None);
         assert_eq!(a.icon.as_deref(), Some("https://g.example/a.png"));
         assert!(parse_actor(&json!({"id": "x"})).is_err());
+        assert!(!a.discoverable && a.fields.is_empty() && a.hashtags.is_empty());
+    }
+
+    #[test]
+    fn actors_carry_discoverable_fields_and_featured_tags() {
+        let v = json!({
+            "id": "https://g.example/users/x", "type": "Person", "preferredUsername": "x",
+            "inbox": "https://g.example/users/x/inbox", "discoverable": true,
+            "publicKey": {"id": "https://g.example/users/x#main-key", "publicKeyPem": "PEM"},
+            "attachment": [{"type": "PropertyValue", "name": "Skills", "value": "terraform"},
+                           {"type": "Image", "url": "https://g.example/i.png"}],
+            "tag": {"type": "Hashtag", "name": "#Rust", "href": "https://g.example/tags/rust"}
+        });
+        let a = parse_actor(&v).unwrap();
+        assert!(a.discoverable);
+        assert_eq!(a.fields, vec![("Skills".into(), "terraform".into())]);
+        assert_eq!(a.hashtags, vec!["Rust"]);
     }
 }

@@ -23,6 +23,8 @@ pub struct LocalActor<'a> {
     pub discoverable: bool,
     pub published: &'a str,
     pub fields: &'a [(String, String)],
+    /// Featured hashtags: (display name without `#`, the tag's URL on this node).
+    pub featured_tags: &'a [(String, Url)],
     pub icon: Option<Image>,
     pub image: Option<Image>,
 }
@@ -62,12 +64,18 @@ pub fn main_key_id(actor: &Url) -> Url {
     key
 }
 
-/// Builds the actor document. Profile fields go out as Mastodon's `PropertyValue` attachments.
+/// Builds the actor document. Profile fields go out as Mastodon's `PropertyValue` attachments,
+/// featured hashtags as `Hashtag` entries of `tag`.
 pub fn person(actor: &LocalActor<'_>) -> Value {
     let attachment: Vec<Value> = actor
         .fields
         .iter()
         .map(|(name, value)| json!({"type": "PropertyValue", "name": name, "value": value}))
+        .collect();
+    let tag: Vec<Value> = actor
+        .featured_tags
+        .iter()
+        .map(|(name, href)| json!({"type": "Hashtag", "name": format!("#{name}"), "href": href}))
         .collect();
     let mut doc = json!({
         "@context": [
@@ -80,7 +88,8 @@ pub fn person(actor: &LocalActor<'_>) -> Value {
                 "indexable": "toot:indexable",
                 "schema": "http://schema.org#",
                 "PropertyValue": "schema:PropertyValue",
-                "value": "schema:value"
+                "value": "schema:value",
+                "Hashtag": "as:Hashtag"
             }
         ],
         "id": actor.id,
@@ -100,6 +109,7 @@ pub fn person(actor: &LocalActor<'_>) -> Value {
         "indexable": false,
         "published": actor.published,
         "attachment": attachment,
+        "tag": tag,
         "publicKey": PublicKey {
             id: main_key_id(actor.id),
             owner: actor.id.clone(),
@@ -180,6 +190,7 @@ mod tests {
             discoverable: false,
             published: "2026-01-01T00:00:00Z",
             fields: &fields,
+            featured_tags: &[("Rust".to_string(), u("https://hq.example/tags/rust"))],
             icon: None,
             image: Some(Image::new(u("https://hq.example/media/h.png"), None)),
         });
@@ -192,6 +203,11 @@ mod tests {
         assert_eq!(doc["endpoints"]["sharedInbox"], "https://hq.example/inbox");
         assert_eq!(doc["manuallyApprovesFollowers"], true);
         assert_eq!(doc["attachment"][0]["name"], "Team");
+        assert_eq!(doc["discoverable"], false);
+        assert_eq!(
+            doc["tag"],
+            json!([{"type": "Hashtag", "name": "#Rust", "href": "https://hq.example/tags/rust"}])
+        );
         assert!(doc.get("icon").is_none());
         assert_eq!(doc["image"]["url"], "https://hq.example/media/h.png");
     }

@@ -150,7 +150,8 @@ pub fn profile_fields(row: &AccountRow) -> Vec<(String, String)> {
         })
 }
 
-pub fn local_person(row: &AccountRow, urls: &NodeUrls) -> Value {
+/// The Person of a local account; `featured_tags` are its featured hashtags' display names.
+pub fn local_person(row: &AccountRow, featured_tags: &[String], urls: &NodeUrls) -> Value {
     let name = &row.username;
     let (id, profile) = (urls.actor(name), urls.profile(name));
     let (inbox, outbox) = (urls.inbox(name), urls.outbox(name));
@@ -158,6 +159,10 @@ pub fn local_person(row: &AccountRow, urls: &NodeUrls) -> Value {
     let shared_inbox = urls.shared_inbox();
     let fields = profile_fields(row);
     let image = |path: &str| (!path.is_empty()).then(|| Image::new(urls.media(path), None));
+    let tags: Vec<(String, url::Url)> = featured_tags
+        .iter()
+        .map(|t| (t.clone(), urls.tag(t)))
+        .collect();
     person(&LocalActor {
         id: &id,
         username: name,
@@ -174,6 +179,7 @@ pub fn local_person(row: &AccountRow, urls: &NodeUrls) -> Value {
         discoverable: row.discoverable,
         published: &rfc3339_millis(row.created_at),
         fields: &fields,
+        featured_tags: &tags,
         icon: image(&row.avatar_path),
         image: image(&row.header_path),
     })
@@ -209,6 +215,42 @@ pub fn sanitize(html: &str) -> String {
         .to_string()
 }
 
+/// Profile fields as peers send them (values often HTML), stored as text: at most 16, each part
+/// cut to 255 characters.
+fn remote_fields(actor: &RemoteActor) -> String {
+    let cut = |s: &str| -> String {
+        crate::store::directory::html_text(s)
+            .chars()
+            .take(255)
+            .collect()
+    };
+    let fields: Vec<Value> = actor
+        .fields
+        .iter()
+        .take(16)
+        .map(|(name, value)| serde_json::json!({"name": cut(name), "value": cut(value)}))
+        .collect();
+    Value::Array(fields).to_string()
+}
+
+/// Featured hashtags a peer publishes: valid names only, first spelling of each, at most
+/// [`MAX_FEATURED_TAGS`](crate::store::directory::MAX_FEATURED_TAGS).
+fn remote_featured_tags(actor: &RemoteActor) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for name in actor
+        .hashtags
+        .iter()
+        .filter_map(|t| crate::names::hashtag(t))
+    {
+        let key = name.to_lowercase();
+        if !out.iter().any(|(k, _)| *k == key) {
+            out.push((key, name.to_string()));
+        }
+    }
+    out.truncate(crate::store::directory::MAX_FEATURED_TAGS);
+    out
+}
+
 pub fn remote_account(actor: &RemoteActor, domain: String) -> RemoteAccount {
     RemoteAccount {
         ap_id: actor.id.clone(),
@@ -226,6 +268,9 @@ pub fn remote_account(actor: &RemoteActor, domain: String) -> RemoteAccount {
         bot: matches!(actor.kind.as_str(), "Service" | "Application"),
         avatar_url: actor.icon.clone(),
         header_url: actor.image.clone(),
+        discoverable: actor.discoverable,
+        fields: remote_fields(actor),
+        featured_tags: remote_featured_tags(actor),
     }
 }
 

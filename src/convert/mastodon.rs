@@ -13,8 +13,8 @@ use crate::store::social::MarkerRow;
 use crate::store::statuses::StatusRow;
 
 use super::views::{
-    AccountView, ContextView, CredentialView, InstanceLimits, InstanceView, IssuedToken,
-    NotificationView, RelationshipView, StatusEditView, StatusSourceView, StatusView,
+    AccountView, ContextView, CredentialView, FeaturedTagView, InstanceLimits, InstanceView,
+    IssuedToken, NotificationView, RelationshipView, StatusEditView, StatusSourceView, StatusView,
 };
 
 /// `user` for local accounts, `user@domain` for remote ones.
@@ -186,6 +186,24 @@ pub fn tag(display: &str, urls: &NodeUrls) -> Value {
         "history": [],
         "following": false,
     })
+}
+
+/// A featured hashtag, as Mastodon renders it: the count as a string, the last use as a day.
+/// Its URL is the account's posts with that tag, under the account's page on this node.
+pub fn featured_tag(t: &FeaturedTagView, urls: &NodeUrls) -> Value {
+    let mut url = urls.profile(&acct(&t.account));
+    url.set_path(&format!("{}/tagged/{}", url.path(), t.tag.name));
+    json!({
+        "id": t.tag.id.to_string(),
+        "name": t.tag.display,
+        "url": url.to_string(),
+        "statuses_count": t.tag.statuses_count.to_string(),
+        "last_status_at": t.tag.last_status_at.map(|ms| rfc3339_millis(ms)[..10].to_string()),
+    })
+}
+
+pub fn featured_tags(tags: &[FeaturedTagView], urls: &NodeUrls) -> Vec<Value> {
+    tags.iter().map(|t| featured_tag(t, urls)).collect()
 }
 
 pub fn status_uri(row: &StatusRow, account: &AccountRow, urls: &NodeUrls) -> String {
@@ -397,7 +415,10 @@ fn instance_configuration(limits: &InstanceLimits, urls: &NodeUrls) -> Value {
     json!({
         "urls": {"streaming": streaming_base(urls), "status": null},
         "vapid": {"public_key": ""},
-        "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
+        "accounts": {
+            "max_featured_tags": crate::store::directory::MAX_FEATURED_TAGS,
+            "max_pinned_statuses": 0,
+        },
         "statuses": {
             "max_characters": limits.max_characters,
             "max_media_attachments": limits.max_media_attachments,

@@ -3,6 +3,7 @@
 //! beside their renderer, because convert never imports the domain; the domain fills them.
 
 use crate::store::accounts::{AccountCounts, AccountRow};
+use crate::store::directory::FeaturedTagRow;
 use crate::store::media::MediaRow;
 use crate::store::social::NotificationRow;
 use crate::store::statuses::{StatusCounts, StatusRow};
@@ -12,6 +13,13 @@ use crate::store::statuses::{StatusCounts, StatusRow};
 pub struct AccountView {
     pub row: AccountRow,
     pub counts: AccountCounts,
+}
+
+/// A featured hashtag with the account featuring it (its URL is under their profile).
+#[derive(Debug, Clone)]
+pub struct FeaturedTagView {
+    pub tag: FeaturedTagRow,
+    pub account: AccountRow,
 }
 
 /// The signed-in user's own account, with the number of follow requests waiting.

@@ -118,6 +118,8 @@ pub struct NewAccount<'a> {
     pub email: Option<&'a str>,
     pub password: &'a str,
     pub role: Role,
+    /// In the directory and profile search: the node's `accounts.default_discoverable`.
+    pub discoverable: bool,
 }
 
 pub async fn create_local_account(
@@ -156,6 +158,7 @@ pub async fn create_local_account(
         private_key_pem,
         public_key_pem,
         role: new.role.as_str().to_owned(),
+        discoverable: new.discoverable,
         created_at: now_millis(),
     };
     store.insert_local_account(&row).await?;
@@ -452,7 +455,9 @@ pub async fn update_profile(
         .await?
         .ok_or(DomainError::NotFound("account"))?;
     update.apply(&mut fresh);
-    let deliveries = super::federation::outbound::profile_deliveries(node, &fresh).await?;
+    let featured = super::directory::featured_names(node, account.id).await?;
+    let deliveries =
+        super::federation::outbound::profile_deliveries(node, &fresh, &featured).await?;
     node.store
         .update_profile(account.id, &update, &deliveries)
         .await?;

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audience;
+pub mod directory;
 pub mod events;
 pub mod federation;
 pub mod follows;

@@ -6,7 +6,10 @@ use crate::convert::views::{AccountView, StatusView};
 use crate::store::accounts::AccountRow;
 
 /// Accounts for a query: `@user@domain` of a peer (looked up by WebFinger when `resolve`), an
-/// actor URL, or local accounts (an exact name first, then prefix matches).
+/// actor URL, or words. Words find, best first: the exact handle, handles and display names
+/// starting with them (any account), then discoverable accounts (of this node and those held
+/// from peers) with every word in their handle or display name, their fields or featured
+/// tags, or their bio.
 pub async fn account_ids(
     node: &Node,
     q: &str,
@@ -32,21 +35,7 @@ pub async fn account_ids(
         let fetch = || super::federation::resolve::resolve_acct(node, name, domain);
         return held_or_fetched(held, resolve, fetch).await;
     }
-    let mut ids = Vec::new();
-    if offset == 0 {
-        if let Some(exact) = super::accounts::find_local(&node.store, name).await? {
-            if !exact.suspended {
-                ids.push(exact.id);
-            }
-        }
-    }
-    for a in node.store.search_accounts(name, limit, offset).await? {
-        if !ids.contains(&a.id) {
-            ids.push(a.id);
-        }
-    }
-    ids.truncate(limit as usize);
-    Ok(ids)
+    Ok(node.store.search_accounts(name, limit, offset).await?)
 }
 
 fn log_resolve(e: DomainError) -> DomainError {

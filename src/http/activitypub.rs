@@ -99,7 +99,10 @@ pub async fn actor(
         return Err(ApiError::new(StatusCode::GONE, "Account suspended"));
     }
     match read_access(&state, &uri, &headers, ObjectKind::Actor).await? {
-        Access::Full => Ok(as2(local_person(&account, &state.node.urls))),
+        Access::Full => {
+            let tags = crate::domain::directory::featured_names(&state.node, account.id).await?;
+            Ok(as2(local_person(&account, &tags, &state.node.urls)))
+        }
         Access::KeyOnly => {
             let id = state.node.urls.actor(&account.username);
             Ok(as2(key_only_person(&id, &account.public_key_pem)))

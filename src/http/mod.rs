@@ -106,6 +106,10 @@ fn client_api(state: &AppState) -> Router<AppState> {
             get(accounts::relationships),
         )
         .route("/api/v1/accounts/{id}", get(accounts::get))
+        .route(
+            "/api/v1/accounts/{id}/featured_tags",
+            get(directory::of_account),
+        )
         .route("/api/v1/accounts/{id}/statuses", get(accounts::statuses))
         .route("/api/v1/accounts/{id}/followers", get(accounts::followers))
         .route("/api/v1/accounts/{id}/following", get(accounts::following))
@@ -166,6 +170,19 @@ fn client_api(state: &AppState) -> Router<AppState> {
             post(notifications::dismiss),
         )
         .route("/api/v2/search", get(search::v2))
+        .route(
+            "/api/v1/featured_tags",
+            get(directory::list).post(directory::create),
+        )
+        .route(
+            "/api/v1/featured_tags/suggestions",
+            get(directory::suggestions),
+        )
+        .route(
+            "/api/v1/featured_tags/{id}",
+            axum::routing::delete(directory::delete),
+        )
+        .route("/api/v1/directory", get(directory::directory))
         .route("/api/v1/media/{id}", get(media::get).put(media::update))
         .route("/api/v1/streaming", get(streaming::websocket))
         .route("/api/v1/streaming/health", get(streaming::health))

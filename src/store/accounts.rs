@@ -3,6 +3,7 @@
 use sqlx::FromRow;
 
 use super::deliveries::{insert_deliveries, NewDelivery};
+use super::directory::reindex_account;
 use super::{in_tx, on_pool, Store, StoreError};
 
 /// An account row as stored.
@@ -58,6 +59,9 @@ pub struct NewLocalAccount {
     pub private_key_pem: String,
     pub public_key_pem: String,
     pub role: String,
+    /// Listed in the directory and found by profile search (the node's
+    /// `accounts.default_discoverable` for new accounts).
+    pub discoverable: bool,
     pub created_at: i64,
 }
 
@@ -68,25 +72,31 @@ pub(crate) const COLUMNS: &str = "id, username, domain, display_name, note, fiel
     avatar_url, header_url, fetched_at";
 
 impl Store {
+    /// Inserts a local account and its search document.
     pub async fn insert_local_account(&self, a: &NewLocalAccount) -> Result<(), StoreError> {
         let sql = "INSERT INTO accounts (id, username, username_key, domain, display_name, email, \
-            password_hash, private_key_pem, public_key_pem, role, created_at, updated_at) \
-            VALUES ($1, $2, $3, '', $4, $5, $6, $7, $8, $9, $10, $10)";
-        on_pool!(self, |pool| sqlx::query(sql)
-            .bind(a.id)
-            .bind(&a.username)
-            .bind(a.username.to_lowercase())
-            .bind(&a.display_name)
-            .bind(&a.email)
-            .bind(&a.password_hash)
-            .bind(&a.private_key_pem)
-            .bind(&a.public_key_pem)
-            .bind(&a.role)
-            .bind(a.created_at)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
-        .map_err(|e| StoreError::conflict_as(e, "an account with this username or email"))?;
+            password_hash, private_key_pem, public_key_pem, role, discoverable, created_at, \
+            updated_at) VALUES ($1, $2, $3, '', $4, $5, $6, $7, $8, $9, $10, $11, $11)";
+        in_tx!(self, |tx| {
+            sqlx::query(sql)
+                .bind(a.id)
+                .bind(&a.username)
+                .bind(a.username.to_lowercase())
+                .bind(&a.display_name)
+                .bind(&a.email)
+                .bind(&a.password_hash)
+                .bind(&a.private_key_pem)
+                .bind(&a.public_key_pem)
+                .bind(&a.role)
+                .bind(a.discoverable)
+                .bind(a.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| {
+                    StoreError::conflict_as(e, "an account with this username or email")
+                })?;
+            reindex_account!(tx, a.id);
+        });
         Ok(())
     }
 
@@ -311,8 +321,8 @@ impl Store {
         Ok(out)
     }
 
-    /// Applies a profile update and writes its deliveries (the Update of the actor to peers
-    /// with followers) in the same transaction.
+    /// Applies a profile update, rebuilds its search document and writes its deliveries (the
+    /// Update of the actor to peers with followers) in the same transaction.
     pub async fn update_profile(
         &self,
         id: i64,
@@ -345,30 +355,9 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+            reindex_account!(tx, id);
             insert_deliveries!(tx, deliveries)?;
         });
         Ok(())
-    }
-
-    /// Accounts whose username or display name starts with `prefix` (case-insensitive).
-    pub async fn search_accounts(
-        &self,
-        prefix: &str,
-        limit: i64,
-        offset: i64,
-    ) -> Result<Vec<AccountRow>, StoreError> {
-        let pattern = format!("{}%", super::escape_like(&prefix.to_lowercase()));
-        let sql = format!(
-            "SELECT {COLUMNS} FROM accounts WHERE NOT suspended AND \
-             (username_key LIKE $1 ESCAPE '\\' OR LOWER(display_name) LIKE $1 ESCAPE '\\') \
-             ORDER BY username_key LIMIT $2 OFFSET $3"
-        );
-        let rows = on_pool!(self, |pool| sqlx::query_as::<_, AccountRow>(&sql)
-            .bind(&pattern)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(pool)
-            .await)?;
-        Ok(rows)
     }
 }

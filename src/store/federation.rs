@@ -2,7 +2,8 @@
 //! collections. The delivery queue is `store::deliveries`.
 
 use super::accounts::{AccountRow, COLUMNS};
-use super::{on_pool, Store, StoreError};
+use super::directory::reindex_account;
+use super::{in_tx, on_pool, Store, StoreError};
 
 /// A remote actor as fetched, to insert or refresh.
 #[derive(Debug, Clone)]
@@ -22,16 +23,24 @@ pub struct RemoteAccount {
     pub bot: bool,
     pub avatar_url: Option<String>,
     pub header_url: Option<String>,
+    pub discoverable: bool,
+    /// Profile fields as stored: a JSON array of `{name, value}`.
+    pub fields: String,
+    /// Featured hashtags: (lower-cased name, display), at most
+    /// [`MAX_FEATURED_TAGS`](super::directory::MAX_FEATURED_TAGS).
+    pub featured_tags: Vec<(String, String)>,
 }
 
 impl Store {
-    /// Inserts or refreshes a remote actor (keyed by its AP id); returns the stored row.
+    /// Inserts or refreshes a remote actor (keyed by its AP id) with its featured tags and
+    /// search document, in one transaction; returns the stored row.
     pub async fn upsert_remote_account(&self, a: &RemoteAccount) -> Result<AccountRow, StoreError> {
         let now = super::now_millis();
         let sql = "INSERT INTO accounts (id, username, username_key, domain, display_name, note, \
             public_key_pem, locked, bot, created_at, updated_at, ap_id, inbox_url, shared_inbox_url, \
-            followers_url, profile_url, key_id, avatar_url, header_url, fetched_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $10) \
+            followers_url, profile_url, key_id, avatar_url, header_url, fetched_at, discoverable, \
+            fields) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $10, $19, $20) \
             ON CONFLICT (ap_id) DO UPDATE SET username = excluded.username, \
             display_name = excluded.display_name, note = excluded.note, \
             public_key_pem = excluded.public_key_pem, locked = excluded.locked, bot = excluded.bot, \
@@ -39,30 +48,62 @@ impl Store {
             shared_inbox_url = excluded.shared_inbox_url, followers_url = excluded.followers_url, \
             profile_url = excluded.profile_url, key_id = excluded.key_id, \
             avatar_url = excluded.avatar_url, header_url = excluded.header_url, \
-            fetched_at = excluded.fetched_at";
-        on_pool!(self, |pool| sqlx::query(sql)
-            .bind(crate::ids::next_id())
-            .bind(&a.username)
-            .bind(a.username.to_lowercase())
-            .bind(&a.domain)
-            .bind(&a.display_name)
-            .bind(&a.note_html)
-            .bind(&a.public_key_pem)
-            .bind(a.locked)
-            .bind(a.bot)
-            .bind(now)
-            .bind(&a.ap_id)
-            .bind(&a.inbox_url)
-            .bind(&a.shared_inbox_url)
-            .bind(&a.followers_url)
-            .bind(&a.profile_url)
-            .bind(&a.key_id)
-            .bind(&a.avatar_url)
-            .bind(&a.header_url)
-            .execute(pool)
-            .await
-            .map(|_| ()))
-        .map_err(|e| StoreError::conflict_as(e, "an account with this username on that domain"))?;
+            fetched_at = excluded.fetched_at, discoverable = excluded.discoverable, \
+            fields = excluded.fields";
+        in_tx!(self, |tx| {
+            sqlx::query(sql)
+                .bind(crate::ids::next_id())
+                .bind(&a.username)
+                .bind(a.username.to_lowercase())
+                .bind(&a.domain)
+                .bind(&a.display_name)
+                .bind(&a.note_html)
+                .bind(&a.public_key_pem)
+                .bind(a.locked)
+                .bind(a.bot)
+                .bind(now)
+                .bind(&a.ap_id)
+                .bind(&a.inbox_url)
+                .bind(&a.shared_inbox_url)
+                .bind(&a.followers_url)
+                .bind(&a.profile_url)
+                .bind(&a.key_id)
+                .bind(&a.avatar_url)
+                .bind(&a.header_url)
+                .bind(a.discoverable)
+                .bind(&a.fields)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| {
+                    StoreError::conflict_as(e, "an account with this username on that domain")
+                })?;
+            let id: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE ap_id = $1")
+                .bind(&a.ap_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM featured_tags WHERE account_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let tags = a
+                .featured_tags
+                .iter()
+                .take(super::directory::MAX_FEATURED_TAGS);
+            for (name, display) in tags {
+                sqlx::query(
+                    "INSERT INTO featured_tags (id, account_id, name, display, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, name) DO NOTHING",
+                )
+                .bind(crate::ids::next_id())
+                .bind(id)
+                .bind(name)
+                .bind(display)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            reindex_account!(tx, id);
+        });
         self.account_by_ap_id(&a.ap_id).await?.ok_or_else(|| {
             StoreError::Corrupt(format!("account {} vanished after upsert", a.ap_id))
         })

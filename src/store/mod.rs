@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod deliveries;
+pub mod directory;
 pub mod fanout;
 pub mod federation;
 pub mod inbox;

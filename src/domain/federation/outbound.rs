@@ -269,16 +269,17 @@ pub async fn announce_deliveries(
 }
 
 /// Deliveries telling peers with followers of `account` that its profile changed (Update of
-/// the actor). `account` is the row as the update will leave it.
+/// the actor). `account` and `featured_tags` are the profile as the change will leave it.
 pub async fn profile_deliveries(
     node: &Node,
     account: &AccountRow,
+    featured_tags: &[String],
 ) -> Result<Vec<NewDelivery>, DomainError> {
     let targets = node.store.remote_follower_inboxes(account.id).await?;
     if targets.is_empty() {
         return Ok(vec![]);
     }
-    let mut person = convert::local_person(account, &node.urls);
+    let mut person = convert::local_person(account, featured_tags, &node.urls);
     if let Some(o) = person.as_object_mut() {
         o.remove("@context");
     }

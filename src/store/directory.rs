@@ -1,0 +1,428 @@
+//! Who knows what: featured hashtags, the profile search index and the directory.
+//!
+//! The index (`account_search`: FTS5 on SQLite, a weighted `tsvector` on PostgreSQL) holds one
+//! document per account, rebuilt from the stored row and its featured tags by
+//! [`reindex_account!`] inside the transaction of every change to either, so search never sees
+//! a profile the database does not hold.
+
+use sqlx::FromRow;
+
+use super::deliveries::{insert_deliveries, NewDelivery};
+use super::{in_tx, on_pool, Pool, Store, StoreError};
+
+/// How many hashtags a profile may feature (also what remote actors are cut to).
+pub const MAX_FEATURED_TAGS: usize = 10;
+
+/// A featured hashtag with what the account posted under it.
+#[derive(Debug, Clone, FromRow)]
+pub struct FeaturedTagRow {
+    pub id: i64,
+    pub account_id: i64,
+    /// Lower-cased.
+    pub name: String,
+    pub display: String,
+    pub statuses_count: i64,
+    /// Milliseconds of the newest such status.
+    pub last_status_at: Option<i64>,
+}
+
+/// The text of one account's search document, by column.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchDoc {
+    pub handle: String,
+    pub display_name: String,
+    /// Field names and values.
+    pub fields: String,
+    /// Featured hashtags.
+    pub tags: String,
+    /// The bio as text.
+    pub note: String,
+}
+
+impl SearchDoc {
+    /// The document for a stored account. Remote bios are sanitised HTML, and are indexed as
+    /// their text.
+    pub fn of(row: &super::accounts::AccountRow, tags: &[String]) -> SearchDoc {
+        let fields = serde_json::from_str::<serde_json::Value>(&row.fields)
+            .ok()
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|f| [f["name"].as_str(), f["value"].as_str()])
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        SearchDoc {
+            handle: row.username.clone(),
+            display_name: row.display_name.clone(),
+            fields,
+            tags: tags.join(" "),
+            note: if row.is_local() {
+                row.note.clone()
+            } else {
+                html_text(&row.note)
+            },
+        }
+    }
+}
+
+/// The text of an HTML fragment: tags dropped (a block or line break kept as a space), the
+/// entities sanitised HTML uses decoded.
+pub fn html_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let text = out
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The words of a search query as the index tokenises them: runs of letters and digits,
+/// lower-cased, at most eight. Anything else (quotes, operators) is a separator, so user input
+/// never reaches the full-text syntax.
+pub fn query_words(q: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for w in q.split(|c: char| !c.is_alphanumeric()) {
+        let w = w.to_lowercase();
+        if !w.is_empty() && !words.contains(&w) && words.len() < 8 {
+            words.push(w);
+        }
+    }
+    words
+}
+
+/// The three tiered full-text queries for `words` (every word as a prefix, all required):
+/// in the handle or display name; in those, the fields or the featured tags; anywhere.
+fn tier_queries(pool: &Pool, words: &[String]) -> [String; 3] {
+    match pool {
+        Pool::Sqlite(_) => {
+            let q = |cols: &str| {
+                words
+                    .iter()
+                    .map(|w| format!("{cols}\"{w}\"*"))
+                    .collect::<Vec<_>>()
+                    .join(" AND ")
+            };
+            [
+                q("{handle display_name} : "),
+                q("{handle display_name fields tags} : "),
+                q(""),
+            ]
+        }
+        Pool::Postgres(_) => {
+            let q = |weights: &str| {
+                words
+                    .iter()
+                    .map(|w| format!("{w}:*{weights}"))
+                    .collect::<Vec<_>>()
+                    .join(" & ")
+            };
+            [q("A"), q("AB"), q("")]
+        }
+    }
+}
+
+/// The statements that replace one account's search document, per backend: the connection
+/// type inside [`in_tx!`] picks them.
+pub(crate) trait SearchSql {
+    const DELETE: &'static str = "DELETE FROM account_search WHERE rowid = $1";
+    /// Binds: id, handle, display name, fields, tags, note.
+    const INSERT: &'static str;
+}
+
+impl SearchSql for sqlx::SqliteConnection {
+    const INSERT: &'static str = "INSERT INTO account_search \
+        (rowid, handle, display_name, fields, tags, note) VALUES ($1, $2, $3, $4, $5, $6)";
+}
+
+impl SearchSql for sqlx::PgConnection {
+    const DELETE: &'static str = "DELETE FROM account_search WHERE account_id = $1";
+    const INSERT: &'static str = "INSERT INTO account_search (account_id, doc) VALUES ($1, \
+        setweight(to_tsvector('simple', $2 || ' ' || $3), 'A') || \
+        setweight(to_tsvector('simple', $4 || ' ' || $5), 'B') || \
+        setweight(to_tsvector('simple', $6), 'D'))";
+}
+
+/// `(delete, insert)` for the connection `_conn` is.
+pub(crate) fn search_sql<C: SearchSql>(_conn: &C) -> (&'static str, &'static str) {
+    (C::DELETE, C::INSERT)
+}
+
+/// Rebuilds the search document of account `$id` from what `$tx` (as bound by `in_tx!`) holds
+/// now; call it after the change, in the same transaction.
+macro_rules! reindex_account {
+    ($tx:ident, $id:expr) => {{
+        let id: i64 = $id;
+        let sql = format!(
+            "SELECT {} FROM accounts WHERE id = $1",
+            $crate::store::accounts::COLUMNS
+        );
+        let row = sqlx::query_as::<_, $crate::store::accounts::AccountRow>(&sql)
+            .bind(id)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        let tags: Vec<String> = sqlx::query_scalar(
+            "SELECT display FROM featured_tags WHERE account_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&mut *$tx)
+        .await?;
+        let (delete, insert) = $crate::store::directory::search_sql(&*$tx);
+        sqlx::query(delete).bind(id).execute(&mut *$tx).await?;
+        if let Some(row) = row {
+            let doc = $crate::store::directory::SearchDoc::of(&row, &tags);
+            sqlx::query(insert)
+                .bind(id)
+                .bind(&doc.handle)
+                .bind(&doc.display_name)
+                .bind(&doc.fields)
+                .bind(&doc.tags)
+                .bind(&doc.note)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+pub(crate) use reindex_account;
+
+/// Which accounts the directory lists, and in which order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirectoryQuery {
+    pub local_only: bool,
+    /// Newest accounts first, instead of the most recently active.
+    pub newest: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+const TAG_STATS: &str = "FROM status_tags st JOIN tags t ON t.id = st.tag_id \
+    JOIN statuses s ON s.id = st.status_id \
+    WHERE t.name = f.name AND s.account_id = f.account_id AND s.reblog_of_id IS NULL \
+    AND s.visibility IN ('public', 'unlisted')";
+
+impl Store {
+    /// An account's featured hashtags, oldest first, with their counts.
+    pub async fn featured_tags(&self, account: i64) -> Result<Vec<FeaturedTagRow>, StoreError> {
+        let sql = format!(
+            "SELECT f.id, f.account_id, f.name, f.display, \
+             (SELECT COUNT(*) {TAG_STATS}) AS statuses_count, \
+             (SELECT MAX(s.created_at) {TAG_STATS}) AS last_status_at \
+             FROM featured_tags f WHERE f.account_id = $1 ORDER BY f.id"
+        );
+        let rows = on_pool!(self, |pool| sqlx::query_as::<_, FeaturedTagRow>(&sql)
+            .bind(account)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// Features a hashtag (`name` lower-cased), reindexes the profile and writes the
+    /// deliveries of the changed actor; `false`, and nothing written, when the account already
+    /// features [`MAX_FEATURED_TAGS`]. A tag featured already is a [`StoreError::Conflict`].
+    pub async fn add_featured_tag(
+        &self,
+        account: i64,
+        name: &str,
+        display: &str,
+        deliveries: &[NewDelivery],
+    ) -> Result<bool, StoreError> {
+        let added = in_tx!(self, |tx| {
+            let held: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM featured_tags WHERE account_id = $1")
+                    .bind(account)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if held >= MAX_FEATURED_TAGS as i64 {
+                false
+            } else {
+                sqlx::query(
+                    "INSERT INTO featured_tags (id, account_id, name, display, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(crate::ids::next_id())
+                .bind(account)
+                .bind(name)
+                .bind(display)
+                .bind(super::now_millis())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::conflict_as(e, "this featured tag"))?;
+                reindex_account!(tx, account);
+                insert_deliveries!(tx, deliveries)?;
+                true
+            }
+        });
+        Ok(added)
+    }
+
+    /// Stops featuring a hashtag, reindexes the profile and writes the deliveries of the
+    /// changed actor; `false`, and nothing written, if it was not featured.
+    pub async fn remove_featured_tag(
+        &self,
+        account: i64,
+        id: i64,
+        deliveries: &[NewDelivery],
+    ) -> Result<bool, StoreError> {
+        let removed = in_tx!(self, |tx| {
+            let n = sqlx::query("DELETE FROM featured_tags WHERE id = $1 AND account_id = $2")
+                .bind(id)
+                .bind(account)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n > 0 {
+                reindex_account!(tx, account);
+                insert_deliveries!(tx, deliveries)?;
+            }
+            n > 0
+        });
+        Ok(removed)
+    }
+
+    /// The hashtags an account used most that it does not feature: display spellings.
+    pub async fn tag_suggestions(
+        &self,
+        account: i64,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = "SELECT t.display FROM status_tags st JOIN tags t ON t.id = st.tag_id \
+            JOIN statuses s ON s.id = st.status_id WHERE s.account_id = $1 AND NOT EXISTS \
+            (SELECT 1 FROM featured_tags f WHERE f.account_id = $1 AND f.name = t.name) \
+            GROUP BY t.id, t.display ORDER BY COUNT(*) DESC, t.display LIMIT $2";
+        let rows = on_pool!(self, |pool| sqlx::query_scalar::<_, String>(sql)
+            .bind(account)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// Discoverable accounts that are not suspended, for the directory.
+    pub async fn directory(&self, q: &DirectoryQuery) -> Result<Vec<i64>, StoreError> {
+        let local = if q.local_only {
+            " AND a.domain = ''"
+        } else {
+            ""
+        };
+        let order = if q.newest {
+            "a.created_at DESC, a.id DESC"
+        } else {
+            "COALESCE(st.last_status_at, 0) DESC, a.id DESC"
+        };
+        let sql = format!(
+            "SELECT a.id FROM accounts a LEFT JOIN account_stats st ON st.account_id = a.id \
+             WHERE a.discoverable AND NOT a.suspended{local} ORDER BY {order} LIMIT $1 OFFSET $2"
+        );
+        let ids = on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(&sql)
+            .bind(q.limit)
+            .bind(q.offset)
+            .fetch_all(pool)
+            .await)?;
+        Ok(ids)
+    }
+
+    /// Accounts for a search term, best first: the exact handle; handles and display names
+    /// starting with it (any account, as a handle lookup); then, over discoverable accounts
+    /// only, the full-text tiers: every word in the handle or display name, in those or the
+    /// fields and featured tags, anywhere including the bio. Suspended accounts never.
+    pub async fn search_accounts(
+        &self,
+        term: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let term = term.replace('\0', "").to_lowercase();
+        let pattern = format!("{}%", super::escape_like(&term));
+        let words = query_words(&term);
+        let [q1, q2, q3] = tier_queries(&self.pool, &words);
+        let postgres = matches!(self.pool, Pool::Postgres(_));
+        let zero = if postgres { "0.0::float8" } else { "0.0" };
+        let mut parts = vec![
+            format!("SELECT id, 0 AS tier, {zero} AS r FROM accounts WHERE username_key = $1"),
+            format!(
+                "SELECT id, 1, {zero} FROM accounts WHERE username_key LIKE $2 ESCAPE '\\' \
+                 OR LOWER(display_name) LIKE $2 ESCAPE '\\'"
+            ),
+        ];
+        if !words.is_empty() {
+            if postgres {
+                parts.push(
+                    "SELECT a.id, CASE WHEN s.doc @@ to_tsquery('simple', $5) THEN 1 \
+                     WHEN s.doc @@ to_tsquery('simple', $6) THEN 2 ELSE 3 END, \
+                     (-ts_rank(s.doc, to_tsquery('simple', $7)))::float8 \
+                     FROM account_search s JOIN accounts a ON a.id = s.account_id \
+                     WHERE s.doc @@ to_tsquery('simple', $7) AND a.discoverable"
+                        .into(),
+                );
+            } else {
+                for (tier, n) in [(1, 5), (2, 6), (3, 7)] {
+                    parts.push(format!(
+                        "SELECT a.id, {tier}, bm25(account_search) FROM account_search \
+                         JOIN accounts a ON a.id = account_search.rowid \
+                         WHERE account_search MATCH ${n} AND a.discoverable"
+                    ));
+                }
+            }
+        }
+        let sql = format!(
+            "SELECT m.id FROM ({}) m JOIN accounts a ON a.id = m.id WHERE NOT a.suspended \
+             GROUP BY m.id, a.domain, a.username_key \
+             ORDER BY MIN(m.tier), MIN(m.r), a.domain <> '', a.username_key, m.id \
+             LIMIT $3 OFFSET $4",
+            parts.join(" UNION ALL ")
+        );
+        let ids = on_pool!(self, |pool| {
+            let mut q = sqlx::query_scalar::<_, i64>(&sql)
+                .bind(&term)
+                .bind(&pattern)
+                .bind(limit)
+                .bind(offset);
+            if !words.is_empty() {
+                q = q.bind(&q1).bind(&q2).bind(&q3);
+            }
+            q.fetch_all(pool).await
+        })?;
+        Ok(ids)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_words_keep_only_letters_and_digits() {
+        assert_eq!(query_words("Terraform"), vec!["terraform"]);
+        assert_eq!(
+            query_words("\"k8s\" OR *drop* (table)"),
+            vec!["k8s", "or", "drop", "table"]
+        );
+        assert_eq!(query_words("s_alice Zoë"), vec!["s", "alice", "zoë"]);
+        assert!(query_words("@-_!").is_empty());
+        assert_eq!(query_words("a b c d e f g h i j").len(), 8);
+    }
+
+    #[test]
+    fn html_becomes_text() {
+        assert_eq!(
+            html_text("<p>Runs <a href=\"https://x\">infra</a> &amp; k8s</p><p>Oslo</p>"),
+            "Runs infra & k8s Oslo"
+        );
+        assert_eq!(html_text("plain"), "plain");
+    }
+}
