@@ -219,7 +219,7 @@ pub fn sanitize(html: &str) -> String {
 /// cut to 255 characters.
 fn remote_fields(actor: &RemoteActor) -> String {
     let cut = |s: &str| -> String {
-        crate::store::directory::html_text(s)
+        crate::store::profile_index::html_text(s)
             .chars()
             .take(255)
             .collect()

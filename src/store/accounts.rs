@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 
 use super::deliveries::{insert_deliveries, NewDelivery};
-use super::directory::reindex_account;
+use super::profile_index::reindex_account;
 use super::{in_tx, on_pool, Store, StoreError};
 
 /// An account row as stored.

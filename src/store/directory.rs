@@ -1,13 +1,10 @@
-//! Who knows what: featured hashtags, the profile search index and the directory.
-//!
-//! The index (`account_search`: FTS5 on SQLite, a weighted `tsvector` on PostgreSQL) holds one
-//! document per account, rebuilt from the stored row and its featured tags by
-//! [`reindex_account!`] inside the transaction of every change to either, so search never sees
-//! a profile the database does not hold.
+//! Who knows what: featured hashtags, profile search and the directory. The index searched is
+//! kept by `store::profile_index`.
 
 use sqlx::FromRow;
 
 use super::deliveries::{insert_deliveries, NewDelivery};
+use super::profile_index::reindex_account;
 use super::{in_tx, on_pool, Pool, Store, StoreError};
 
 /// How many hashtags a profile may feature (also what remote actors are cut to).
@@ -24,72 +21,6 @@ pub struct FeaturedTagRow {
     pub statuses_count: i64,
     /// Milliseconds of the newest such status.
     pub last_status_at: Option<i64>,
-}
-
-/// The text of one account's search document, by column.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SearchDoc {
-    pub handle: String,
-    pub display_name: String,
-    /// Field names and values.
-    pub fields: String,
-    /// Featured hashtags.
-    pub tags: String,
-    /// The bio as text.
-    pub note: String,
-}
-
-impl SearchDoc {
-    /// The document for a stored account. Remote bios are sanitised HTML, and are indexed as
-    /// their text.
-    pub fn of(row: &super::accounts::AccountRow, tags: &[String]) -> SearchDoc {
-        let fields = serde_json::from_str::<serde_json::Value>(&row.fields)
-            .ok()
-            .and_then(|v| v.as_array().cloned())
-            .unwrap_or_default()
-            .iter()
-            .flat_map(|f| [f["name"].as_str(), f["value"].as_str()])
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        SearchDoc {
-            handle: row.username.clone(),
-            display_name: row.display_name.clone(),
-            fields,
-            tags: tags.join(" "),
-            note: if row.is_local() {
-                row.note.clone()
-            } else {
-                html_text(&row.note)
-            },
-        }
-    }
-}
-
-/// The text of an HTML fragment: tags dropped (a block or line break kept as a space), the
-/// entities sanitised HTML uses decoded.
-pub fn html_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    let text = out
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&nbsp;", " ")
-        .replace("&amp;", "&");
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The words of a search query as the index tokenises them: runs of letters and digits,
@@ -136,69 +67,6 @@ fn tier_queries(pool: &Pool, words: &[String]) -> [String; 3] {
         }
     }
 }
-
-/// The statements that replace one account's search document, per backend: the connection
-/// type inside [`in_tx!`] picks them.
-pub(crate) trait SearchSql {
-    const DELETE: &'static str = "DELETE FROM account_search WHERE rowid = $1";
-    /// Binds: id, handle, display name, fields, tags, note.
-    const INSERT: &'static str;
-}
-
-impl SearchSql for sqlx::SqliteConnection {
-    const INSERT: &'static str = "INSERT INTO account_search \
-        (rowid, handle, display_name, fields, tags, note) VALUES ($1, $2, $3, $4, $5, $6)";
-}
-
-impl SearchSql for sqlx::PgConnection {
-    const DELETE: &'static str = "DELETE FROM account_search WHERE account_id = $1";
-    const INSERT: &'static str = "INSERT INTO account_search (account_id, doc) VALUES ($1, \
-        setweight(to_tsvector('simple', $2 || ' ' || $3), 'A') || \
-        setweight(to_tsvector('simple', $4 || ' ' || $5), 'B') || \
-        setweight(to_tsvector('simple', $6), 'D'))";
-}
-
-/// `(delete, insert)` for the connection `_conn` is.
-pub(crate) fn search_sql<C: SearchSql>(_conn: &C) -> (&'static str, &'static str) {
-    (C::DELETE, C::INSERT)
-}
-
-/// Rebuilds the search document of account `$id` from what `$tx` (as bound by `in_tx!`) holds
-/// now; call it after the change, in the same transaction.
-macro_rules! reindex_account {
-    ($tx:ident, $id:expr) => {{
-        let id: i64 = $id;
-        let sql = format!(
-            "SELECT {} FROM accounts WHERE id = $1",
-            $crate::store::accounts::COLUMNS
-        );
-        let row = sqlx::query_as::<_, $crate::store::accounts::AccountRow>(&sql)
-            .bind(id)
-            .fetch_optional(&mut *$tx)
-            .await?;
-        let tags: Vec<String> = sqlx::query_scalar(
-            "SELECT display FROM featured_tags WHERE account_id = $1 ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&mut *$tx)
-        .await?;
-        let (delete, insert) = $crate::store::directory::search_sql(&*$tx);
-        sqlx::query(delete).bind(id).execute(&mut *$tx).await?;
-        if let Some(row) = row {
-            let doc = $crate::store::directory::SearchDoc::of(&row, &tags);
-            sqlx::query(insert)
-                .bind(id)
-                .bind(&doc.handle)
-                .bind(&doc.display_name)
-                .bind(&doc.fields)
-                .bind(&doc.tags)
-                .bind(&doc.note)
-                .execute(&mut *$tx)
-                .await?;
-        }
-    }};
-}
-pub(crate) use reindex_account;
 
 /// Which accounts the directory lists, and in which order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -415,14 +283,5 @@ mod tests {
         assert_eq!(query_words("s_alice Zoë"), vec!["s", "alice", "zoë"]);
         assert!(query_words("@-_!").is_empty());
         assert_eq!(query_words("a b c d e f g h i j").len(), 8);
-    }
-
-    #[test]
-    fn html_becomes_text() {
-        assert_eq!(
-            html_text("<p>Runs <a href=\"https://x\">infra</a> &amp; k8s</p><p>Oslo</p>"),
-            "Runs infra & k8s Oslo"
-        );
-        assert_eq!(html_text("plain"), "plain");
     }
 }

@@ -2,7 +2,7 @@
 //! collections. The delivery queue is `store::deliveries`.
 
 use super::accounts::{AccountRow, COLUMNS};
-use super::directory::reindex_account;
+use super::profile_index::reindex_account;
 use super::{in_tx, on_pool, Store, StoreError};
 
 /// A remote actor as fetched, to insert or refresh.

@@ -10,6 +10,7 @@ pub mod inbox;
 pub mod media;
 pub mod oauth;
 pub mod policy;
+pub mod profile_index;
 pub mod social;
 pub mod statuses;
 
