@@ -5,6 +5,7 @@
 mod calibrate;
 mod client_api;
 mod db;
+mod directory;
 mod federation;
 mod load;
 mod procs;
@@ -49,7 +50,7 @@ struct Args {
         default_value = "postgres://postgres@127.0.0.1:5432"
     )]
     postgres: String,
-    /// Skip phases: any of client, postgres, federation, footprint.
+    /// Skip phases: any of client, directory, postgres, federation, footprint.
     #[arg(long, value_delimiter = ',')]
     skip: Vec<String>,
 }
@@ -507,6 +508,45 @@ async fn bench(args: Args) -> Result<bool> {
                     pb <= 1.5 * ps,
                 );
             }
+        }
+    }
+
+    // Phase 1b: profile search over discoverable accounts.
+    if !skip("directory") {
+        let accounts = if args.smoke { 500 } else { 10_000 };
+        let mut backends: Vec<(&str, Option<&str>)> = vec![("sqlite", None)];
+        if let Some(base) = &postgres {
+            backends.push(("postgres", Some(base.as_str())));
+        }
+        for (bname, pg) in backends {
+            let name = format!("directory-{bname}");
+            eprintln!("[directory] {name}: {accounts} profiles");
+            let url = directory::fresh_database(&run_dir, &name, pg).await?;
+            let d = directory::run(&ctx, &name, &url, accounts).await?;
+            rep.set(&format!("directory_{bname}"), json!({
+                "accounts": d.accounts, "search": d.search.json(), "raw": d.raw.json(), "hits": d.hits,
+            }));
+            if d.search.errors > 0 || d.hits < 1.0 {
+                wrong.push(format!(
+                    "{name}: {} failed searches, {:.1} accounts found per query",
+                    d.search.errors, d.hits
+                ));
+            }
+            let (p50, raw) = (d.search.p(50.0), d.raw.p(50.0));
+            let budget = hello.c1.p(50.0) + 10.0 * raw;
+            rep.check(
+                &format!("D1 {bname}"),
+                &format!("account search by skill p50, c=1 ({accounts} discoverable profiles with fields)"),
+                ms(p50),
+                format!(
+                    "hello p50 + 10 x raw full-text query p50 ({}) = {}",
+                    ms(raw),
+                    ms(budget)
+                ),
+                p50 / budget,
+                "<= 1",
+                p50 <= budget,
+            );
         }
     }
 

@@ -120,7 +120,7 @@ impl Zipf {
     }
 }
 
-fn sha256_hex(s: &str) -> String {
+pub fn sha256_hex(s: &str) -> String {
     sha2::Sha256::digest(s.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -129,7 +129,7 @@ fn sha256_hex(s: &str) -> String {
 
 /// Inserts rows with multi-row VALUES statements, `per_statement` rows each, many
 /// statements per transaction.
-async fn bulk(db: &Db, head: &str, columns: usize, rows: &[Vec<V>]) -> Result<()> {
+pub async fn bulk(db: &Db, head: &str, columns: usize, rows: &[Vec<V>]) -> Result<()> {
     let per_statement = (4000 / columns).max(1);
     let mut statements = Vec::new();
     for chunk in rows.chunks(per_statement) {
@@ -418,7 +418,7 @@ pub async fn prepare(
     }
 }
 
-async fn migrate(fika: &Path, url: &str, cache: &Path) -> Result<()> {
+pub async fn migrate(fika: &Path, url: &str, cache: &Path) -> Result<()> {
     let data_dir = cache.join("seed-data");
     std::fs::create_dir_all(&data_dir)?;
     let env = vec![
