@@ -68,6 +68,7 @@ pub(super) async fn parent_of(
         tracing::debug!(parent = uri, "not fetching a parent beyond the depth limit");
         return Ok(None);
     }
+    ancestors.may_fetch("a reply's parent")?;
     // Boxed: fetching a parent stores it, which may fetch its parent in turn.
     match Box::pin(fetch_note_in(node, uri, ancestors.parent())).await {
         Ok(parent) => Ok(Some(parent)),
