@@ -176,7 +176,9 @@ fn client_api(state: &AppState) -> Router<AppState> {
         )
         .route(
             "/api/v1/admin/domain_allows/{id}",
-            get(admin::get_allow).delete(admin::delete_allow),
+            get(admin::get_allow)
+                .put(admin::update_allow)
+                .delete(admin::delete_allow),
         )
         .route(
             "/api/v1/admin/domain_blocks",

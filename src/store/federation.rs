@@ -115,6 +115,17 @@ impl Store {
         Ok(rows)
     }
 
+    /// The shared inbox of each remote domain that has an account with one (the same for every
+    /// account of a node, so any will do).
+    pub async fn shared_inboxes(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let sql = "SELECT domain, MIN(shared_inbox_url) FROM accounts \
+                   WHERE domain <> '' AND shared_inbox_url IS NOT NULL GROUP BY domain";
+        let rows = on_pool!(self, |pool| sqlx::query_as::<_, (String, String)>(sql)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
     /// (local accounts not suspended, of which posted since `since`).
     pub async fn account_activity(&self, since: i64) -> Result<(i64, i64), StoreError> {
         let sql = "SELECT COUNT(*), COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM statuses s \

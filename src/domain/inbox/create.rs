@@ -81,6 +81,47 @@ pub(super) async fn parent_of(
     }
 }
 
+/// A Create received from a peer: stored, unless it comes unasked from a partner peer (see
+/// [`audience::takes_unsolicited`]).
+pub(super) async fn receive(
+    node: &Node,
+    author: &AccountRow,
+    note: Note,
+    ancestors: Ancestors,
+) -> Result<(), DomainError> {
+    let taken = node
+        .fed
+        .net
+        .tier(&author.domain)
+        .is_none_or(audience::takes_unsolicited);
+    if !taken && !solicited(node, author, &note).await? {
+        return Err(DomainError::Invalid(format!(
+            "note {} from a partner peer, by an author nobody here follows, for nobody here",
+            note.id
+        )));
+    }
+    ingest_note(node, author, note, ancestors).await.map(|_| ())
+}
+
+/// Did anyone here ask for this note: a local follower of its author, a local account
+/// mentioned or addressed, or a status we hold that it replies to?
+async fn solicited(node: &Node, author: &AccountRow, note: &Note) -> Result<bool, DomainError> {
+    if node.store.status_by_uri(&note.id).await?.is_some()
+        || !node.store.follower_ids(author.id).await?.is_empty()
+    {
+        return Ok(true);
+    }
+    for href in note.mentions.iter().chain(&note.to).chain(&note.cc) {
+        if local_account_by_url(node, href).await?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(match &note.in_reply_to {
+        Some(uri) => known_status_for_peers(node, uri).await?.is_some(),
+        None => false,
+    })
+}
+
 /// Stores a remote note (idempotently) and delivers it into local home feeds and notifications.
 /// A missing parent is fetched as `ancestors` allows.
 pub(super) async fn ingest_note(

@@ -132,6 +132,12 @@ pub async fn accept(
         Err(DomainError::Deferred(what)) => {
             tracing::debug!(activity = %id, needs = what, "queued for the inbox worker");
         }
+        // Refused for good, as the worker would refuse it: answered 202 all the same (the peer
+        // can do nothing about it), not marked seen, not queued.
+        Err(e @ DomainError::Invalid(_)) => {
+            tracing::info!(activity = %id, actor = %actor_id(node, signer), error = %e, "activity refused");
+            return Ok(true);
+        }
         // Queued all the same: the worker retries what may pass and logs what it drops, as for
         // any queued activity.
         Err(e) => {
@@ -197,9 +203,7 @@ pub async fn receive(
         ActivityKind::Undo => undo::receive(node, actor, &object).await,
         ActivityKind::Create => {
             let note = authored_note(&object, &actor_id(node, actor), "Create")?;
-            create::ingest_note(node, actor, note, ancestors)
-                .await
-                .map(|_| ())
+            create::receive(node, actor, note, ancestors).await
         }
         ActivityKind::Update => update::receive(node, actor, &inbound.object, ancestors).await,
         ActivityKind::Delete => delete::receive(node, actor, &object).await,
