@@ -196,6 +196,17 @@ async fn public_statuses_reach_every_org_peer_and_only_them() {
         assert!(!has(api, FEDERATED, "numbers are in").await);
         assert_eq!(received_naming(site, &id), 0);
     }
+    // C counts A as an org peer and tries to backfill from it; A refuses a partner (403).
+    let a_domain = domain(net.a.port);
+    eventually("C's backfill of A refused", || async {
+        net.c
+            .node()
+            .log()
+            .lines()
+            .any(|l| l.contains("backfill failed") && l.contains(&a_domain) && l.contains("403"))
+            .then_some(())
+    })
+    .await;
 
     // An edit and a delete on A reach B.
     let (code, edited) = ana
@@ -297,4 +308,126 @@ async fn unasked_statuses_from_a_partner_are_refused() {
         (stored(&net.b, "an answer from a partner").await == 1).then_some(())
     })
     .await;
+}
+
+async fn admin_of(site: &Site) -> Api {
+    let password = site.node().admin_password.clone().expect("first start");
+    login(
+        site.node(),
+        "admin",
+        &password,
+        "read write admin:read admin:write",
+    )
+    .await
+}
+
+async fn allow(admin: &Api, domain: &str, tier: &str) -> String {
+    let (code, entry) = admin
+        .post(
+            "/api/v1/admin/domain_allows",
+            json!({"domain": domain, "tier": tier}),
+        )
+        .await;
+    assert_eq!(code, 200, "{entry}");
+    entry["id"].as_str().unwrap().to_string()
+}
+
+async fn metric(site: &Site, needle: &str) -> Option<i64> {
+    let text = common::client()
+        .get(site.node().url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find(|l| l.starts_with("fika_backfill_statuses") && l.contains(needle))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+/// A node that becomes an org peer later fetches the other's recent public statuses (only
+/// public, the newest `federation.backfill_statuses`), placed in time; doing it again stores
+/// nothing twice.
+#[tokio::test]
+async fn a_new_org_peer_backfills_recent_public_statuses() {
+    let (a_port, e_port) = (free_port(), free_port());
+    let a = start(TestDb::new(), a_port, &[], &[]);
+    let ana = user(&a, "ana").await;
+    for i in 0..6 {
+        post(&ana, json!({"status": format!("history item {i}")})).await;
+    }
+    post(
+        &ana,
+        json!({"status": "history unlisted", "visibility": "unlisted"}),
+    )
+    .await;
+    post(
+        &ana,
+        json!({"status": "history of the department", "local_only": true}),
+    )
+    .await;
+
+    let e_db = TestDb::new();
+    let env = [
+        ("FIKA_OAUTH_PASSWORD_GRANT", "true"),
+        ("FIKA_FEDERATION_ALLOW_HTTP", "true"),
+        ("FIKA_FEDERATION_BACKFILL_STATUSES", "4"),
+    ];
+    let e = Site {
+        node: Node::start_on(&e_db, e_port, &env),
+        db: e_db,
+        port: e_port,
+    };
+    let eve = user(&e, "eve").await;
+    // Both sides allow each other as org peers, through the admin API.
+    allow(&admin_of(&a).await, &domain(e.port), "org").await;
+    let e_admin = admin_of(&e).await;
+    let entry = allow(&e_admin, &domain(a.port), "org").await;
+    let a_on_e = domain(a.port);
+    let done = format!("peer=\"{a_on_e}\",state=\"done\",count=\"stored\"");
+    eventually("the backfill done on E", || async {
+        metric(&e, &done).await.filter(|n| *n == 4)
+    })
+    .await;
+    let (_, timeline) = eve.get(FEDERATED).await;
+    let texts: Vec<String> = contents(&timeline)
+        .into_iter()
+        .filter(|c| c.contains("history"))
+        .collect();
+    assert_eq!(texts.len(), 4, "{timeline}");
+    // The newest four, newest first: placed by when they were written.
+    for (i, text) in texts.iter().enumerate() {
+        assert!(
+            text.contains(&format!("history item {}", 5 - i)),
+            "{texts:?}"
+        );
+    }
+    assert_eq!(stored(&e, "history unlisted").await, 0);
+    assert_eq!(stored(&e, "history of the department").await, 0);
+    assert!(e.node().log().contains("backfill done"));
+
+    // Partner, then org again: a second backfill, which stores nothing twice.
+    let path = format!("/api/v1/admin/domain_allows/{entry}");
+    for tier in ["partner", "org"] {
+        let (code, changed) = e_admin.put(&path, json!({"tier": tier})).await;
+        assert_eq!(code, 200, "{changed}");
+        // Long enough for the worker to see the partner tier and drop the row.
+        tokio::time::sleep(Duration::from_secs(4)).await;
+    }
+    let again = format!("peer=\"{a_on_e}\",state=\"done\",count=\"fetched\"");
+    eventually("the second backfill done on E", || async {
+        metric(&e, &again).await.filter(|n| *n == 4)
+    })
+    .await;
+    assert_eq!(metric(&e, &done).await, Some(0), "nothing stored twice");
+    assert_eq!(stored(&e, "history item").await, 4);
+    // The collection is for allowed peers only: an unsigned read gets 401.
+    let r = common::client()
+        .get(a.node().url("/actor/outbox?page=1"))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
 }

@@ -246,6 +246,7 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{username}/inbox", post(activitypub::inbox))
         .route("/inbox", post(activitypub::inbox))
         .route("/actor", get(activitypub::node_actor))
+        .route("/actor/outbox", get(activitypub::node_outbox))
         .route("/{profile}", get(pages::profile))
         .route(
             "/.well-known/oauth-authorization-server",

@@ -318,4 +318,48 @@ impl Store {
         })?;
         Ok(rows)
     }
+
+    /// A page of the node's own statuses of `audiences` by accounts not suspended, newest
+    /// first (the node's collection of public statuses, which `org` peers backfill from).
+    pub async fn node_outbox_page(
+        &self,
+        audiences: &[crate::domain::audience::Audience],
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<super::statuses::StatusRow>, StoreError> {
+        let Some(vis) = super::statuses::audience_condition("s", audiences) else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "SELECT {} FROM statuses s JOIN accounts a ON a.id = s.account_id \
+             WHERE a.domain = '' AND NOT a.suspended AND {vis} AND s.reblog_of_id IS NULL \
+             ORDER BY s.id DESC LIMIT $1 OFFSET $2",
+            super::statuses::STATUS_COLUMNS,
+        );
+        let rows = on_pool!(self, |pool| {
+            sqlx::query_as::<_, super::statuses::StatusRow>(&sql)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await
+        })?;
+        Ok(rows)
+    }
+
+    /// How many statuses [`Store::node_outbox_page`] pages through.
+    pub async fn node_outbox_total(
+        &self,
+        audiences: &[crate::domain::audience::Audience],
+    ) -> Result<i64, StoreError> {
+        let Some(vis) = super::statuses::audience_condition("s", audiences) else {
+            return Ok(0);
+        };
+        let sql = format!(
+            "SELECT COUNT(*) FROM statuses s JOIN accounts a ON a.id = s.account_id \
+             WHERE a.domain = '' AND NOT a.suspended AND {vis} AND s.reblog_of_id IS NULL"
+        );
+        Ok(on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(&sql)
+            .fetch_one(pool)
+            .await)?)
+    }
 }

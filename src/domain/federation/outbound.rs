@@ -514,6 +514,47 @@ pub async fn collection(
     )))
 }
 
+/// The node's collection of its public statuses (the node actor's outbox), or page `page` of
+/// it: what a new `org` peer backfills from. Served, like everything, to allowed peers only.
+pub async fn node_collection(node: &Node, page: Option<i64>) -> Result<CollectionDoc, DomainError> {
+    let base = format!("{}/outbox", node.urls.node_actor());
+    let scopes = audience::in_outbox();
+    let total = node.store.node_outbox_total(&scopes).await?;
+    let Some(page) = page.filter(|p| *p >= 1) else {
+        return Ok(CollectionDoc::Whole(protocol::Collection::new(base, total)));
+    };
+    let rows = node
+        .store
+        .node_outbox_page(&scopes, COLLECTION_PAGE, (page - 1) * COLLECTION_PAGE)
+        .await?;
+    let mut authors: BTreeMap<i64, AccountRow> = BTreeMap::new();
+    let mut items = Vec::with_capacity(rows.len());
+    for status in rows {
+        if !authors.contains_key(&status.account_id) {
+            let Some(a) = node.store.account_by_id(status.account_id).await? else {
+                continue;
+            };
+            authors.insert(a.id, a);
+        }
+        let author = &authors[&status.account_id];
+        let object = note(node, &status, author).await?;
+        let create = convert::note_activity(
+            protocol::ActivityKind::Create,
+            object,
+            &actor_id(node, author),
+            None,
+        );
+        items.push(create.embedded().to_json());
+    }
+    Ok(CollectionDoc::Page(protocol::CollectionPage::new(
+        &base,
+        page,
+        COLLECTION_PAGE,
+        total,
+        items,
+    )))
+}
+
 /// Items of page `page` (from 1) of a local account's followers, following or outbox.
 async fn collection_items(
     node: &Node,
