@@ -91,8 +91,19 @@ enum AdminCommand {
 
 #[derive(Subcommand)]
 enum FederationCommand {
-    /// Allow a peer domain (`host` or `host:port`).
-    Allow { domain: String },
+    /// Allow a peer domain (`host` or `host:port`), as a node of the organisation (tier
+    /// `org`: it receives every public status) or as a `partner` (follows only).
+    Allow {
+        domain: String,
+        #[arg(long, default_value = "org", value_parser = ["org", "partner"])]
+        tier: String,
+    },
+    /// Set the tier of an allowed domain: org or partner.
+    Tier {
+        domain: String,
+        #[arg(value_parser = ["org", "partner"])]
+        tier: String,
+    },
     /// Block a peer domain; a block wins over an allow.
     Deny { domain: String },
     /// Remove a domain's allow and block entries.
@@ -255,12 +266,25 @@ async fn run_federation(
         std::env::var("USER").unwrap_or_else(|_| "unknown".into())
     );
     match command {
-        FederationCommand::Allow { domain } => {
-            let row = policy::add(store, config, &who, &domain, "allow").await?;
-            println!("{} is allowed", row.domain);
+        FederationCommand::Allow { domain, tier } => {
+            let tier = policy::parse_tier(&tier)?;
+            let row = policy::add(store, config, &who, &domain, "allow", tier).await?;
+            println!("{} is allowed (tier {})", row.domain, row.tier);
+        }
+        FederationCommand::Tier { domain, tier } => {
+            let row = policy::set_tier(store, &who, &domain, policy::parse_tier(&tier)?).await?;
+            println!("{} is now tier {}", row.domain, row.tier);
         }
         FederationCommand::Deny { domain } => {
-            let row = policy::add(store, config, &who, &domain, "block").await?;
+            let row = policy::add(
+                store,
+                config,
+                &who,
+                &domain,
+                "block",
+                fika_federation::policy::Tier::Org,
+            )
+            .await?;
             println!("{} is blocked", row.domain);
         }
         FederationCommand::Remove { domain } => {
@@ -280,16 +304,21 @@ async fn run_federation(
             let effective = policy::effective(store, config).await?;
             println!("mode: {:?}", effective.mode);
             for d in &config.federation.allowed_domains {
-                println!("allow  {d:<40} (configuration)");
+                println!("allow  {d:<40} org      (configuration)");
+            }
+            for d in &config.federation.partner_domains {
+                println!("allow  {d:<40} partner  (configuration)");
             }
             for d in &config.federation.blocked_domains {
                 println!("block  {d:<40} (configuration)");
             }
             for row in store.policy_domains().await? {
+                let tier = if row.kind == "allow" { &row.tier } else { "" };
                 println!(
-                    "{:<6} {:<40} (admin, {})",
+                    "{:<6} {:<40} {:<8} (admin, {})",
                     row.kind,
                     row.domain,
+                    tier,
                     rfc3339_millis(row.created_at)
                 );
             }

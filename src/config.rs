@@ -93,12 +93,20 @@ impl Default for MetricsConfig {
 pub struct FederationConfig {
     /// `allowlist`: only `allowed_domains` federate. `blocklist`: all but `blocked_domains`.
     pub mode: fika_federation::policy::Mode,
-    /// Peer domains (`host` or `host:port`) this node federates with.
+    /// Peer domains (`host` or `host:port`) this node federates with, as nodes of the
+    /// organisation (tier `org`): they receive every public status and list theirs here.
     pub allowed_domains: Vec<String>,
+    /// Peer domains allowed as partners (tier `partner`): they federate only through follows
+    /// and mentions.
+    pub partner_domains: Vec<String>,
+    /// Recent public statuses fetched from a peer when it becomes an `org` peer, so the
+    /// federated timeline of a new node does not start empty. 0 turns the backfill off.
+    pub backfill_statuses: u32,
     /// Peer domains refused in either mode; a block wins over an allow.
     pub blocked_domains: Vec<String>,
     /// A file of allowed peer domains, one per line (`#` starts a comment), read at start and
-    /// whenever the policy reloads: for configuration-management tools.
+    /// whenever the policy reloads: for configuration-management tools. A line may name the
+    /// tier after the domain (`c.example partner`); the default is `org`.
     pub allowlist_file: Option<PathBuf>,
     /// Talk plain HTTP to peers (tests and labs only).
     pub allow_http: bool,
@@ -127,6 +135,8 @@ impl Default for FederationConfig {
         FederationConfig {
             mode: fika_federation::policy::Mode::Allowlist,
             allowed_domains: vec![],
+            partner_domains: vec![],
+            backfill_statuses: 200,
             blocked_domains: vec![],
             allowlist_file: None,
             allow_http: false,
@@ -393,6 +403,7 @@ impl Config {
             .federation
             .allowed_domains
             .iter()
+            .chain(&self.federation.partner_domains)
             .chain(&self.federation.blocked_domains)
         {
             validate_domain(d).map_err(|message| ConfigError::Invalid {

@@ -27,6 +27,12 @@ pub fn next_id() -> i64 {
     }
 }
 
+/// An id that sorts at `ms` (a status received long after it was written, placed in time by its
+/// publication date), with random low bits: the unique constraints catch the rare collision.
+pub fn id_at(ms: i64) -> i64 {
+    (ms.max(0) << SEQUENCE_BITS) | rand::thread_rng().gen_range(0..1 << SEQUENCE_BITS)
+}
+
 /// The smallest id that could have been created at `ms` (for "since this time" queries).
 pub fn id_floor_for_millis(ms: i64) -> i64 {
     ms << SEQUENCE_BITS

@@ -85,6 +85,32 @@ impl Net {
             .allows(domain)
     }
 
+    /// The tier of an allowed peer; `None` when the policy refuses it.
+    pub fn tier(&self, domain: &str) -> Option<fika_federation::policy::Tier> {
+        self.policy
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .tier(domain)
+    }
+
+    /// The organisation's peers, which receive every public status.
+    pub fn org_peers(&self) -> Vec<String> {
+        self.policy
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .org_peers()
+    }
+
+    /// The scheme a peer is reached with when no URL of it is known: HTTPS, or plain HTTP for a
+    /// loopback peer where plain HTTP is allowed (tests and labs).
+    pub fn scheme_for(&self, domain: &str) -> &'static str {
+        if self.allow_http && crate::config::is_loopback_domain(domain) {
+            "http"
+        } else {
+            "https"
+        }
+    }
+
     pub fn policy(&self) -> DomainPolicy {
         self.policy
             .read()

@@ -121,6 +121,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // After the reload, so queued activities are judged by the policy in force. Those left
     // queued by a stop are processed now.
     let inbox = tokio::spawn(crate::jobs::inbox::run(state.node.clone(), stop_rx.clone()));
+    let backfill = tokio::spawn(crate::jobs::backfill::run(
+        state.node.clone(),
+        stop_rx.clone(),
+    ));
     let app = http::router(state);
     // Trailing slashes must be trimmed before routing, so the layer wraps the whole router.
     let app = tower::Layer::layer(
@@ -164,6 +168,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     if let Err(e) = inbox.await {
         tracing::error!(error = %e, "the inbox worker failed");
+    }
+    if let Err(e) = backfill.await {
+        tracing::error!(error = %e, "the backfill worker failed");
     }
     store.close().await;
     tracing::info!("stopped");

@@ -4,9 +4,7 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::{create_user, db_execute, db_scalar, eventually, login, Api, Node, TestDb};
+use common::{create_user, db_execute, db_scalar, eventually, login, Api, Node, Stream, TestDb};
 use serde_json::{json, Value};
 
 use fika::store::fanout::ROWS_PER_TRANSACTION;
@@ -49,74 +47,6 @@ async fn home_ids(api: &Api) -> Vec<String> {
         .iter()
         .map(|s| s["id"].as_str().unwrap().to_string())
         .collect()
-}
-
-/// A server-sent-events stream of the client API, read event by event.
-struct Stream {
-    response: reqwest::Response,
-    buffer: String,
-}
-
-impl Stream {
-    async fn open(api: &Api, path: &str) -> Stream {
-        let response = common::client()
-            .get(api.url(path))
-            .bearer_auth(&api.token)
-            .timeout(Duration::from_secs(120))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        Stream {
-            response,
-            buffer: String::new(),
-        }
-    }
-
-    /// The next `(event, data)`, skipping keep-alive comments.
-    async fn next(&mut self) -> (String, String) {
-        let read = async {
-            loop {
-                if let Some(end) = self.buffer.find("\n\n") {
-                    let block: String = self.buffer.drain(..end + 2).collect();
-                    let (mut event, mut data) = (String::new(), String::new());
-                    for line in block.lines() {
-                        if let Some(v) = line.strip_prefix("event:") {
-                            event = v.trim().to_string();
-                        } else if let Some(v) = line.strip_prefix("data:") {
-                            data.push_str(v.strip_prefix(' ').unwrap_or(v));
-                        }
-                    }
-                    if !event.is_empty() {
-                        return (event, data);
-                    }
-                    continue;
-                }
-                let chunk = self.response.chunk().await.unwrap().expect("stream ended");
-                self.buffer.push_str(&String::from_utf8_lossy(&chunk));
-            }
-        };
-        tokio::time::timeout(Duration::from_secs(20), read)
-            .await
-            .expect("no streaming event within 20 s")
-    }
-
-    /// Status ids of the `update` events up to and including the one for `last`.
-    async fn updates_until(&mut self, last: &str) -> Vec<String> {
-        let mut seen = Vec::new();
-        loop {
-            let (event, data) = self.next().await;
-            if event != "update" {
-                continue;
-            }
-            let status: Value = serde_json::from_str(&data).unwrap();
-            let id = status["id"].as_str().unwrap().to_string();
-            seen.push(id.clone());
-            if id == last {
-                return seen;
-            }
-        }
-    }
 }
 
 /// (a) Followers get the post in their home timelines; their `user` streams hear of it only

@@ -110,7 +110,8 @@ impl Net {
     }
 }
 
-/// A and B allowing each other (A also allows `extra_peers`), ada on A following bob on B.
+/// A and B allowing each other as partners (A also allows `extra_peers`), so that only follows
+/// bring statuses across; ada on A following bob on B.
 /// A's fetches time out after `timeout` seconds; its inbox retries after 1 s, twice at most.
 async fn setup(extra_peers: &[String], timeout: &str) -> Net {
     let (a_port, b_port) = (free_port(), free_port());
@@ -129,7 +130,7 @@ async fn setup(extra_peers: &[String], timeout: &str) -> Net {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .chain([(
-            "FIKA_FEDERATION_ALLOWED_DOMAINS".to_string(),
+            "FIKA_FEDERATION_PARTNER_DOMAINS".to_string(),
             format!("[{}]", allowed.join(", ")),
         )])
         .collect()

@@ -244,8 +244,59 @@ async fn admin_api_and_cli_manage_the_lists() {
         .await;
     assert_eq!(code, 200);
     assert_eq!(allow["domain"], "sales.example.com");
+    assert_eq!(allow["tier"], "org", "new entries are the organisation's");
     let (_, list) = admin.get("/api/v1/admin/domain_allows/").await;
     assert_eq!(list.as_array().unwrap().len(), 1);
+
+    // Tiers: set on creation, changed in place, refused when unknown (nothing written).
+    let (code, partner) = admin
+        .post(
+            "/api/v1/admin/domain_allows",
+            json!({"domain": "supplier.example", "tier": "partner"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{partner}");
+    assert_eq!(partner["tier"], "partner");
+    let partner_path = format!(
+        "/api/v1/admin/domain_allows/{}",
+        partner["id"].as_str().unwrap()
+    );
+    let (code, changed) = admin.put(&partner_path, json!({"tier": "org"})).await;
+    assert_eq!(code, 200, "{changed}");
+    assert_eq!(changed["tier"], "org");
+    let (code, err) = admin.put(&partner_path, json!({"tier": "friend"})).await;
+    assert_eq!(code, 422, "{err}");
+    assert!(err["error"].as_str().unwrap().contains("tier"), "{err}");
+    let (code, _) = admin
+        .post(
+            "/api/v1/admin/domain_allows",
+            json!({"domain": "other.example", "tier": "friend"}),
+        )
+        .await;
+    assert_eq!(code, 422);
+    let (code, _) = admin
+        .post(
+            "/api/v1/admin/domain_blocks",
+            json!({"domain": "other.example", "tier": "org"}),
+        )
+        .await;
+    assert_eq!(code, 422, "a block has no tier");
+    let (_, fetched) = admin.get(&partner_path).await;
+    assert_eq!(fetched["tier"], "org");
+    // Allowing again with another tier changes it.
+    let (_, again) = admin
+        .post(
+            "/api/v1/admin/domain_allows",
+            json!({"domain": "supplier.example", "tier": "partner"}),
+        )
+        .await;
+    assert_eq!(
+        (again["id"].clone(), again["tier"].clone()),
+        (partner["id"].clone(), json!("partner"))
+    );
+    let (_, list) = admin.get("/api/v1/admin/domain_allows/").await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert!(admin.delete(&partner_path).await.0.is_success());
     let (code, _) = admin
         .post(
             "/api/v1/admin/domain_allows",
@@ -278,6 +329,47 @@ async fn admin_api_and_cli_manage_the_lists() {
     );
     assert!(db
         .cli(&["admin", "federation", "allow", "hq.example"])
+        .status
+        .success());
+    assert!(db
+        .cli(&[
+            "admin",
+            "federation",
+            "allow",
+            "vendor.example",
+            "--tier",
+            "partner"
+        ])
+        .status
+        .success());
+    let listing = common::stdout(&db.cli(&["admin", "federation", "list"]));
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.contains("vendor.example") && l.contains("partner")),
+        "{listing}"
+    );
+    assert!(db
+        .cli(&["admin", "federation", "tier", "vendor.example", "org"])
+        .status
+        .success());
+    assert!(!db
+        .cli(&["admin", "federation", "tier", "vendor.example", "friend"])
+        .status
+        .success());
+    assert!(!db
+        .cli(&["admin", "federation", "tier", "unknown.example", "org"])
+        .status
+        .success());
+    let listing = common::stdout(&db.cli(&["admin", "federation", "list"]));
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.contains("vendor.example") && l.contains(" org ")),
+        "{listing}"
+    );
+    assert!(db
+        .cli(&["admin", "federation", "remove", "vendor.example"])
         .status
         .success());
     assert!(db
@@ -328,8 +420,15 @@ async fn admin_api_and_cli_manage_the_lists() {
         ("cli", "mode"),
         ("cli", "remove"),
         ("cli", "block"),
+        ("cli", "remove"),
+        ("cli", "tier"),
+        ("cli", "allow"),
         ("cli", "allow"),
         ("api", "block"),
+        ("api", "remove allow"),
+        ("api", "tier"),
+        ("api", "tier"),
+        ("api", "allow"),
         ("api", "allow"),
     ];
     assert_eq!(

@@ -129,6 +129,31 @@ pub enum Mode {
     Blocklist,
 }
 
+/// How an allowed peer takes part: a node of the organisation receives every public status and
+/// its public statuses are listed here; a partner federates only through follows and mentions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tier {
+    Org,
+    Partner,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Org => "org",
+            Tier::Partner => "partner",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Tier> {
+        match s {
+            "org" => Some(Tier::Org),
+            "partner" => Some(Tier::Partner),
+            _ => None,
+        }
+    }
+}
+
 /// The peer-domain decision. Domains are `host` or `host:port`, compared in lower case.
 /// A block always wins over an allow, in either mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,6 +161,8 @@ pub struct DomainPolicy {
     pub mode: Mode,
     allowed: std::collections::BTreeSet<String>,
     blocked: std::collections::BTreeSet<String>,
+    /// Allowed entries of the partner tier; the other allowed entries are the organisation's.
+    partners: std::collections::BTreeSet<String>,
 }
 
 impl DomainPolicy {
@@ -150,7 +177,43 @@ impl DomainPolicy {
             mode,
             allowed: norm(allowed),
             blocked: norm(blocked),
+            partners: Default::default(),
         }
+    }
+
+    /// The same policy with `partners` allowed as partners (listed as allowed if they were not).
+    pub fn with_partners(mut self, partners: &[String]) -> DomainPolicy {
+        for d in partners {
+            let d = d.trim().to_ascii_lowercase();
+            if !d.is_empty() {
+                self.allowed.insert(d.clone());
+                self.partners.insert(d);
+            }
+        }
+        self
+    }
+
+    /// The tier of an allowed peer; `None` when it is not allowed. Only explicitly allowed
+    /// entries are the organisation's: in blocklist mode any other domain is a partner.
+    pub fn tier(&self, domain: &str) -> Option<Tier> {
+        if !self.allows(domain) {
+            return None;
+        }
+        let domain = domain.to_ascii_lowercase();
+        if self.allowed.contains(&domain) && !self.partners.contains(&domain) {
+            Some(Tier::Org)
+        } else {
+            Some(Tier::Partner)
+        }
+    }
+
+    /// The organisation's peers: allowed, not blocked, not partners.
+    pub fn org_peers(&self) -> Vec<String> {
+        self.allowed
+            .iter()
+            .filter(|d| !self.blocked.contains(*d) && !self.partners.contains(*d))
+            .cloned()
+            .collect()
     }
 
     pub fn allows(&self, domain: &str) -> bool {
@@ -228,6 +291,27 @@ pub fn url_domain(url: &url::Url) -> Option<String> {
 #[cfg(test)]
 mod domain_tests {
     use super::*;
+
+    #[test]
+    fn tiers_of_allowed_peers() {
+        let p = DomainPolicy::new(
+            Mode::Allowlist,
+            &["a.example".into(), "gone.example".into()],
+            &["gone.example".into()],
+        )
+        .with_partners(&["C.example".into()]);
+        assert_eq!(p.tier("a.example"), Some(Tier::Org));
+        assert_eq!(p.tier("c.example"), Some(Tier::Partner));
+        assert!(p.allows("c.example"), "a partner is allowed");
+        assert_eq!(p.tier("gone.example"), None, "a block wins over a tier");
+        assert_eq!(p.tier("d.example"), None);
+        assert_eq!(p.org_peers(), vec!["a.example".to_string()]);
+        let open = DomainPolicy::new(Mode::Blocklist, &["a.example".into()], &[]);
+        assert_eq!(open.tier("a.example"), Some(Tier::Org));
+        assert_eq!(open.tier("anyone.example"), Some(Tier::Partner));
+        assert_eq!(Tier::parse("partner"), Some(Tier::Partner));
+        assert_eq!(Tier::parse("friend"), None);
+    }
 
     #[test]
     fn block_wins_and_modes_differ() {

@@ -6,7 +6,11 @@ use fika_federation::protocol::{
 };
 use serde_json::Value;
 
-use super::{rfc3339_millis, text::plain_to_html, NodeUrls};
+use super::{
+    rfc3339_millis,
+    text::{html_to_plain, plain_to_html},
+    NodeUrls,
+};
 use fika_federation::activities::{self, RemoteActor};
 
 use crate::store::accounts::AccountRow;
@@ -284,16 +288,17 @@ pub struct RemoteStatusFacts {
     pub created_at: i64,
 }
 
-/// A received Note as a status row: its content sanitised, a summary taken as a content
-/// warning (as Mastodon shows it).
+/// A received Note as a status row: its content sanitised (and its text kept for word
+/// search), a summary taken as a content warning (as Mastodon shows it).
 pub fn remote_status(note: &activities::Note, facts: RemoteStatusFacts) -> StatusRow {
+    let content = sanitize(&note.content);
     StatusRow {
         id: facts.id,
         account_id: facts.account_id,
         uri: Some(note.id.clone()),
         url: note.url.clone(),
-        text: String::new(),
-        content: sanitize(&note.content),
+        text: html_to_plain(&content),
+        content,
         spoiler_text: note.summary.clone().unwrap_or_default(),
         sensitive: note.sensitive || note.summary.is_some(),
         visibility: facts.scope,
@@ -313,6 +318,7 @@ pub fn remote_status(note: &activities::Note, facts: RemoteStatusFacts) -> Statu
 /// An edit of a received note, applied to its row.
 pub fn apply_remote_edit(row: &mut StatusRow, note: &activities::Note, edited_at: i64) {
     row.content = sanitize(&note.content);
+    row.text = html_to_plain(&row.content);
     row.spoiler_text = note.summary.clone().unwrap_or_default();
     row.sensitive = note.sensitive || note.summary.is_some();
     row.edited_at = Some(edited_at);

@@ -506,9 +506,12 @@ pub fn instance_v1(i: &InstanceView, urls: &NodeUrls) -> Value {
     })
 }
 
-/// A domain allow of the admin API.
+/// A domain allow of the admin API, with fika's `tier`.
 pub fn domain_allow(r: &DomainRow) -> Value {
-    json!({"id": r.id.to_string(), "domain": r.domain, "created_at": rfc3339_millis(r.created_at)})
+    json!({
+        "id": r.id.to_string(), "domain": r.domain, "created_at": rfc3339_millis(r.created_at),
+        "tier": r.tier,
+    })
 }
 
 /// A domain block of the admin API: fika's blocks are always full suspensions.

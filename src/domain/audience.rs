@@ -295,6 +295,9 @@ pub enum Surface {
     DirectStream,
     /// A peer node whose accounts stand in this relation to the author receives it.
     Delivery,
+    /// Every peer of the organisation's tier receives it, whether or not anyone there follows
+    /// the author: the organisation's public conversation.
+    OrgDelivery,
     /// An allowed peer's signed GET of the status's AS2 id.
     SignedGet,
     /// The author's ActivityPub outbox, read by allowed peers.
@@ -311,7 +314,7 @@ pub fn reaches(audience: Audience, viewer: Option<Relation>, surface: Surface) -
     // A department-only status reaches no peer in any way; on its own node its scope decides.
     let to_peers = matches!(
         surface,
-        Surface::Delivery | Surface::SignedGet | Surface::Outbox
+        Surface::Delivery | Surface::OrgDelivery | Surface::SignedGet | Surface::Outbox
     );
     if to_peers && locality == Locality::LocalOnly {
         return false;
@@ -348,6 +351,7 @@ pub fn reaches(audience: Audience, viewer: Option<Relation>, surface: Surface) -
             Scope::Direct => r.mentioned,
             _ => r.follows_author || r.mentioned,
         },
+        Surface::OrgDelivery => scope == Scope::Public,
         Surface::SignedGet => matches!(scope, Scope::Public | Scope::Unlisted),
         Surface::Outbox => scope == Scope::Public,
     }
@@ -388,6 +392,13 @@ pub fn on_hashtag_timeline(origin: Option<Origin>) -> Vec<Audience> {
 /// The audiences whose text shows up in search for any signed-in viewer.
 pub fn searchable() -> Vec<Audience> {
     audiences_where(|a| reaches(a, Some(Relation::STRANGER), Surface::Search))
+}
+
+/// Whether a status a peer sends unasked (from an author nobody here follows, mentioning nobody
+/// here, replying to nothing we hold) is taken in: from the organisation's nodes, yes (their
+/// public conversation is listed here); from a partner, no: partners reach us through follows.
+pub fn takes_unsolicited(tier: fika_federation::policy::Tier) -> bool {
+    tier == fika_federation::policy::Tier::Org
 }
 
 /// Only statuses every viewer may see can be reblogged: the others' audience was chosen.
@@ -468,11 +479,13 @@ pub fn known_to_peers(audience: Audience) -> bool {
 pub struct DeliveryTargets {
     pub followers: bool,
     pub mentioned: bool,
+    /// Every `org` peer's shared inbox.
+    pub org_peers: bool,
 }
 
 impl DeliveryTargets {
     pub fn none(self) -> bool {
-        !self.followers && !self.mentioned
+        !self.followers && !self.mentioned && !self.org_peers
     }
 }
 
@@ -480,6 +493,7 @@ pub fn delivery_targets(audience: Audience) -> DeliveryTargets {
     DeliveryTargets {
         followers: reaches(audience, Some(Relation::FOLLOWER), Surface::Delivery),
         mentioned: reaches(audience, Some(Relation::MENTIONED), Surface::Delivery),
+        org_peers: reaches(audience, Some(Relation::STRANGER), Surface::OrgDelivery),
     }
 }
 
@@ -623,7 +637,7 @@ mod tests {
         ("author", AUTHOR),
     ];
 
-    const SURFACES: [Surface; 13] = [
+    const SURFACES: [Surface; 14] = [
         Status,
         Home,
         PublicTimeline(Origin::Local),
@@ -634,6 +648,7 @@ mod tests {
         Search,
         DirectStream,
         Delivery,
+        OrgDelivery,
         SignedGet,
         Outbox,
         // Listed twice on purpose: the base rule is what everything else narrows.
@@ -648,7 +663,7 @@ mod tests {
         let Audience { scope, locality } = audience;
         match (locality, surface) {
             // A department-only status reaches no peer, whatever its scope.
-            (LocalOnly, Delivery | SignedGet | Outbox) => return [F; 5],
+            (LocalOnly, Delivery | OrgDelivery | SignedGet | Outbox) => return [F; 5],
             // On its own node it is what its scope makes it (the rows below).
             (LocalOnly, _) | (Federated, _) => {}
         }
@@ -675,6 +690,10 @@ mod tests {
 
             (Public | Unlisted | FollowersOnly, Delivery) => [F, F, T, T, F],
             (Direct, Delivery) => [F, F, F, T, F],
+
+            // Every org peer, whoever is there: only the public conversation.
+            (Public, OrgDelivery) => [F, T, T, T, T],
+            (_, OrgDelivery) => [F; 5],
 
             (Public | Unlisted, SignedGet) => [F, T, T, T, T],
             (_, SignedGet) => [F; 5],
@@ -756,14 +775,32 @@ mod tests {
             delivery_targets(fed(Direct)),
             DeliveryTargets {
                 followers: false,
-                mentioned: true
+                mentioned: true,
+                org_peers: false,
             }
         );
         assert_eq!(
             delivery_targets(fed(FollowersOnly)),
             DeliveryTargets {
                 followers: true,
-                mentioned: true
+                mentioned: true,
+                org_peers: false,
+            }
+        );
+        assert_eq!(
+            delivery_targets(fed(Unlisted)),
+            DeliveryTargets {
+                followers: true,
+                mentioned: true,
+                org_peers: false,
+            }
+        );
+        assert_eq!(
+            delivery_targets(fed(Public)),
+            DeliveryTargets {
+                followers: true,
+                mentioned: true,
+                org_peers: true,
             }
         );
     }

@@ -75,6 +75,8 @@ pub struct Gauges {
     pub local_accounts: i64,
     /// Local accounts that posted in the last 30 days.
     pub active_users: i64,
+    /// Backfills of `org` peers: (peer, state, statuses read, statuses stored).
+    pub backfills: Vec<(String, String, i64, i64)>,
 }
 
 pub async fn gauges(node: &Node) -> Result<Gauges, DomainError> {
@@ -85,7 +87,14 @@ pub async fn gauges(node: &Node) -> Result<Gauges, DomainError> {
     let (local_accounts, active_users) = store
         .account_activity(crate::store::now_millis() - 30 * 86_400_000)
         .await?;
+    let backfills = store
+        .backfills()
+        .await?
+        .into_iter()
+        .map(|b| (b.domain, b.state, b.fetched, b.stored))
+        .collect();
     Ok(Gauges {
+        backfills,
         delivery_queue,
         delivery_failures,
         inbox_queue,

@@ -56,6 +56,10 @@ pub enum DomainError {
     /// trying again later may succeed.
     #[error("{0}")]
     Unavailable(String),
+    /// Acting needs the network (what for is said), which the inbox request does not wait
+    /// for: the activity is queued for the inbox worker instead.
+    #[error("needs the network: {0}")]
+    Deferred(&'static str),
 }
 
 impl DomainError {

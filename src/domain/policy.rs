@@ -2,7 +2,7 @@
 //! allowlist file's), the mode, and an append-only audit log of every change. Changes take
 //! effect at once in this process; other processes pick them up on their next reload.
 
-use fika_federation::policy::{DomainPolicy, Mode};
+use fika_federation::policy::{DomainPolicy, Mode, Tier};
 
 use super::{DomainError, Node};
 use crate::config::Config;
@@ -30,7 +30,8 @@ pub fn normalize_domain(raw: &str) -> Result<String, DomainError> {
     }
 }
 
-fn read_allowlist_file(config: &Config) -> Vec<String> {
+/// The allowlist file's entries: `domain` or `domain tier` per line.
+fn read_allowlist_file(config: &Config) -> Vec<(String, Tier)> {
     let Some(path) = &config.federation.allowlist_file else {
         return vec![];
     };
@@ -39,8 +40,8 @@ fn read_allowlist_file(config: &Config) -> Vec<String> {
             .lines()
             .map(|l| l.split('#').next().unwrap_or("").trim())
             .filter(|l| !l.is_empty())
-            .filter_map(|l| match normalize_domain(l) {
-                Ok(d) => Some(d),
+            .filter_map(|l| match allowlist_line(l) {
+                Ok(entry) => Some(entry),
                 Err(e) => {
                     tracing::warn!(file = %path.display(), line = l, error = %e, "ignoring a line of the allowlist file");
                     None
@@ -54,15 +55,43 @@ fn read_allowlist_file(config: &Config) -> Vec<String> {
     }
 }
 
+fn allowlist_line(line: &str) -> Result<(String, Tier), DomainError> {
+    let mut words = line.split_whitespace();
+    let domain = normalize_domain(words.next().unwrap_or(""))?;
+    let tier = match words.next() {
+        None => Tier::Org,
+        Some(t) => parse_tier(t)?,
+    };
+    match words.next() {
+        None => Ok((domain, tier)),
+        Some(extra) => Err(DomainError::Invalid(format!(
+            "unexpected {extra:?} after the tier"
+        ))),
+    }
+}
+
+/// A tier name as admins write it: `org` or `partner`.
+pub fn parse_tier(raw: &str) -> Result<Tier, DomainError> {
+    Tier::parse(raw.trim())
+        .ok_or_else(|| DomainError::Invalid(format!("tier must be org or partner, not {raw:?}")))
+}
+
 /// The policy in force: configuration, allowlist file and admins' entries together.
 pub async fn effective(store: &Store, config: &Config) -> Result<DomainPolicy, DomainError> {
     let cfg = &config.federation;
     let mut allowed = cfg.allowed_domains.clone();
+    let mut partners = cfg.partner_domains.clone();
     let mut blocked = cfg.blocked_domains.clone();
-    allowed.extend(read_allowlist_file(config));
+    for (domain, tier) in read_allowlist_file(config) {
+        match tier {
+            Tier::Org => allowed.push(domain),
+            Tier::Partner => partners.push(domain),
+        }
+    }
     for row in store.policy_domains().await? {
-        match row.kind.as_str() {
-            "allow" => allowed.push(row.domain),
+        match (row.kind.as_str(), Tier::parse(&row.tier)) {
+            ("allow", Some(Tier::Partner)) => partners.push(row.domain),
+            ("allow", _) => allowed.push(row.domain),
             _ => blocked.push(row.domain),
         }
     }
@@ -71,7 +100,9 @@ pub async fn effective(store: &Store, config: &Config) -> Result<DomainPolicy, D
         Some("allowlist") => Mode::Allowlist,
         _ => cfg.mode,
     };
-    Ok(DomainPolicy::new(mode, &allowed, &blocked))
+    // A domain listed in both tiers (say, org in the file and partner by an admin) is a
+    // partner: the narrower reach wins, as a block wins over an allow.
+    Ok(DomainPolicy::new(mode, &allowed, &blocked).with_partners(&partners))
 }
 
 /// Re-reads the policy into the federation client.
@@ -99,31 +130,75 @@ async fn drop_if_refused(store: &Store, config: &Config, domain: &str) -> Result
     Ok(())
 }
 
-/// Adds an allow or block entry. In the server, follow with [`reload`].
+/// Adds an allow or block entry; an allow of a domain allowed already sets its tier. In the
+/// server, follow with [`reload`].
 pub async fn add(
     store: &Store,
     config: &Config,
     who: &str,
     raw: &str,
     kind: &str,
+    tier: Tier,
 ) -> Result<DomainRow, DomainError> {
     let domain = normalize_domain(raw)?;
-    let action = if kind == "allow" { "allow" } else { "block" };
+    let (action, detail) = if kind == "allow" {
+        ("allow", format!("tier {}", tier.as_str()))
+    } else {
+        ("block", String::new())
+    };
     let row = store
         .add_policy_domain(
             &domain,
             kind,
+            tier.as_str(),
             &Audit {
                 actor: who,
                 action,
                 domain: Some(&domain),
-                detail: "",
+                detail: &detail,
             },
         )
         .await?;
-    tracing::info!(by = who, domain = %domain, action, "federation policy changed");
+    tracing::info!(by = who, domain = %domain, action, detail, "federation policy changed");
     drop_if_refused(store, config, &domain).await?;
+    if kind == "allow" && row.tier != tier.as_str() {
+        return set_tier(store, who, &domain, tier).await;
+    }
     Ok(row)
+}
+
+/// Sets the tier of an admins' allow entry (NotFound when the domain has none). In the server,
+/// follow with [`reload`].
+pub async fn set_tier(
+    store: &Store,
+    who: &str,
+    raw: &str,
+    tier: Tier,
+) -> Result<DomainRow, DomainError> {
+    let domain = normalize_domain(raw)?;
+    let detail = tier.as_str();
+    let changed = store
+        .set_policy_tier(
+            &domain,
+            tier.as_str(),
+            &Audit {
+                actor: who,
+                action: "tier",
+                domain: Some(&domain),
+                detail,
+            },
+        )
+        .await?;
+    if !changed {
+        return Err(DomainError::NotFound("allow entry"));
+    }
+    tracing::info!(by = who, domain = %domain, tier = detail, "federation tier changed");
+    store
+        .policy_domains()
+        .await?
+        .into_iter()
+        .find(|r| r.domain == domain && r.kind == "allow")
+        .ok_or(DomainError::NotFound("allow entry"))
 }
 
 pub async fn remove(
@@ -193,13 +268,15 @@ pub async fn entry(node: &Node, kind: EntryKind, id: i64) -> Result<DomainRow, D
         .ok_or(DomainError::NotFound("domain entry"))
 }
 
-/// Adds an entry through the admin API and puts it in force. As on Mastodon, allowing a domain
-/// twice answers the existing allow; blocking twice is a conflict.
+/// Adds an entry through the admin API and puts it in force; an allow is of tier `tier`
+/// (default `org`). As on Mastodon, allowing a domain twice answers the existing allow (with
+/// its tier changed when one is given); blocking twice is a conflict.
 pub async fn create_entry(
     node: &Node,
     who: &str,
     raw: &str,
     kind: EntryKind,
+    tier: Option<Tier>,
 ) -> Result<DomainRow, DomainError> {
     let domain = normalize_domain(raw)?;
     if let Some(existing) = entries(node, kind)
@@ -207,14 +284,33 @@ pub async fn create_entry(
         .into_iter()
         .find(|r| r.domain == domain)
     {
-        return match kind {
-            EntryKind::Allow => Ok(existing),
-            EntryKind::Block => Err(DomainError::Conflict(format!(
+        return match (kind, tier) {
+            (EntryKind::Allow, Some(t)) if t.as_str() != existing.tier => {
+                let row = set_tier(&node.store, who, &domain, t).await?;
+                reload(node).await?;
+                Ok(row)
+            }
+            (EntryKind::Allow, _) => Ok(existing),
+            (EntryKind::Block, _) => Err(DomainError::Conflict(format!(
                 "{domain} is already blocked"
             ))),
         };
     }
-    let row = add(&node.store, &node.config, who, &domain, kind.as_str()).await?;
+    let tier = tier.unwrap_or(Tier::Org);
+    let row = add(&node.store, &node.config, who, &domain, kind.as_str(), tier).await?;
+    reload(node).await?;
+    Ok(row)
+}
+
+/// Sets the tier of an allow entry (by id) through the admin API and puts it in force.
+pub async fn update_entry_tier(
+    node: &Node,
+    who: &str,
+    id: i64,
+    tier: Tier,
+) -> Result<DomainRow, DomainError> {
+    let row = entry(node, EntryKind::Allow, id).await?;
+    let row = set_tier(&node.store, who, &row.domain, tier).await?;
     reload(node).await?;
     Ok(row)
 }
@@ -281,5 +377,19 @@ mod tests {
         assert!(normalize_domain("").is_err());
         assert!(normalize_domain("a/b").is_err());
         assert!(normalize_domain("not a domain").is_err());
+    }
+
+    #[test]
+    fn allowlist_lines_may_name_a_tier() {
+        assert_eq!(
+            allowlist_line("B.example").unwrap(),
+            ("b.example".to_string(), Tier::Org)
+        );
+        assert_eq!(
+            allowlist_line("c.example  partner").unwrap(),
+            ("c.example".to_string(), Tier::Partner)
+        );
+        assert!(allowlist_line("c.example friend").is_err());
+        assert!(allowlist_line("c.example org extra").is_err());
     }
 }

@@ -61,9 +61,20 @@ async fn read_access(
     headers: &HeaderMap,
     object: ObjectKind,
 ) -> Result<Access, ApiError> {
-    let who = requester(state, uri, headers).await?;
     let net = &state.node.fed.net;
-    match state.read_policy.decide(&who, object, |d| net.allows(d)) {
+    read_access_for(state, uri, headers, object, |d| net.allows(d)).await
+}
+
+/// [`read_access`] for the peers `admitted` says.
+async fn read_access_for(
+    state: &AppState,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    object: ObjectKind,
+    admitted: impl Fn(&str) -> bool,
+) -> Result<Access, ApiError> {
+    let who = requester(state, uri, headers).await?;
+    match state.read_policy.decide(&who, object, admitted) {
         refused @ (Access::Unauthorized(_) | Access::Forbidden(_)) => Err(refuse(refused)),
         granted => Ok(granted),
     }
@@ -216,6 +227,33 @@ pub async fn status(
     }
 }
 
+fn page_param(uri: &axum::http::Uri) -> Option<i64> {
+    uri.query().and_then(|q| {
+        q.split('&')
+            .find_map(|kv| kv.strip_prefix("page=").and_then(|v| v.parse().ok()))
+    })
+}
+
+/// `/actor/outbox`: the node's public statuses, newest first, for `org` peers' backfill;
+/// `?page=N` (from 1) for a page of it. Partners are refused: they hear of statuses through
+/// follows only.
+pub async fn node_outbox(
+    State(state): State<AppState>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let net = &state.node.fed.net;
+    read_access_for(&state, &uri, &headers, ObjectKind::Content, |d| {
+        net.tier(d) == Some(fika_federation::policy::Tier::Org)
+    })
+    .await?;
+    let doc = match outbound::node_collection(&state.node, page_param(&uri)).await? {
+        CollectionDoc::Whole(c) => json!(c),
+        CollectionDoc::Page(p) => json!(p),
+    };
+    Ok(as2(doc))
+}
+
 /// Followers / following / outbox of a local account as an OrderedCollection; `?page=N` (from
 /// 1) for a page of it.
 pub async fn collection(
@@ -231,11 +269,7 @@ pub async fn collection(
         "outbox" => Listing::Outbox,
         _ => return Err(ApiError::not_found()),
     };
-    let page: Option<i64> = uri.query().and_then(|q| {
-        q.split('&')
-            .find_map(|kv| kv.strip_prefix("page=").and_then(|v| v.parse().ok()))
-    });
-    let doc = match outbound::collection(&state.node, &username, which, page).await? {
+    let doc = match outbound::collection(&state.node, &username, which, page_param(&uri)).await? {
         CollectionDoc::Whole(c) => json!(c),
         CollectionDoc::Page(p) => json!(p),
     };

@@ -77,6 +77,8 @@ impl From<DomainError> for ApiError {
             DomainError::Conflict(m) => ApiError::unprocessable(format!("Validation failed: {m}")),
             DomainError::Store(s) => s.into(),
             DomainError::Internal(m) => ApiError::internal(m),
+            // Only the inbox asks for deferral, and it queues instead of answering with it.
+            e @ DomainError::Deferred(_) => ApiError::internal(e.to_string()),
         }
     }
 }

@@ -195,6 +195,18 @@ pub async fn serve(State(state): State<AppState>, request: Request) -> Result<Re
     let _ = writeln!(out, "fika_local_accounts {}", gauges.local_accounts);
     out.push_str("# HELP fika_active_users Local accounts that posted in the last 30 days.\n# TYPE fika_active_users gauge\n");
     let _ = writeln!(out, "fika_active_users {}", gauges.active_users);
+    out.push_str("# HELP fika_backfill_statuses Statuses an org peer's backfill read (fetched) and stored here (stored), per peer and state.\n");
+    out.push_str("# TYPE fika_backfill_statuses gauge\n");
+    for (peer, st, fetched, stored) in &gauges.backfills {
+        let _ = writeln!(
+            out,
+            "fika_backfill_statuses{{peer=\"{peer}\",state=\"{st}\",count=\"fetched\"}} {fetched}"
+        );
+        let _ = writeln!(
+            out,
+            "fika_backfill_statuses{{peer=\"{peer}\",state=\"{st}\",count=\"stored\"}} {stored}"
+        );
+    }
     let mut response = out.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

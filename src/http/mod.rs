@@ -193,7 +193,9 @@ fn client_api(state: &AppState) -> Router<AppState> {
         )
         .route(
             "/api/v1/admin/domain_allows/{id}",
-            get(admin::get_allow).delete(admin::delete_allow),
+            get(admin::get_allow)
+                .put(admin::update_allow)
+                .delete(admin::delete_allow),
         )
         .route(
             "/api/v1/admin/domain_blocks",
@@ -261,6 +263,7 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{username}/inbox", post(activitypub::inbox))
         .route("/inbox", post(activitypub::inbox))
         .route("/actor", get(activitypub::node_actor))
+        .route("/actor/outbox", get(activitypub::node_outbox))
         .route("/{profile}", get(pages::profile))
         .route(
             "/.well-known/oauth-authorization-server",

@@ -1,6 +1,7 @@
 //! Side effects after a write commits: deliveries to peers, home-feed fan-out, streaming events;
-//! and acting on activities the inbox accepted.
+//! acting on activities the inbox accepted; backfilling new `org` peers' public statuses.
 
+pub mod backfill;
 pub mod delivery;
 pub mod fanout;
 pub mod inbox;

@@ -156,6 +156,17 @@ impl Store {
         Ok(rows)
     }
 
+    /// The shared inbox of each remote domain that has an account with one (the same for every
+    /// account of a node, so any will do).
+    pub async fn shared_inboxes(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let sql = "SELECT domain, MIN(shared_inbox_url) FROM accounts \
+                   WHERE domain <> '' AND shared_inbox_url IS NOT NULL GROUP BY domain";
+        let rows = on_pool!(self, |pool| sqlx::query_as::<_, (String, String)>(sql)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows)
+    }
+
     /// (local accounts not suspended, of which posted since `since`).
     pub async fn account_activity(&self, since: i64) -> Result<(i64, i64), StoreError> {
         let sql = "SELECT COUNT(*), COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM statuses s \
@@ -347,5 +358,49 @@ impl Store {
                 .await
         })?;
         Ok(rows)
+    }
+
+    /// A page of the node's own statuses of `audiences` by accounts not suspended, newest
+    /// first (the node's collection of public statuses, which `org` peers backfill from).
+    pub async fn node_outbox_page(
+        &self,
+        audiences: &[crate::domain::audience::Audience],
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<super::statuses::StatusRow>, StoreError> {
+        let Some(vis) = super::statuses::audience_condition("s", audiences) else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "SELECT {} FROM statuses s JOIN accounts a ON a.id = s.account_id \
+             WHERE a.domain = '' AND NOT a.suspended AND {vis} AND s.reblog_of_id IS NULL \
+             ORDER BY s.id DESC LIMIT $1 OFFSET $2",
+            super::statuses::STATUS_COLUMNS,
+        );
+        let rows = on_pool!(self, |pool| {
+            sqlx::query_as::<_, super::statuses::StatusRow>(&sql)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await
+        })?;
+        Ok(rows)
+    }
+
+    /// How many statuses [`Store::node_outbox_page`] pages through.
+    pub async fn node_outbox_total(
+        &self,
+        audiences: &[crate::domain::audience::Audience],
+    ) -> Result<i64, StoreError> {
+        let Some(vis) = super::statuses::audience_condition("s", audiences) else {
+            return Ok(0);
+        };
+        let sql = format!(
+            "SELECT COUNT(*) FROM statuses s JOIN accounts a ON a.id = s.account_id \
+             WHERE a.domain = '' AND NOT a.suspended AND {vis} AND s.reblog_of_id IS NULL"
+        );
+        Ok(on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(&sql)
+            .fetch_one(pool)
+            .await)?)
     }
 }

@@ -1,6 +1,7 @@
-//! The inbox queue (`inbox_jobs`): activities that passed the inbox's checks, waiting for the
-//! inbox worker (`jobs::inbox`). A row is written in the same transaction as the activity's
-//! `inbox_seen` mark, so an activity is either queued once or known as a duplicate.
+//! The inbox queue (`inbox_jobs`): activities that passed the inbox's checks and need a fetch,
+//! waiting for the inbox worker (`jobs::inbox`). A row is written in the same transaction as
+//! the activity's `inbox_seen` mark, so an activity is either queued once or known as a
+//! duplicate. One acted on in the request is marked seen after its effect.
 
 use sqlx::FromRow;
 
@@ -17,6 +18,33 @@ pub struct InboxJob {
 }
 
 impl Store {
+    /// Whether an activity with this id was accepted before.
+    pub async fn inbox_seen(&self, activity_id: &str) -> Result<bool, StoreError> {
+        let n = on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM inbox_seen WHERE activity_id = $1"
+        )
+        .bind(activity_id)
+        .fetch_one(pool)
+        .await)?;
+        Ok(n > 0)
+    }
+
+    /// Marks an activity seen that was acted on without being queued.
+    pub async fn mark_inbox_seen(&self, activity_id: &str) -> Result<(), StoreError> {
+        let now = super::now_millis();
+        on_writer!(self, |pool| {
+            sqlx::query(
+            "INSERT INTO inbox_seen (activity_id, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+        )
+        .bind(activity_id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        })?;
+        Ok(())
+    }
+
     /// Marks `activity_id` seen and queues `body` for processing as `signer_id`'s, in one
     /// transaction, due at `due_at` (a worker of this process that takes the job at once queues
     /// it leased: due only should the process die before it is done). `None` (and nothing

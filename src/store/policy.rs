@@ -9,6 +9,8 @@ pub struct DomainRow {
     pub id: i64,
     pub domain: String,
     pub kind: String,
+    /// `org` or `partner`; meaningful for allow entries only.
+    pub tier: String,
     pub created_at: i64,
 }
 
@@ -51,7 +53,7 @@ macro_rules! insert_audit {
 impl Store {
     pub async fn policy_domains(&self) -> Result<Vec<DomainRow>, StoreError> {
         let sql =
-            "SELECT id, domain, kind, created_at FROM federation_domains ORDER BY domain, kind";
+            "SELECT id, domain, kind, tier, created_at FROM federation_domains ORDER BY domain, kind";
         Ok(on_pool!(self, |pool| sqlx::query_as::<_, DomainRow>(sql)
             .fetch_all(pool)
             .await)?)
@@ -64,24 +66,27 @@ impl Store {
             .await)?)
     }
 
-    /// Adds an allow or block entry (idempotent) with its audit entry; returns the row.
+    /// Adds an allow or block entry (idempotent: an existing entry keeps its tier) with its
+    /// audit entry; returns the row.
     pub async fn add_policy_domain(
         &self,
         domain: &str,
         kind: &str,
+        tier: &str,
         audit: &Audit<'_>,
     ) -> Result<DomainRow, StoreError> {
         in_tx!(self, |tx| {
-            sqlx::query("INSERT INTO federation_domains (id, domain, kind, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (domain, kind) DO NOTHING")
+            sqlx::query("INSERT INTO federation_domains (id, domain, kind, tier, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (domain, kind) DO NOTHING")
                 .bind(crate::ids::next_id())
                 .bind(domain)
                 .bind(kind)
+                .bind(tier)
                 .bind(super::now_millis())
                 .execute(&mut *tx)
                 .await?;
             insert_audit!(&mut *tx, audit)?;
         });
-        let sql = "SELECT id, domain, kind, created_at FROM federation_domains WHERE domain = $1 AND kind = $2";
+        let sql = "SELECT id, domain, kind, tier, created_at FROM federation_domains WHERE domain = $1 AND kind = $2";
         Ok(on_pool!(self, |pool| sqlx::query_as::<_, DomainRow>(sql)
             .bind(domain)
             .bind(kind)
@@ -127,6 +132,31 @@ impl Store {
             (removed, dropped)
         });
         Ok(out)
+    }
+
+    /// Sets the tier of `domain`'s allow entry, with its audit entry; `false` when there is no
+    /// such entry.
+    pub async fn set_policy_tier(
+        &self,
+        domain: &str,
+        tier: &str,
+        audit: &Audit<'_>,
+    ) -> Result<bool, StoreError> {
+        let changed = in_tx!(self, |tx| {
+            let n = sqlx::query(
+                "UPDATE federation_domains SET tier = $1 WHERE domain = $2 AND kind = 'allow'",
+            )
+            .bind(tier)
+            .bind(domain)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n > 0 {
+                insert_audit!(&mut *tx, audit)?;
+            }
+            n > 0
+        });
+        Ok(changed)
     }
 
     pub async fn drop_deliveries_to(&self, domain: &str) -> Result<u64, StoreError> {

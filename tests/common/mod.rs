@@ -347,6 +347,16 @@ impl Api {
     pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.send_json(client().put(self.url(path)), body).await
     }
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        let r = client()
+            .delete(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
     async fn send_json(
         &self,
         request: reqwest::RequestBuilder,
@@ -586,4 +596,72 @@ pub async fn home_once_it_has(api: &Api, ids: &[&str]) -> Value {
             .then_some(home.clone())
     })
     .await
+}
+
+/// A server-sent-events stream of the client API, read event by event.
+pub struct Stream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Stream {
+    pub async fn open(api: &Api, path: &str) -> Stream {
+        let response = client()
+            .get(api.url(path))
+            .bearer_auth(&api.token)
+            .timeout(Duration::from_secs(120))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        Stream {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next `(event, data)`, skipping keep-alive comments.
+    pub async fn next(&mut self) -> (String, String) {
+        let read = async {
+            loop {
+                if let Some(end) = self.buffer.find("\n\n") {
+                    let block: String = self.buffer.drain(..end + 2).collect();
+                    let (mut event, mut data) = (String::new(), String::new());
+                    for line in block.lines() {
+                        if let Some(v) = line.strip_prefix("event:") {
+                            event = v.trim().to_string();
+                        } else if let Some(v) = line.strip_prefix("data:") {
+                            data.push_str(v.strip_prefix(' ').unwrap_or(v));
+                        }
+                    }
+                    if !event.is_empty() {
+                        return (event, data);
+                    }
+                    continue;
+                }
+                let chunk = self.response.chunk().await.unwrap().expect("stream ended");
+                self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), read)
+            .await
+            .expect("no streaming event within 20 s")
+    }
+
+    /// Status ids of the `update` events up to and including the one for `last`.
+    pub async fn updates_until(&mut self, last: &str) -> Vec<String> {
+        let mut seen = Vec::new();
+        loop {
+            let (event, data) = self.next().await;
+            if event != "update" {
+                continue;
+            }
+            let status: Value = serde_json::from_str(&data).unwrap();
+            let id = status["id"].as_str().unwrap().to_string();
+            seen.push(id.clone());
+            if id == last {
+                return seen;
+            }
+        }
+    }
 }

@@ -67,6 +67,34 @@ fn per_peer(
         .collect()
 }
 
+/// The shared inbox of every `org` peer: the one its accounts name, or `/inbox` (where fika and
+/// Mastodon have it) on a peer we know no account of yet.
+pub async fn org_peer_inboxes(node: &Node) -> Result<Vec<(String, String)>, DomainError> {
+    // The node's own domain may be listed too (one list for every site); it is no peer.
+    let own = node.urls.domain.to_ascii_lowercase();
+    let peers: Vec<String> = node
+        .fed
+        .net
+        .org_peers()
+        .into_iter()
+        .filter(|p| *p != own)
+        .collect();
+    if peers.is_empty() {
+        return Ok(vec![]);
+    }
+    let known: BTreeMap<String, String> = node.store.shared_inboxes().await?.into_iter().collect();
+    Ok(peers
+        .into_iter()
+        .map(|peer| {
+            let inbox = known
+                .get(&peer)
+                .cloned()
+                .unwrap_or_else(|| format!("{}://{peer}/inbox", node.fed.net.scheme_for(&peer)));
+            (peer, inbox)
+        })
+        .collect())
+}
+
 fn inbox_of(a: &AccountRow) -> Option<(String, String)> {
     let inbox = a.shared_inbox_url.clone().or_else(|| a.inbox_url.clone())?;
     Some((a.domain.clone(), inbox))
@@ -137,7 +165,8 @@ pub async fn status_uri(node: &Node, status: &StatusRow) -> Result<String, Domai
 }
 
 /// Peers that should receive activities about a local status: the author's remote followers
-/// (unless direct) and remote accounts mentioned in it; none for a department-only one.
+/// (unless direct), remote accounts mentioned in it and, for a public status, every `org`
+/// peer; none for a department-only one. [`per_peer`] makes it one delivery per peer.
 async fn status_targets(
     node: &Node,
     status: &StatusRow,
@@ -145,6 +174,10 @@ async fn status_targets(
 ) -> Result<Vec<(String, String)>, DomainError> {
     let reach = audience::delivery_targets(status.audience());
     let mut targets = Vec::new();
+    // Boosts travel through follows only: the federated timeline lists statuses, not boosts.
+    if reach.org_peers && status.reblog_of_id.is_none() {
+        targets.extend(org_peer_inboxes(node).await?);
+    }
     if reach.followers {
         targets.extend(
             node.store
@@ -473,6 +506,47 @@ pub async fn collection(
         return Ok(CollectionDoc::Whole(protocol::Collection::new(base, total)));
     };
     let items = collection_items(node, &account, which, page, COLLECTION_PAGE).await?;
+    Ok(CollectionDoc::Page(protocol::CollectionPage::new(
+        &base,
+        page,
+        COLLECTION_PAGE,
+        total,
+        items,
+    )))
+}
+
+/// The node's collection of its public statuses (the node actor's outbox), or page `page` of
+/// it: what a new `org` peer backfills from. Served, like everything, to allowed peers only.
+pub async fn node_collection(node: &Node, page: Option<i64>) -> Result<CollectionDoc, DomainError> {
+    let base = format!("{}/outbox", node.urls.node_actor());
+    let scopes = audience::in_outbox();
+    let total = node.store.node_outbox_total(&scopes).await?;
+    let Some(page) = page.filter(|p| *p >= 1) else {
+        return Ok(CollectionDoc::Whole(protocol::Collection::new(base, total)));
+    };
+    let rows = node
+        .store
+        .node_outbox_page(&scopes, COLLECTION_PAGE, (page - 1) * COLLECTION_PAGE)
+        .await?;
+    let mut authors: BTreeMap<i64, AccountRow> = BTreeMap::new();
+    let mut items = Vec::with_capacity(rows.len());
+    for status in rows {
+        if !authors.contains_key(&status.account_id) {
+            let Some(a) = node.store.account_by_id(status.account_id).await? else {
+                continue;
+            };
+            authors.insert(a.id, a);
+        }
+        let author = &authors[&status.account_id];
+        let object = note(node, &status, author).await?;
+        let create = convert::note_activity(
+            protocol::ActivityKind::Create,
+            object,
+            &actor_id(node, author),
+            None,
+        );
+        items.push(create.embedded().to_json());
+    }
     Ok(CollectionDoc::Page(protocol::CollectionPage::new(
         &base,
         page,

@@ -58,10 +58,14 @@ pub(super) async fn receive(
         }
         None => match embedded {
             Some(note) => {
+                ancestors.may_fetch("an announced note's author")?;
                 let author = resolve_actor(node, &note.attributed_to).await?;
                 super::create::ingest_note(node, &author, note, ancestors).await?
             }
-            None => super::create::fetch_note_in(node, &target, ancestors).await?,
+            None => {
+                ancestors.may_fetch("an announced note")?;
+                super::create::fetch_note_in(node, &target, ancestors).await?
+            }
         },
     };
     if !audience::may_reblog(original.audience()) {

@@ -68,6 +68,7 @@ pub(super) async fn parent_of(
         tracing::debug!(parent = uri, "not fetching a parent beyond the depth limit");
         return Ok(None);
     }
+    ancestors.may_fetch("a reply's parent")?;
     // Boxed: fetching a parent stores it, which may fetch its parent in turn.
     match Box::pin(fetch_note_in(node, uri, ancestors.parent())).await {
         Ok(parent) => Ok(Some(parent)),
@@ -80,6 +81,57 @@ pub(super) async fn parent_of(
     }
 }
 
+/// A Create received from a peer: stored, unless it comes unasked from a partner peer (see
+/// [`audience::takes_unsolicited`]).
+pub(super) async fn receive(
+    node: &Node,
+    author: &AccountRow,
+    note: Note,
+    ancestors: Ancestors,
+) -> Result<(), DomainError> {
+    let taken = node
+        .fed
+        .net
+        .tier(&author.domain)
+        .is_none_or(audience::takes_unsolicited);
+    if !taken && !solicited(node, author, &note).await? {
+        return Err(DomainError::Invalid(format!(
+            "note {} from a partner peer, by an author nobody here follows, for nobody here",
+            note.id
+        )));
+    }
+    ingest_note(node, author, note, ancestors).await.map(|_| ())
+}
+
+/// Did anyone here ask for this note: a local follower of its author, a local account
+/// mentioned or addressed, or a status we hold that it replies to?
+async fn solicited(node: &Node, author: &AccountRow, note: &Note) -> Result<bool, DomainError> {
+    if node.store.status_by_uri(&note.id).await?.is_some()
+        || !node.store.follower_ids(author.id).await?.is_empty()
+    {
+        return Ok(true);
+    }
+    for href in note.mentions.iter().chain(&note.to).chain(&note.cc) {
+        if local_account_by_url(node, href).await?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(match &note.in_reply_to {
+        Some(uri) => known_status_for_peers(node, uri).await?.is_some(),
+        None => false,
+    })
+}
+
+/// How a note being stored came: as news (delivered, or fetched as it was needed), or from a
+/// backfill of a peer's past statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Arrival {
+    News,
+    /// Placed in time by its publication date (its id sorts there in every timeline), with no
+    /// notifications and no stream events: it is history, not news.
+    Backfill,
+}
+
 /// Stores a remote note (idempotently) and delivers it into local home feeds and notifications.
 /// A missing parent is fetched as `ancestors` allows.
 pub(super) async fn ingest_note(
@@ -87,6 +139,34 @@ pub(super) async fn ingest_note(
     author: &AccountRow,
     note: Note,
     ancestors: Ancestors,
+) -> Result<StatusRow, DomainError> {
+    store_note(node, author, note, ancestors, Arrival::News).await
+}
+
+/// Stores a public note read from an `org` peer's collection of its public statuses, without
+/// its parents; `true` when it was not held before. The caller checked it comes from `peer`.
+pub async fn ingest_backfilled(
+    node: &Node,
+    author: &AccountRow,
+    note: Note,
+) -> Result<bool, DomainError> {
+    if node.store.status_by_uri(&note.id).await?.is_some() {
+        return Ok(false);
+    }
+    let ancestors = Ancestors {
+        left: 0,
+        missing: MissingParent::Skip,
+    };
+    store_note(node, author, note, ancestors, Arrival::Backfill).await?;
+    Ok(true)
+}
+
+async fn store_note(
+    node: &Node,
+    author: &AccountRow,
+    note: Note,
+    ancestors: Ancestors,
+    arrival: Arrival,
 ) -> Result<StatusRow, DomainError> {
     let store = &node.store;
     if let Some(existing) = store.status_by_uri(&note.id).await? {
@@ -133,7 +213,10 @@ pub(super) async fn ingest_note(
         .map(|d| d.timestamp_millis())
         .unwrap_or_else(now_millis)
         .min(now_millis());
-    let id = crate::ids::next_id();
+    let id = match arrival {
+        Arrival::News => crate::ids::next_id(),
+        Arrival::Backfill => crate::ids::id_at(created_at),
+    };
     let reply_account = reply_to.as_ref().map(|r| r.account_id);
     let home = crate::domain::statuses::home_recipients(
         node,
@@ -146,7 +229,11 @@ pub(super) async fn ingest_note(
     .into_iter()
     .filter(|r| *r != author.id)
     .collect::<Vec<_>>();
-    let notifications: Vec<NewNotification> = local_mentioned
+    let notified: &[i64] = match arrival {
+        Arrival::News => &local_mentioned,
+        Arrival::Backfill => &[],
+    };
+    let notifications: Vec<NewNotification> = notified
         .iter()
         .map(|a| NewNotification {
             id: crate::ids::next_id(),
@@ -205,6 +292,9 @@ pub(super) async fn ingest_note(
     // Woken once the attachments are there, so followers' streams render them.
     if queued {
         node.fanout_wake.notify_one();
+    }
+    if arrival == Arrival::Backfill {
+        return Ok(new.row);
     }
     node.hub.publish(Event::Status {
         status_id: id,

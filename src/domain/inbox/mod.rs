@@ -1,6 +1,7 @@
 //! Inbound: what an activity from a peer does here, one module per kind. The inbox has checked
-//! the signature, the policy and the shape ([`check_shape`]) and queued the activity; the inbox
-//! worker calls [`receive`], which parses it into the typed envelope and dispatches on its kind.
+//! the signature, the policy and the shape ([`check_shape`]); [`accept`] acts on the activity
+//! in the request when that needs no fetch, and queues it for the inbox worker otherwise. Both
+//! call [`receive`], which parses it into the typed envelope and dispatches on its kind.
 
 mod announce;
 mod answer;
@@ -32,6 +33,10 @@ pub enum MissingParent {
     Retry,
     /// Store the reply without the link to its parent.
     Skip,
+    /// Fetch nothing: fail with [`DomainError::Deferred`] where a fetch would be needed, before
+    /// anything is written. The inbox acts in the request on what needs no fetch and queues
+    /// the rest.
+    Defer,
 }
 
 /// How many more ancestors may be fetched while storing a note, and what a failure does.
@@ -42,6 +47,14 @@ pub(crate) struct Ancestors {
 }
 
 impl Ancestors {
+    /// Whether `what` may be fetched now: [`DomainError::Deferred`] when fetching is deferred.
+    pub(crate) fn may_fetch(self, what: &'static str) -> Result<(), DomainError> {
+        match self.missing {
+            MissingParent::Defer => Err(DomainError::Deferred(what)),
+            MissingParent::Retry | MissingParent::Skip => Ok(()),
+        }
+    }
+
     pub(crate) fn parent(self) -> Ancestors {
         Ancestors {
             left: self.left.saturating_sub(1),
@@ -88,9 +101,11 @@ pub(crate) fn authored_note(object: &Value, actor: &str, kind: &str) -> Result<N
 }
 
 /// Accepts an activity whose signature has been verified as `signer`'s and whose actor is the
-/// signer: checks its shape ([`check_shape`]), then queues it once per activity id, durably,
-/// and hands it to this process's inbox worker. Nothing is fetched here: the peer gets its
-/// answer as soon as the activity is stored. `false` when the id was seen before.
+/// signer: checks its shape ([`check_shape`]), then acts on it at once when that needs no
+/// fetch (most activities: a note whose parent we hold, a follow, a like), or else queues it
+/// once per activity id, durably, and hands it to this process's inbox worker. Nothing is
+/// fetched here: the peer gets its answer as soon as the activity is stored or its effect is.
+/// `false` when the id was seen before.
 pub async fn accept(
     node: &Node,
     signer: &AccountRow,
@@ -102,6 +117,45 @@ pub async fn accept(
         tracing::info!(activity = %id, actor = %actor_id(node, signer), error = %e, "activity refused");
         return Err(e);
     }
+    if node.store.inbox_seen(id).await? {
+        return Ok(false);
+    }
+    match receive(node, signer, activity, MissingParent::Defer).await {
+        // Marked after the effect: a crash in between makes the peer deliver again, and acting
+        // twice stores once (every effect is idempotent on the activity's or object's id).
+        Ok(()) => {
+            node.store.mark_inbox_seen(id).await?;
+            let kind = activities::type_of(activity).unwrap_or("?");
+            tracing::info!(activity = %id, kind = %kind, actor = %actor_id(node, signer), "received");
+            return Ok(true);
+        }
+        Err(DomainError::Deferred(what)) => {
+            tracing::debug!(activity = %id, needs = what, "queued for the inbox worker");
+        }
+        // Refused for good, as the worker would refuse it: answered 202 all the same (the peer
+        // can do nothing about it), not marked seen, not queued.
+        Err(e @ DomainError::Invalid(_)) => {
+            tracing::info!(activity = %id, actor = %actor_id(node, signer), error = %e, "activity refused");
+            return Ok(true);
+        }
+        // Queued all the same: the worker retries what may pass and logs what it drops, as for
+        // any queued activity.
+        Err(e) => {
+            tracing::debug!(activity = %id, error = %e, "acting at once failed; queued");
+        }
+    }
+    queue(node, signer, id, activity, body).await
+}
+
+/// Queues an accepted activity durably and hands it to the inbox worker, leased for it, or
+/// wakes the worker to claim it when the hand-off is full.
+async fn queue(
+    node: &Node,
+    signer: &AccountRow,
+    id: &str,
+    activity: &Value,
+    body: &str,
+) -> Result<bool, DomainError> {
     let handoff = &node.fed.inbox;
     let now = crate::store::now_millis();
     let place = handoff.reserve();
@@ -149,9 +203,7 @@ pub async fn receive(
         ActivityKind::Undo => undo::receive(node, actor, &object).await,
         ActivityKind::Create => {
             let note = authored_note(&object, &actor_id(node, actor), "Create")?;
-            create::ingest_note(node, actor, note, ancestors)
-                .await
-                .map(|_| ())
+            create::receive(node, actor, note, ancestors).await
         }
         ActivityKind::Update => update::receive(node, actor, &inbound.object, ancestors).await,
         ActivityKind::Delete => delete::receive(node, actor, &object).await,

@@ -43,6 +43,7 @@ pub(super) async fn receive(
     check(object, &actor_url)?;
     if object.kind().is_some_and(|k| ACTOR_TYPES.contains(&k)) {
         // The profile changed: read it from its owner rather than trust the copy.
+        ancestors.may_fetch("the updated actor")?;
         return fetch_actor(node, &actor_url).await.map(|_| ());
     }
     let note = super::authored_note(&object.value(), &actor_url, "Update")?;

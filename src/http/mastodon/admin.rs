@@ -34,6 +34,15 @@ fn who(me: &AccountRow) -> String {
 pub struct DomainForm {
     #[serde(default)]
     domain: String,
+    /// fika's tier of an allowed peer: `org` (the default) or `partner`.
+    #[serde(default)]
+    tier: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct TierForm {
+    #[serde(default)]
+    tier: String,
 }
 
 /// Allow and block entries are handled alike; only their scope names and shapes differ.
@@ -69,10 +78,19 @@ async fn create(
     state: &AppState,
     auth: &Auth,
     kind: Kind,
-    raw: &str,
+    form: &DomainForm,
 ) -> Result<Json<Value>, ApiError> {
     let me = admin(auth, scope(kind, true))?;
-    let row = policy::create_entry(&state.node, &who(me), raw, kind).await?;
+    let tier = match (kind, form.tier.as_deref()) {
+        (_, None) => None,
+        (Kind::Allow, Some(t)) => Some(policy::parse_tier(t)?),
+        (Kind::Block, Some(_)) => {
+            return Err(ApiError::unprocessable(
+                "Validation failed: a block has no tier",
+            ))
+        }
+    };
+    let row = policy::create_entry(&state.node, &who(me), &form.domain, kind, tier).await?;
     Ok(Json(render(kind, &row)))
 }
 
@@ -107,7 +125,20 @@ pub async fn create_allow(
     auth: Auth,
     Body(form): Body<DomainForm>,
 ) -> Result<Json<Value>, ApiError> {
-    create(&state, &auth, Kind::Allow, &form.domain).await
+    create(&state, &auth, Kind::Allow, &form).await
+}
+
+/// fika's extension: changes an allow entry's tier.
+pub async fn update_allow(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Body(form): Body<TierForm>,
+) -> Result<Json<Value>, ApiError> {
+    let me = admin(&auth, scope(Kind::Allow, true))?;
+    let tier = policy::parse_tier(&form.tier)?;
+    let row = policy::update_entry_tier(&state.node, &who(me), parse_id(&id)?, tier).await?;
+    Ok(Json(render(Kind::Allow, &row)))
 }
 
 pub async fn delete_allow(
@@ -138,7 +169,7 @@ pub async fn create_block(
     auth: Auth,
     Body(form): Body<DomainForm>,
 ) -> Result<Json<Value>, ApiError> {
-    create(&state, &auth, Kind::Block, &form.domain).await
+    create(&state, &auth, Kind::Block, &form).await
 }
 
 pub async fn delete_block(
