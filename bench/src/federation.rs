@@ -138,18 +138,29 @@ async fn black_hole(port: u16) -> Result<()> {
 }
 
 async fn start(ctx: &Ctx, site: &mut Site, allowed: &str) -> Result<()> {
+    start_with(ctx, site, allowed, vec![]).await
+}
+
+async fn start_with(
+    ctx: &Ctx,
+    site: &mut Site,
+    allowed: &str,
+    more: Vec<(String, String)>,
+) -> Result<()> {
+    let mut extra: Vec<(String, String)> = vec![
+        ("FIKA_SERVER_DOMAIN".into(), site.domain()),
+        ("FIKA_OAUTH_PASSWORD_GRANT".into(), "true".into()),
+        ("FIKA_FEDERATION_ALLOW_HTTP".into(), "true".into()),
+        ("FIKA_FEDERATION_RETRY_BASE_SECONDS".into(), "1".into()),
+        ("FIKA_FEDERATION_ALLOWED_DOMAINS".into(), allowed.into()),
+    ];
+    extra.extend(more);
     let spec = NodeSpec {
         bin: &ctx.fika,
         data_dir: &site.data_dir,
         database_url: &site.db_url,
         port: site.listen_port,
-        extra: vec![
-            ("FIKA_SERVER_DOMAIN".into(), site.domain()),
-            ("FIKA_OAUTH_PASSWORD_GRANT".into(), "true".into()),
-            ("FIKA_FEDERATION_ALLOW_HTTP".into(), "true".into()),
-            ("FIKA_FEDERATION_RETRY_BASE_SECONDS".into(), "1".into()),
-            ("FIKA_FEDERATION_ALLOWED_DOMAINS".into(), allowed.into()),
-        ],
+        extra,
     };
     let log = format!("node-{}.log", site.name);
     site.proc = Some(spec.start(&log).await?);
@@ -689,4 +700,211 @@ async fn ingest(
     )
     .await?;
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The organisation's public conversation: org peers receive every public status; a new org
+// peer backfills.
+
+pub struct OrgSizes {
+    /// `org` peers of the author's node (the bench's own listeners, counting signed POSTs).
+    pub peers: usize,
+    pub posts: usize,
+    /// Public statuses a new org peer backfills.
+    pub backfill: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct OrgResults {
+    /// Signed POSTs each org peer received per public post, lowest and highest over peers.
+    pub posts_per_peer: (f64, f64),
+    /// Posts that did not reach every peer within the wait.
+    pub missing: usize,
+    /// From the backfill's start until it is done (both from the node's log), and how many
+    /// statuses it stored.
+    pub backfill_seconds: f64,
+    pub backfill_stored: i64,
+    /// The same statuses read through the author node's client API, page by page (40 each):
+    /// the same data over the same HTTP stack, without federation.
+    pub api_read_seconds: f64,
+}
+
+fn new_site(ctx: &Ctx, name: &'static str) -> Site {
+    let data_dir = ctx.run_dir.join(format!("org-{name}"));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    std::fs::create_dir_all(&data_dir).expect("data dir");
+    let port = free_port();
+    Site {
+        name,
+        port,
+        listen_port: port,
+        db_url: format!("sqlite://{}", data_dir.join("fika.db").display()),
+        data_dir,
+        proc: None,
+    }
+}
+
+/// A listener that takes signed POSTs to `/inbox` (202) and counts them; anything else 404.
+async fn counting_peer(port: u16, count: Arc<AtomicUsize>) -> Result<()> {
+    use axum::http::{HeaderMap, StatusCode};
+    let app = axum::Router::new()
+        .route(
+            "/inbox",
+            axum::routing::post(move |headers: HeaderMap| {
+                let count = count.clone();
+                async move {
+                    if headers.contains_key("signature") {
+                        count.fetch_add(1, Ordering::Relaxed);
+                        StatusCode::ACCEPTED
+                    } else {
+                        StatusCode::UNAUTHORIZED
+                    }
+                }
+            }),
+        )
+        .fallback(|| async { StatusCode::NOT_FOUND });
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(())
+}
+
+/// Seconds between the first log line containing `from` and the first after it containing
+/// `to`, from the lines' RFC 3339 timestamps.
+fn log_span(log: &str, from: &str, to: &str) -> Option<f64> {
+    let at = |l: &str| -> Option<f64> {
+        let stamp = l.split_whitespace().next()?;
+        let t = seconds_in_day(stamp)?;
+        Some(t)
+    };
+    let mut lines = log.lines();
+    let start = lines.by_ref().find(|l| l.contains(from)).and_then(at)?;
+    let end = lines.find(|l| l.contains(to)).and_then(at)?;
+    Some(end - start)
+}
+
+/// `2026-12-02T05:02:55.961879Z` to seconds within the day (spans here are far below a day).
+fn seconds_in_day(stamp: &str) -> Option<f64> {
+    let time = stamp.split('T').nth(1)?.trim_end_matches('Z');
+    let mut parts = time.split(':');
+    let h: f64 = parts.next()?.parse().ok()?;
+    let m: f64 = parts.next()?.parse().ok()?;
+    let s: f64 = parts.next()?.parse().ok()?;
+    Some(h * 3600.0 + m * 60.0 + s)
+}
+
+pub async fn org_run(ctx: &Ctx, sizes: &OrgSizes) -> Result<OrgResults> {
+    let mut r = OrgResults::default();
+    // O1: one author node, `peers` org peers, nobody following.
+    let counters: Vec<Arc<AtomicUsize>> = (0..sizes.peers)
+        .map(|_| Arc::new(AtomicUsize::new(0)))
+        .collect();
+    let mut peer_domains = Vec::new();
+    for c in &counters {
+        let port = free_port();
+        counting_peer(port, c.clone()).await?;
+        peer_domains.push(format!("127.0.0.1:{port}"));
+    }
+    let mut a = new_site(ctx, "a");
+    let mut e = new_site(ctx, "e");
+    let mut allowed = peer_domains.clone();
+    allowed.push(e.domain());
+    let no_backfill = vec![("FIKA_FEDERATION_BACKFILL_STATUSES".into(), "0".into())];
+    start_with(
+        ctx,
+        &mut a,
+        &format!("[{}]", allowed.join(", ")),
+        no_backfill,
+    )
+    .await?;
+    let author = user(ctx, &a, "olga").await?;
+    for i in 0..sizes.posts {
+        post(&a, &author, &format!("org-wide news {i}")).await?;
+    }
+    // E is allowed too, but not running yet: its deliveries wait in A's queue.
+    let want = sizes.posts;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while counters.iter().any(|c| c.load(Ordering::Relaxed) < want) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A duplicate would follow right behind.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let per: Vec<f64> = counters
+        .iter()
+        .map(|c| c.load(Ordering::Relaxed) as f64 / want as f64)
+        .collect();
+    r.missing = counters
+        .iter()
+        .filter(|c| c.load(Ordering::Relaxed) < want)
+        .count();
+    r.posts_per_peer = (
+        per.iter().cloned().fold(f64::INFINITY, f64::min),
+        per.iter().cloned().fold(0.0, f64::max),
+    );
+
+    // O2: A holds `backfill` public statuses (with the ones above); E starts as A's org peer
+    // and backfills them.
+    for i in sizes.posts..sizes.backfill {
+        post(&a, &author, &format!("org-wide news {i}")).await?;
+    }
+    let started = Instant::now();
+    let mut read = 0;
+    let mut max_id: Option<String> = None;
+    while read < sizes.backfill {
+        let mut req = http()
+            .get(format!("{}/api/v1/timelines/public", a.base()))
+            .query(&[("local", "true"), ("limit", "40")])
+            .bearer_auth(&author);
+        if let Some(m) = &max_id {
+            req = req.query(&[("max_id", m.as_str())]);
+        }
+        let page: Value = req.send().await?.json().await?;
+        let items = page.as_array().cloned().unwrap_or_default();
+        if items.is_empty() {
+            break;
+        }
+        read += items.len();
+        max_id = items
+            .last()
+            .and_then(|s| s["id"].as_str())
+            .map(String::from);
+    }
+    r.api_read_seconds = started.elapsed().as_secs_f64();
+    let e_allowed = format!("[{}]", a.domain());
+    // E logs at info: the backfill's start and end are read from its log.
+    let backfill = vec![
+        (
+            "FIKA_FEDERATION_BACKFILL_STATUSES".into(),
+            sizes.backfill.to_string(),
+        ),
+        ("FIKA_LOG_LEVEL".into(), "info,sqlx=warn".into()),
+    ];
+    start_with(ctx, &mut e, &e_allowed, backfill).await?;
+    let e_log = e.data_dir.join("node-e.log");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let log = std::fs::read_to_string(&e_log).unwrap_or_default();
+        if Instant::now() > deadline {
+            let tail: Vec<&str> = log.lines().rev().take(20).collect();
+            bail!("E's backfill did not finish within 120 s; its log ends:\n{tail:#?}");
+        }
+        if log.contains("backfill done") {
+            r.backfill_seconds = log_span(&log, "backfill of an org peer started", "backfill done")
+                .unwrap_or(f64::NAN);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    r.backfill_stored = count(
+        &e.db_url,
+        "SELECT COUNT(*) FROM statuses WHERE content LIKE '%org-wide news%'",
+    )
+    .await?;
+    for s in [&mut a, &mut e] {
+        if let Some(p) = s.proc.take() {
+            p.stop().await;
+        }
+    }
+    Ok(r)
 }

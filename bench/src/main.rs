@@ -50,7 +50,7 @@ struct Args {
         default_value = "postgres://postgres@127.0.0.1:5432"
     )]
     postgres: String,
-    /// Skip phases: any of client, directory, postgres, federation, footprint.
+    /// Skip phases: any of client, directory, postgres, federation, footprint, org.
     #[arg(long, value_delimiter = ',')]
     skip: Vec<String>,
 }
@@ -801,6 +801,72 @@ async fn bench(args: Args) -> Result<bool> {
             "refetches_during_ingest": f.refetches_during_ingest, "catch_up_seconds": f.catch_up_seconds, "outage_lost": f.outage_lost,
             "outage_duplicate_deliveries": f.outage_duplicate_deliveries, "peak_rss_kib": f.peak_rss_kib,
         }));
+    }
+
+    // Phase 4: the organisation's public conversation.
+    if !skip("org") {
+        let sizes = if args.smoke {
+            federation::OrgSizes {
+                peers: 3,
+                posts: 2,
+                backfill: 10,
+            }
+        } else {
+            federation::OrgSizes {
+                peers: 20,
+                posts: 20,
+                backfill: 200,
+            }
+        };
+        eprintln!(
+            "[org] one node, {} org peers, then a new org peer backfilling",
+            sizes.peers
+        );
+        let o = federation::org_run(&ctx, &sizes).await?;
+        let exact = o.missing == 0 && o.posts_per_peer == (1.0, 1.0);
+        rep.check(
+            "O1",
+            &format!(
+                "signed POSTs per public post, per org peer ({} peers, nobody following)",
+                sizes.peers
+            ),
+            format!(
+                "min {:.2}, max {:.2}",
+                o.posts_per_peer.0, o.posts_per_peer.1
+            ),
+            format!("{} posts", sizes.posts),
+            f64::NAN,
+            "exactly 1",
+            exact,
+        );
+        if !exact {
+            wrong.push(format!(
+                "O1: per peer {:?}, {} peers missing posts",
+                o.posts_per_peer, o.missing
+            ));
+        }
+        let complete = o.backfill_stored == sizes.backfill as i64;
+        rep.check(
+            "O2",
+            &format!(
+                "backfill of {} public statuses from one org peer, vs reading them through its client API",
+                sizes.backfill
+            ),
+            format!("{:.2} s, {} stored", o.backfill_seconds, o.backfill_stored),
+            format!("{:.2} s", o.api_read_seconds),
+            o.backfill_seconds / o.api_read_seconds,
+            "all stored",
+            complete,
+        );
+        if !complete {
+            wrong.push(format!(
+                "O2: {} of {} statuses backfilled",
+                o.backfill_stored, sizes.backfill
+            ));
+        }
+        rep.set("org", json!({"peers": sizes.peers, "posts": sizes.posts, "posts_per_peer_min": o.posts_per_peer.0,
+            "posts_per_peer_max": o.posts_per_peer.1, "missing": o.missing, "backfill": sizes.backfill,
+            "backfill_seconds": o.backfill_seconds, "backfill_stored": o.backfill_stored, "api_read_seconds": o.api_read_seconds}));
     }
 
     rep.set("meta", json!({"smoke": args.smoke, "seconds": total.elapsed().as_secs_f64(), "fika": fika.display().to_string(),
