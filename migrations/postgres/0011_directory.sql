@@ -19,6 +19,8 @@ CREATE TABLE account_search (
     doc         TSVECTOR NOT NULL
 );
 CREATE INDEX account_search_doc ON account_search USING GIN (doc);
+-- Handle prefixes (`ada` finds `adam`) by index: LIKE 'x%' needs pattern ops under a collation.
+CREATE INDEX accounts_username_prefix ON accounts (username_key text_pattern_ops);
 
 -- Existing profiles. Remote bios are HTML and remote fields were not kept until now; both are
 -- indexed when the actor is next fetched.

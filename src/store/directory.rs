@@ -204,10 +204,12 @@ impl Store {
         Ok(ids)
     }
 
-    /// Accounts for a search term, best first: the exact handle; handles and display names
-    /// starting with it (any account, as a handle lookup); then, over discoverable accounts
-    /// only, the full-text tiers: every word in the handle or display name, in those or the
-    /// fields and featured tags, anywhere including the bio. Suspended accounts never.
+    /// Accounts for a search term, best first, `limit` from `offset`: the exact handle;
+    /// handles starting with it (any account: a handle finds everyone); then, over
+    /// discoverable accounts only, the full-text tiers: every word in the handle or display
+    /// name, in those or the fields and featured tags, anywhere including the bio. Within a
+    /// tier, accounts come in id order, which lets each tier stop at the page instead of
+    /// ranking every match. Suspended accounts never.
     pub async fn search_accounts(
         &self,
         term: &str,
@@ -215,53 +217,77 @@ impl Store {
         offset: i64,
     ) -> Result<Vec<i64>, StoreError> {
         let term = term.replace('\0', "").to_lowercase();
-        let pattern = format!("{}%", super::escape_like(&term));
+        let want = (offset + limit).max(0);
         let words = query_words(&term);
-        let [q1, q2, q3] = tier_queries(&self.pool, &words);
         let postgres = matches!(self.pool, Pool::Postgres(_));
-        let zero = if postgres { "0.0::float8" } else { "0.0" };
-        let mut parts = vec![
-            format!("SELECT id, 0 AS tier, {zero} AS r FROM accounts WHERE username_key = $1"),
-            format!(
-                "SELECT id, 1, {zero} FROM accounts WHERE username_key LIKE $2 ESCAPE '\\' \
-                 OR LOWER(display_name) LIKE $2 ESCAPE '\\'"
-            ),
-        ];
-        if !words.is_empty() {
-            if postgres {
-                parts.push(
-                    "SELECT a.id, CASE WHEN s.doc @@ to_tsquery('simple', $5) THEN 1 \
-                     WHEN s.doc @@ to_tsquery('simple', $6) THEN 2 ELSE 3 END, \
-                     (-ts_rank(s.doc, to_tsquery('simple', $7)))::float8 \
-                     FROM account_search s JOIN accounts a ON a.id = s.account_id \
-                     WHERE s.doc @@ to_tsquery('simple', $7) AND a.discoverable"
-                        .into(),
-                );
-            } else {
-                for (tier, n) in [(1, 5), (2, 6), (3, 7)] {
-                    parts.push(format!(
-                        "SELECT a.id, {tier}, bm25(account_search) FROM account_search \
-                         JOIN accounts a ON a.id = account_search.rowid \
-                         WHERE account_search MATCH ${n} AND a.discoverable"
-                    ));
+        let mut ids: Vec<i64> = Vec::new();
+        fn add(found: Vec<i64>, ids: &mut Vec<i64>) {
+            for id in found {
+                if !ids.contains(&id) {
+                    ids.push(id);
                 }
             }
         }
-        let sql = format!(
-            "SELECT m.id FROM ({}) m JOIN accounts a ON a.id = m.id WHERE NOT a.suspended \
-             GROUP BY m.id, a.domain, a.username_key \
-             ORDER BY MIN(m.tier), MIN(m.r), a.domain <> '', a.username_key, m.id \
-             LIMIT $3 OFFSET $4",
-            parts.join(" UNION ALL ")
-        );
+        let exact = "SELECT id FROM accounts WHERE username_key = $1 AND NOT suspended \
+            ORDER BY domain <> '', id";
+        add(self.ids(exact, &[&term], want).await?, &mut ids);
+        // A prefix as a range on the username index on SQLite (byte order); PostgreSQL
+        // compares by collation, so LIKE there.
+        if postgres {
+            let sql = "SELECT id FROM accounts WHERE username_key LIKE $1 ESCAPE '\\' \
+                AND NOT suspended ORDER BY username_key, id LIMIT $2";
+            let pattern = format!("{}%", super::escape_like(&term));
+            add(self.ids(sql, &[&pattern], want).await?, &mut ids);
+        } else {
+            let sql = "SELECT id FROM accounts WHERE username_key >= $1 AND username_key < $2 \
+                AND NOT suspended ORDER BY username_key, id LIMIT $3";
+            let end = format!("{term}{}", char::MAX);
+            add(self.ids(sql, &[&term, &end], want).await?, &mut ids);
+        }
+        if !words.is_empty() && (ids.len() as i64) < want {
+            let [q1, q2, q3] = tier_queries(&self.pool, &words);
+            if postgres {
+                // One index scan; the tiers are weights of the same document.
+                let sql = "SELECT s.account_id FROM account_search s \
+                    JOIN accounts a ON a.id = s.account_id \
+                    WHERE s.doc @@ to_tsquery('simple', $3) AND a.discoverable \
+                    AND NOT a.suspended ORDER BY CASE \
+                    WHEN s.doc @@ to_tsquery('simple', $1) THEN 1 \
+                    WHEN s.doc @@ to_tsquery('simple', $2) THEN 2 ELSE 3 END, s.account_id \
+                    LIMIT $4";
+                add(self.ids(sql, &[&q1, &q2, &q3], want).await?, &mut ids);
+            } else {
+                // FTS5 cannot test a column filter per row: one query per tier, each in rowid
+                // order so it stops at the page.
+                let sql = "SELECT account_search.rowid FROM account_search \
+                    JOIN accounts a ON a.id = account_search.rowid \
+                    WHERE account_search MATCH $1 AND a.discoverable AND NOT a.suspended \
+                    ORDER BY account_search.rowid LIMIT $2";
+                for q in [q1, q2, q3] {
+                    if ids.len() as i64 >= want {
+                        break;
+                    }
+                    add(self.ids(sql, &[&q], want).await?, &mut ids);
+                }
+            }
+        }
+        Ok(ids
+            .into_iter()
+            .skip(offset.max(0) as usize)
+            .take(limit.max(0) as usize)
+            .collect())
+    }
+
+    /// Ids from `sql` with text binds `$1..` and `limit` bound last (when it has a place).
+    async fn ids(&self, sql: &str, binds: &[&str], limit: i64) -> Result<Vec<i64>, StoreError> {
+        let limited = sql.contains(&format!("${}", binds.len() + 1));
         let ids = on_pool!(self, |pool| {
-            let mut q = sqlx::query_scalar::<_, i64>(&sql)
-                .bind(&term)
-                .bind(&pattern)
-                .bind(limit)
-                .bind(offset);
-            if !words.is_empty() {
-                q = q.bind(&q1).bind(&q2).bind(&q3);
+            let mut q = sqlx::query_scalar::<_, i64>(sql);
+            for b in binds {
+                q = q.bind(*b);
+            }
+            if limited {
+                q = q.bind(limit);
             }
             q.fetch_all(pool).await
         })?;
