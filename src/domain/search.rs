@@ -6,10 +6,9 @@ use crate::convert::views::{AccountView, StatusView};
 use crate::store::accounts::AccountRow;
 
 /// Accounts for a query: `@user@domain` of a peer (looked up by WebFinger when `resolve`), an
-/// actor URL, or words. Words find, best first: the exact handle, handles and display names
-/// starting with them (any account), then discoverable accounts (of this node and those held
-/// from peers) with every word in their handle or display name, their fields or featured
-/// tags, or their bio.
+/// actor URL, or words. Words find, best first: the exact handle, handles starting with them
+/// (any account), then discoverable accounts (of this node and those held from peers) with
+/// every word in their handle or display name, their fields or featured tags, or their bio.
 pub async fn account_ids(
     node: &Node,
     q: &str,
