@@ -585,3 +585,34 @@ async fn an_announce_of_a_create_boosts_the_note_fetched_from_its_node() {
         .log()
         .contains("Announce of an activity without object"));
 }
+
+/// A Delete acted on at once while its Create still waits in the queue (for a parent that
+/// cannot be fetched) keeps the status from appearing when the job gives up.
+#[tokio::test]
+async fn a_delete_overtaking_its_queued_create_wins() {
+    let hole = black_hole();
+    let net = setup(std::slice::from_ref(&hole), "1").await;
+    let parent = format!("http://{hole}/notes/9");
+    let create = net.create(9, "said and taken back", Some(&parent));
+    assert_eq!(net.post_as_bob(&create).await.0, 202);
+    let uri = create["object"]["id"].as_str().unwrap().to_string();
+    let delete = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{uri}#delete"),
+        "type": "Delete",
+        "actor": net.bob,
+        "to": [PUBLIC],
+        "object": {"id": uri, "type": "Tombstone"},
+    });
+    assert_eq!(net.post_as_bob(&delete).await.0, 202);
+    eventually("the queued Create to be given up", || async {
+        (net.queued().await == 0).then_some(())
+    })
+    .await;
+    assert_eq!(
+        net.statuses_with_uri(&uri).await,
+        0,
+        "the deleted status came back"
+    );
+    assert!(home_has(&net.ada, "said and taken back").await.is_none());
+}

@@ -362,20 +362,7 @@ pub async fn run(ctx: &Ctx, sizes: &Sizes) -> Result<Results> {
     let names = ["a", "b", "c", "d", "e"];
     let mut sites: Vec<Site> = names
         .iter()
-        .map(|name| {
-            let data_dir = ctx.run_dir.join(format!("fed-{name}"));
-            let _ = std::fs::remove_dir_all(&data_dir);
-            std::fs::create_dir_all(&data_dir).expect("data dir");
-            let port = free_port();
-            Site {
-                name,
-                port,
-                listen_port: port,
-                db_url: format!("sqlite://{}", data_dir.join("fika.db").display()),
-                data_dir,
-                proc: None,
-            }
-        })
+        .map(|name| new_site(ctx, "fed", name))
         .collect();
     // D is reached through a proxy that can slow it down.
     let d_delay = Arc::new(AtomicU64::new(0));
@@ -729,8 +716,9 @@ pub struct OrgResults {
     pub api_read_seconds: f64,
 }
 
-fn new_site(ctx: &Ctx, name: &'static str) -> Site {
-    let data_dir = ctx.run_dir.join(format!("org-{name}"));
+/// A site with its own data directory `PHASE-NAME` under the run's, not started yet.
+fn new_site(ctx: &Ctx, phase: &str, name: &'static str) -> Site {
+    let data_dir = ctx.run_dir.join(format!("{phase}-{name}"));
     let _ = std::fs::remove_dir_all(&data_dir);
     std::fs::create_dir_all(&data_dir).expect("data dir");
     let port = free_port();
@@ -806,8 +794,8 @@ pub async fn org_run(ctx: &Ctx, sizes: &OrgSizes) -> Result<OrgResults> {
         counting_peer(port, c.clone()).await?;
         peer_domains.push(format!("127.0.0.1:{port}"));
     }
-    let mut a = new_site(ctx, "a");
-    let mut e = new_site(ctx, "e");
+    let mut a = new_site(ctx, "org", "a");
+    let mut e = new_site(ctx, "org", "e");
     let mut allowed = peer_domains.clone();
     allowed.push(e.domain());
     let no_backfill = vec![("FIKA_FEDERATION_BACKFILL_STATUSES".into(), "0".into())];

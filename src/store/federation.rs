@@ -3,7 +3,7 @@
 
 use super::accounts::{AccountRow, COLUMNS};
 use super::profile_index::reindex_account;
-use super::{in_tx, on_pool, Store, StoreError};
+use super::{in_tx, on_pool, on_writer, Store, StoreError};
 
 /// A remote actor as fetched, to insert or refresh.
 #[derive(Debug, Clone)]
@@ -207,6 +207,21 @@ impl Store {
             .fetch_one(pool)
             .await)?;
         Ok(k)
+    }
+
+    /// Records that a peer deleted a status we do not hold (yet): its Create may still be
+    /// waiting in the inbox queue, and must not bring it back.
+    pub async fn add_remote_tombstone(&self, uri: &str) -> Result<(), StoreError> {
+        let now = super::now_millis();
+        on_writer!(self, |pool| sqlx::query(
+            "INSERT INTO tombstones (uri, deleted_at) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+        )
+        .bind(uri)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
     }
 
     pub async fn is_tombstone(&self, uri: &str) -> Result<bool, StoreError> {

@@ -332,14 +332,7 @@ impl Api {
         format!("{}{path}", self.base)
     }
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let r = client()
-            .get(self.url(path))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        (status, r.json().await.unwrap_or(Value::Null))
+        self.send(client().get(self.url(path))).await
     }
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.send_json(client().post(self.url(path)), body).await
@@ -348,12 +341,10 @@ impl Api {
         self.send_json(client().put(self.url(path)), body).await
     }
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
-        let r = client()
-            .delete(self.url(path))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
+        self.send(client().delete(self.url(path))).await
+    }
+    async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let r = request.bearer_auth(&self.token).send().await.unwrap();
         let status = r.status();
         (status, r.json().await.unwrap_or(Value::Null))
     }

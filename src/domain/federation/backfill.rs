@@ -20,14 +20,7 @@ const MAX_PAGES: usize = 50;
 /// The pending backfills due now, after bringing the rows in line with the `org` peers in
 /// force (the node's own domain is no peer).
 pub async fn due(node: &Node) -> Result<Vec<BackfillRow>, DomainError> {
-    let own = node.urls.domain.to_ascii_lowercase();
-    let peers: Vec<String> = node
-        .fed
-        .net
-        .org_peers()
-        .into_iter()
-        .filter(|p| *p != own)
-        .collect();
+    let peers = super::outbound::org_peers(node);
     node.store.sync_backfills(&peers).await?;
     Ok(node.store.due_backfills(crate::store::now_millis()).await?)
 }

@@ -67,18 +67,22 @@ fn per_peer(
         .collect()
 }
 
-/// The shared inbox of every `org` peer: the one its accounts name, or `/inbox` (where fika and
-/// Mastodon have it) on a peer we know no account of yet.
-pub async fn org_peer_inboxes(node: &Node) -> Result<Vec<(String, String)>, DomainError> {
-    // The node's own domain may be listed too (one list for every site); it is no peer.
+/// The `org` peers in force. The node's own domain may be listed too (one list for every
+/// site); it is no peer.
+pub fn org_peers(node: &Node) -> Vec<String> {
     let own = node.urls.domain.to_ascii_lowercase();
-    let peers: Vec<String> = node
-        .fed
+    node.fed
         .net
         .org_peers()
         .into_iter()
         .filter(|p| *p != own)
-        .collect();
+        .collect()
+}
+
+/// The shared inbox of every `org` peer: the one its accounts name, or `/inbox` (where fika and
+/// Mastodon have it) on a peer we know no account of yet.
+pub async fn org_peer_inboxes(node: &Node) -> Result<Vec<(String, String)>, DomainError> {
+    let peers = org_peers(node);
     if peers.is_empty() {
         return Ok(vec![]);
     }
@@ -537,15 +541,7 @@ pub async fn node_collection(node: &Node, page: Option<i64>) -> Result<Collectio
             };
             authors.insert(a.id, a);
         }
-        let author = &authors[&status.account_id];
-        let object = note(node, &status, author).await?;
-        let create = convert::note_activity(
-            protocol::ActivityKind::Create,
-            object,
-            &actor_id(node, author),
-            None,
-        );
-        items.push(create.embedded().to_json());
+        items.push(create_item(node, &status, &authors[&status.account_id]).await?);
     }
     Ok(CollectionDoc::Page(protocol::CollectionPage::new(
         &base,
@@ -581,16 +577,25 @@ async fn collection_items(
                 .outbox_page(account.id, &scopes, size, offset)
                 .await?
             {
-                let object = note(node, &status, account).await?;
-                let create = convert::note_activity(
-                    protocol::ActivityKind::Create,
-                    object,
-                    &actor_id(node, account),
-                    None,
-                );
-                items.push(create.embedded().to_json());
+                items.push(create_item(node, &status, account).await?);
             }
             Ok(items)
         }
     }
+}
+
+/// A local status as an outbox item: its Create, with the note embedded.
+async fn create_item(
+    node: &Node,
+    status: &StatusRow,
+    author: &AccountRow,
+) -> Result<Value, DomainError> {
+    let object = note(node, status, author).await?;
+    let create = convert::note_activity(
+        protocol::ActivityKind::Create,
+        object,
+        &actor_id(node, author),
+        None,
+    );
+    Ok(create.embedded().to_json())
 }

@@ -172,6 +172,12 @@ async fn store_note(
     if let Some(existing) = store.status_by_uri(&note.id).await? {
         return Ok(existing);
     }
+    if store.is_tombstone(&note.id).await? {
+        return Err(DomainError::Invalid(format!(
+            "note {} was deleted by its author",
+            note.id
+        )));
+    }
     let mut mentioned: Vec<AccountRow> = Vec::new();
     for href in &note.mentions {
         if let Some(a) = known_account(node, href).await? {

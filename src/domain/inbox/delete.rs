@@ -31,6 +31,19 @@ pub(super) async fn receive(
             status_id: status.id,
             audience,
         });
+    } else if same_host(id, &actor_id(node, actor)) {
+        // Not held (yet): its Create may be queued behind a fetch. The tombstone keeps it out.
+        node.store.add_remote_tombstone(id).await?;
     }
     Ok(())
+}
+
+/// Only an actor's own host can delete a status there.
+fn same_host(a: &str, b: &str) -> bool {
+    let host = |u: &str| {
+        url::Url::parse(u)
+            .ok()
+            .and_then(|u| fika_federation::policy::url_domain(&u))
+    };
+    host(a).is_some() && host(a) == host(b)
 }
