@@ -12,26 +12,13 @@ async fn user(db: &TestDb, node: &Node, name: &str) -> Api {
 }
 
 async fn patch_profile(api: &Api, body: Value) -> Value {
-    let r = common::client()
-        .patch(api.url("/api/v1/accounts/update_credentials"))
-        .bearer_auth(&api.token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.json().await.unwrap()
+    let (code, me) = api.patch("/api/v1/accounts/update_credentials", body).await;
+    assert_eq!(code, 200, "{me}");
+    me
 }
 
 async fn delete(api: &Api, path: &str) -> (reqwest::StatusCode, Value) {
-    let r = common::client()
-        .delete(api.url(path))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
+    api.delete(path).await
 }
 
 fn accts(v: &Value) -> Vec<String> {
@@ -279,13 +266,15 @@ impl Site {
     fn domain(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
+    /// Started with `allowed` as partners: profiles cross only when looked up or followed
+    /// (org peers get them pushed, which `tests/org.rs` shows).
     fn start(&mut self, allowed: &[String]) {
         let list = format!("[{}]", allowed.join(", "));
         let env = [
             ("FIKA_OAUTH_PASSWORD_GRANT", "true"),
             ("FIKA_FEDERATION_ALLOW_HTTP", "true"),
             ("FIKA_FEDERATION_RETRY_BASE_SECONDS", "1"),
-            ("FIKA_FEDERATION_ALLOWED_DOMAINS", list.as_str()),
+            ("FIKA_FEDERATION_PARTNER_DOMAINS", list.as_str()),
         ];
         self.node = Some(Node::start_on(&self.db, self.port, &env));
     }

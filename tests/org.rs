@@ -354,6 +354,13 @@ async fn a_new_org_peer_backfills_recent_public_statuses() {
     let (a_port, e_port) = (free_port(), free_port());
     let a = start(TestDb::new(), a_port, &[], &[]);
     let ana = user(&a, "ana").await;
+    let (code, _) = ana
+        .patch(
+            "/api/v1/accounts/update_credentials",
+            json!({"discoverable": true, "fields_attributes": [{"name": "Skills", "value": "archives"}]}),
+        )
+        .await;
+    assert_eq!(code, 200);
     for i in 0..6 {
         post(&ana, json!({"status": format!("history item {i}")})).await;
     }
@@ -406,6 +413,14 @@ async fn a_new_org_peer_backfills_recent_public_statuses() {
     assert_eq!(stored(&e, "history unlisted").await, 0);
     assert_eq!(stored(&e, "history of the department").await, 0);
     assert!(e.node().log().contains("backfill done"));
+    // A, having backfilled E, sent its discoverable people to E's directory.
+    let ana_acct = format!("ana@{}", domain(a.port));
+    eventually("ana in E's directory", || async {
+        let (_, dir) = eve.get("/api/v1/directory?local=false").await;
+        accts(&dir).contains(&ana_acct).then_some(())
+    })
+    .await;
+    assert!(found_by_skill(&eve, "archives").await.contains(&ana_acct));
 
     // Partner, then org again: a second backfill, which stores nothing twice.
     let path = format!("/api/v1/admin/domain_allows/{entry}");
@@ -430,4 +445,67 @@ async fn a_new_org_peer_backfills_recent_public_statuses() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+}
+
+fn accts(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| x["acct"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn found_by_skill(api: &Api, q: &str) -> Vec<String> {
+    let (code, found) = api
+        .get(&format!("/api/v2/search?type=accounts&q={q}"))
+        .await;
+    assert_eq!(code, 200, "{found}");
+    accts(&found["accounts"])
+}
+
+/// A discoverable profile's change reaches every org peer's directory and profile search,
+/// without anyone there following or looking the person up; a non-discoverable one, a partner
+/// and a node allowed by nobody get nothing.
+#[tokio::test]
+async fn discoverable_profiles_reach_org_peers_directories() {
+    let net = org();
+    let tess = user(&net.a, "tess").await;
+    let nora = user(&net.a, "nora").await;
+    let bea = user(&net.b, "bea").await;
+    let cy = user(&net.c, "cy").await;
+    let dan = user(&net.d, "dan").await;
+    let skills = json!({
+        "discoverable": true,
+        "fields_attributes": [{"name": "Skills", "value": "terraform, kubernetes"}],
+    });
+    let (code, me) = tess
+        .patch("/api/v1/accounts/update_credentials", skills.clone())
+        .await;
+    assert_eq!(code, 200, "{me}");
+    let mut hidden = skills.clone();
+    hidden["discoverable"] = json!(false);
+    let (code, _) = nora
+        .patch("/api/v1/accounts/update_credentials", hidden)
+        .await;
+    assert_eq!(code, 200);
+    let tess_acct = format!("tess@{}", domain(net.a.port));
+    eventually("tess found by skill on B", || async {
+        found_by_skill(&bea, "terraform")
+            .await
+            .contains(&tess_acct)
+            .then_some(())
+    })
+    .await;
+    let (_, dir) = bea.get("/api/v1/directory?local=false").await;
+    assert!(accts(&dir).contains(&tess_acct), "{dir}");
+    let nora_acct = format!("nora@{}", domain(net.a.port));
+    assert!(!found_by_skill(&bea, "terraform").await.contains(&nora_acct));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for api in [&cy, &dan] {
+        assert!(found_by_skill(api, "terraform").await.is_empty());
+        let (_, dir) = api.get("/api/v1/directory?local=false").await;
+        assert!(!accts(&dir).contains(&tess_acct), "{dir}");
+    }
 }

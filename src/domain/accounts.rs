@@ -456,8 +456,13 @@ pub async fn update_profile(
         .ok_or(DomainError::NotFound("account"))?;
     update.apply(&mut fresh);
     let featured = super::directory::featured_names(node, account.id).await?;
-    let deliveries =
-        super::federation::outbound::profile_deliveries(node, &fresh, &featured).await?;
+    let deliveries = super::federation::outbound::profile_deliveries(
+        node,
+        &fresh,
+        &featured,
+        account.discoverable,
+    )
+    .await?;
     node.store
         .update_profile(account.id, &update, &deliveries)
         .await?;

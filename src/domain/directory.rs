@@ -59,7 +59,8 @@ pub async fn feature(
         return Err(DomainError::Conflict("Tag has already been taken".into()));
     }
     names.push(display.to_string());
-    let deliveries = super::federation::outbound::profile_deliveries(node, me, &names).await?;
+    let deliveries =
+        super::federation::outbound::profile_deliveries(node, me, &names, me.discoverable).await?;
     if !node
         .store
         .add_featured_tag(me.id, &key, display, &deliveries)
@@ -88,7 +89,8 @@ pub async fn unfeature(node: &Node, me: &AccountRow, id: i64) -> Result<(), Doma
         .filter(|t| t.id != id)
         .map(|t| t.display)
         .collect();
-    let deliveries = super::federation::outbound::profile_deliveries(node, me, &names).await?;
+    let deliveries =
+        super::federation::outbound::profile_deliveries(node, me, &names, me.discoverable).await?;
     if !node
         .store
         .remove_featured_tag(me.id, id, &deliveries)

@@ -4,6 +4,7 @@
 
 use sqlx::FromRow;
 
+use super::deliveries::{insert_deliveries, NewDelivery};
 use super::{in_tx, on_pool, on_writer, Store, StoreError};
 
 #[derive(Debug, Clone, FromRow)]
@@ -100,6 +101,31 @@ impl Store {
         .execute(pool)
         .await
         .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Records a finished backfill with the deliveries it causes (this node's discoverable
+    /// profiles, to the peer), in one transaction.
+    pub async fn finish_backfill(
+        &self,
+        row: &BackfillRow,
+        deliveries: &[NewDelivery],
+    ) -> Result<(), StoreError> {
+        let now = super::now_millis();
+        in_tx!(self, |tx| {
+            sqlx::query(
+                "UPDATE peer_backfills SET state = 'done', next_page = NULL, fetched = $1, \
+                 stored = $2, attempts = $3, last_error = NULL, updated_at = $4 WHERE domain = $5",
+            )
+            .bind(row.fetched)
+            .bind(row.stored)
+            .bind(row.attempts)
+            .bind(now)
+            .bind(&row.domain)
+            .execute(&mut *tx)
+            .await?;
+            insert_deliveries!(tx, deliveries)?;
+        });
         Ok(())
     }
 

@@ -340,6 +340,9 @@ impl Api {
     pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.send_json(client().put(self.url(path)), body).await
     }
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send_json(client().patch(self.url(path)), body).await
+    }
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
         self.send(client().delete(self.url(path))).await
     }

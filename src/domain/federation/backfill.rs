@@ -2,7 +2,9 @@
 //! node-level collection of them (the node actor's outbox, signed GET) and stored here, so a
 //! new department's node does not start with an empty federated timeline. Page by page, with
 //! the progress saved after each page (a stop resumes there), and idempotent (a status held
-//! already is not stored twice). `jobs::backfill` drives it.
+//! already is not stored twice). When done, this node's discoverable profiles go to the peer
+//! (Update of each actor), so each side's directory knows the other's people. `jobs::backfill`
+//! drives it.
 
 use fika_federation::activities::{self, is_public};
 use fika_federation::policy::url_domain;
@@ -68,8 +70,11 @@ pub async fn run(
     row.state = "done".into();
     row.next_page = None;
     row.last_error = None;
-    node.store.save_backfill(&row).await?;
-    tracing::info!(peer = %peer, fetched = row.fetched, stored = row.stored, "backfill done");
+    // The other half of the exchange: this node's discoverable people, to the peer's directory.
+    let profiles = super::outbound::directory_deliveries(node, &peer).await?;
+    node.store.finish_backfill(&row, &profiles).await?;
+    super::outbound::wake_deliveries(node, !profiles.is_empty());
+    tracing::info!(peer = %peer, fetched = row.fetched, stored = row.stored, profiles = profiles.len(), "backfill done");
     Ok(row)
 }
 

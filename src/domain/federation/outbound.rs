@@ -305,16 +305,33 @@ pub async fn announce_deliveries(
     Ok(per_peer(node, targets, &activity, author.id))
 }
 
-/// Deliveries telling peers with followers of `account` that its profile changed (Update of
-/// the actor). `account` and `featured_tags` are the profile as the change will leave it.
+/// Deliveries telling peers with followers of `account`, and every `org` peer when it is or
+/// was discoverable, that its profile changed (Update of the actor). `account` and
+/// `featured_tags` are the profile as the change will leave it.
 pub async fn profile_deliveries(
     node: &Node,
     account: &AccountRow,
     featured_tags: &[String],
+    was_discoverable: bool,
 ) -> Result<Vec<NewDelivery>, DomainError> {
-    let targets = node.store.remote_follower_inboxes(account.id).await?;
+    let mut targets = node.store.remote_follower_inboxes(account.id).await?;
+    // A discoverable profile is in every org peer's directory and search; one that stops
+    // being discoverable tells them so once more.
+    if account.discoverable || was_discoverable {
+        targets.extend(org_peer_inboxes(node).await?);
+    }
+    Ok(profile_update(node, account, featured_tags, targets))
+}
+
+/// An Update of `account`'s actor, one delivery per peer among `targets`.
+fn profile_update(
+    node: &Node,
+    account: &AccountRow,
+    featured_tags: &[String],
+    targets: Vec<(String, String)>,
+) -> Vec<NewDelivery> {
     if targets.is_empty() {
-        return Ok(vec![]);
+        return vec![];
     }
     let mut person = convert::local_person(account, featured_tags, &node.urls);
     if let Some(o) = person.as_object_mut() {
@@ -328,7 +345,36 @@ pub async fn profile_deliveries(
         Object::Actor(Box::new(person)),
     )
     .addressed(vec![PUBLIC.to_string()], vec![followers]);
-    Ok(per_peer(node, targets, &activity, account.id))
+    per_peer(node, targets, &activity, account.id)
+}
+
+/// Updates of every discoverable local profile to one `org` peer, sent once when that peer's
+/// backfill is done, so its directory and search know this node's people from the start.
+pub async fn directory_deliveries(
+    node: &Node,
+    peer: &str,
+) -> Result<Vec<NewDelivery>, DomainError> {
+    let Some(inbox) = org_peer_inboxes(node)
+        .await?
+        .into_iter()
+        .find(|(p, _)| p == peer)
+    else {
+        return Ok(vec![]);
+    };
+    let mut out = Vec::new();
+    for account in node.store.list_local_accounts().await? {
+        if !account.discoverable || account.suspended {
+            continue;
+        }
+        let featured = crate::domain::directory::featured_names(node, account.id).await?;
+        out.extend(profile_update(
+            node,
+            &account,
+            &featured,
+            vec![inbox.clone()],
+        ));
+    }
+    Ok(out)
 }
 
 /// The delivery of a single activity to one remote account's inbox (Follow, Accept, Like,
