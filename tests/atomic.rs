@@ -37,6 +37,8 @@ fn start(site: &mut Site, allowed: &[String]) {
         ("FIKA_FEDERATION_RETRY_BASE_SECONDS", "1"),
         ("FIKA_FEDERATION_INBOX_RETRY_BASE_SECONDS", "1"),
         ("FIKA_FEDERATION_ALLOWED_DOMAINS", list.as_str()),
+        // Counted activities only: a finished backfill would send this node's profiles too.
+        ("FIKA_FEDERATION_BACKFILL_STATUSES", "0"),
     ];
     site.node = Some(Node::start_on(&site.db, site.port, &env));
 }

@@ -889,6 +889,15 @@ async fn department_only_statuses_stay_on_their_node() {
     for text in ["department plan", "akkoma style", "form encoded"] {
         assert!(!page.contains(text), "{text} in the outbox: {page}");
     }
+    // Its size counts only what is listed.
+    let listed = serde_json::from_str::<Value>(&page).unwrap()["orderedItems"]
+        .as_array()
+        .unwrap()
+        .len();
+    let whole = format!("http://{}/users/ada/outbox", a.domain());
+    let r = common::signed_get(&whole, &b_node_key, &b_node_key_id).await;
+    let collection: Value = r.json().await.unwrap();
+    assert_eq!(collection["totalItems"], json!(listed), "{collection}");
 
     // B's node was never sent anything about them.
     for st in [&dept, &akkoma, &private, &reply, &boost] {

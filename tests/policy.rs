@@ -28,6 +28,8 @@ fn site(port: u16, allowed: &[String]) -> Site {
             ("FIKA_FEDERATION_ALLOW_HTTP", "true"),
             ("FIKA_FEDERATION_RETRY_BASE_SECONDS", "1"),
             ("FIKA_FEDERATION_ALLOWED_DOMAINS", list.as_str()),
+            // Fetches are counted here: no backfill (and its profile updates) in between.
+            ("FIKA_FEDERATION_BACKFILL_STATUSES", "0"),
         ],
     );
     Site {

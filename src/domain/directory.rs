@@ -34,13 +34,7 @@ pub async fn featured_tags_of(node: &Node, id: i64) -> Result<Vec<FeaturedTagVie
 
 /// Display names of an account's featured hashtags, as its actor document lists them.
 pub async fn featured_names(node: &Node, account: i64) -> Result<Vec<String>, DomainError> {
-    Ok(node
-        .store
-        .featured_tags(account)
-        .await?
-        .into_iter()
-        .map(|t| t.display)
-        .collect())
+    Ok(node.store.featured_tag_names(account).await?)
 }
 
 /// Features a hashtag on `me`'s profile (`name` with or without `#`). Not a hashtag, featured

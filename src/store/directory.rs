@@ -84,6 +84,16 @@ const TAG_STATS: &str = "FROM status_tags st JOIN tags t ON t.id = st.tag_id \
     AND s.visibility IN ('public', 'unlisted')";
 
 impl Store {
+    /// The names of an account's featured hashtags, as its actor lists them.
+    pub async fn featured_tag_names(&self, account: i64) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .featured_tags(account)
+            .await?
+            .into_iter()
+            .map(|t| t.display)
+            .collect())
+    }
+
     /// An account's featured hashtags, oldest first, with their counts.
     pub async fn featured_tags(&self, account: i64) -> Result<Vec<FeaturedTagRow>, StoreError> {
         let sql = format!(

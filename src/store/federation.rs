@@ -402,20 +402,31 @@ impl Store {
         Ok(rows)
     }
 
-    /// How many statuses [`Store::node_outbox_page`] pages through.
-    pub async fn node_outbox_total(
+    /// How many statuses [`Store::node_outbox_page`] pages through, or, for `account`,
+    /// [`Store::outbox_page`].
+    pub async fn outbox_total(
         &self,
         audiences: &[crate::domain::audience::Audience],
+        account: Option<i64>,
     ) -> Result<i64, StoreError> {
         let Some(vis) = super::statuses::audience_condition("s", audiences) else {
             return Ok(0);
         };
+        let whose = if account.is_some() {
+            "s.account_id = $1"
+        } else {
+            "a.domain = '' AND NOT a.suspended"
+        };
         let sql = format!(
             "SELECT COUNT(*) FROM statuses s JOIN accounts a ON a.id = s.account_id \
-             WHERE a.domain = '' AND NOT a.suspended AND {vis} AND s.reblog_of_id IS NULL"
+             WHERE {whose} AND {vis} AND s.reblog_of_id IS NULL"
         );
-        Ok(on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(&sql)
-            .fetch_one(pool)
-            .await)?)
+        Ok(on_pool!(self, |pool| {
+            let mut q = sqlx::query_scalar::<_, i64>(&sql);
+            if let Some(id) = account {
+                q = q.bind(id);
+            }
+            q.fetch_one(pool).await
+        })?)
     }
 }

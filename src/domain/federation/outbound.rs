@@ -366,7 +366,7 @@ pub async fn directory_deliveries(
         if !account.discoverable || account.suspended {
             continue;
         }
-        let featured = crate::domain::directory::featured_names(node, account.id).await?;
+        let featured = node.store.featured_tag_names(account.id).await?;
         out.extend(profile_update(
             node,
             &account,
@@ -550,7 +550,12 @@ pub async fn collection(
     let total = match which {
         Listing::Followers => c.followers,
         Listing::Following => c.following,
-        Listing::Outbox => c.statuses,
+        // What peers may list, not every status (department-only ones are not theirs to count).
+        Listing::Outbox => {
+            node.store
+                .outbox_total(&audience::in_outbox(), Some(account.id))
+                .await?
+        }
     };
     let Some(page) = page.filter(|p| *p >= 1) else {
         return Ok(CollectionDoc::Whole(protocol::Collection::new(base, total)));
@@ -570,7 +575,7 @@ pub async fn collection(
 pub async fn node_collection(node: &Node, page: Option<i64>) -> Result<CollectionDoc, DomainError> {
     let base = format!("{}/outbox", node.urls.node_actor());
     let scopes = audience::in_outbox();
-    let total = node.store.node_outbox_total(&scopes).await?;
+    let total = node.store.outbox_total(&scopes, None).await?;
     let Some(page) = page.filter(|p| *p >= 1) else {
         return Ok(CollectionDoc::Whole(protocol::Collection::new(base, total)));
     };
