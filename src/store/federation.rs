@@ -348,38 +348,13 @@ impl Store {
         Ok(rows)
     }
 
-    /// A local account's statuses of `audiences` (not reblogs), newest first, one numbered page.
+    /// Statuses of `audiences` (not reblogs), newest first, one numbered page: a local
+    /// account's (its outbox), or with `account` `None` the node's own by accounts not
+    /// suspended (the node's collection of public statuses, which `org` peers backfill from).
     pub async fn outbox_page(
         &self,
-        account: i64,
         audiences: &[crate::domain::audience::Audience],
-        limit: i64,
-        offset: i64,
-    ) -> Result<Vec<super::statuses::StatusRow>, StoreError> {
-        let Some(vis) = super::statuses::audience_condition("s", audiences) else {
-            return Ok(Vec::new());
-        };
-        let sql = format!(
-            "SELECT {} FROM statuses s WHERE s.account_id = $1 AND {vis} \
-             AND s.reblog_of_id IS NULL ORDER BY s.id DESC LIMIT $2 OFFSET $3",
-            super::statuses::STATUS_COLUMNS,
-        );
-        let rows = on_pool!(self, |pool| {
-            sqlx::query_as::<_, super::statuses::StatusRow>(&sql)
-                .bind(account)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(pool)
-                .await
-        })?;
-        Ok(rows)
-    }
-
-    /// A page of the node's own statuses of `audiences` by accounts not suspended, newest
-    /// first (the node's collection of public statuses, which `org` peers backfill from).
-    pub async fn node_outbox_page(
-        &self,
-        audiences: &[crate::domain::audience::Audience],
+        account: Option<i64>,
         limit: i64,
         offset: i64,
     ) -> Result<Vec<super::statuses::StatusRow>, StoreError> {
@@ -388,22 +363,22 @@ impl Store {
         };
         let sql = format!(
             "SELECT {} FROM statuses s JOIN accounts a ON a.id = s.account_id \
-             WHERE a.domain = '' AND NOT a.suspended AND {vis} AND s.reblog_of_id IS NULL \
-             ORDER BY s.id DESC LIMIT $1 OFFSET $2",
+             WHERE {} AND {vis} AND s.reblog_of_id IS NULL \
+             ORDER BY s.id DESC LIMIT {limit} OFFSET {offset}",
             super::statuses::STATUS_COLUMNS,
+            whose(account),
         );
         let rows = on_pool!(self, |pool| {
-            sqlx::query_as::<_, super::statuses::StatusRow>(&sql)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(pool)
-                .await
+            let mut q = sqlx::query_as::<_, super::statuses::StatusRow>(&sql);
+            if let Some(id) = account {
+                q = q.bind(id);
+            }
+            q.fetch_all(pool).await
         })?;
         Ok(rows)
     }
 
-    /// How many statuses [`Store::node_outbox_page`] pages through, or, for `account`,
-    /// [`Store::outbox_page`].
+    /// How many statuses [`Store::outbox_page`] pages through.
     pub async fn outbox_total(
         &self,
         audiences: &[crate::domain::audience::Audience],
@@ -412,14 +387,10 @@ impl Store {
         let Some(vis) = super::statuses::audience_condition("s", audiences) else {
             return Ok(0);
         };
-        let whose = if account.is_some() {
-            "s.account_id = $1"
-        } else {
-            "a.domain = '' AND NOT a.suspended"
-        };
         let sql = format!(
             "SELECT COUNT(*) FROM statuses s JOIN accounts a ON a.id = s.account_id \
-             WHERE {whose} AND {vis} AND s.reblog_of_id IS NULL"
+             WHERE {} AND {vis} AND s.reblog_of_id IS NULL",
+            whose(account)
         );
         Ok(on_pool!(self, |pool| {
             let mut q = sqlx::query_scalar::<_, i64>(&sql);
@@ -428,5 +399,13 @@ impl Store {
             }
             q.fetch_one(pool).await
         })?)
+    }
+}
+
+/// Whose statuses an outbox lists: one account's (bound as `$1`), or the node's own.
+fn whose(account: Option<i64>) -> &'static str {
+    match account {
+        Some(_) => "s.account_id = $1",
+        None => "a.domain = '' AND NOT a.suspended",
     }
 }

@@ -581,7 +581,7 @@ pub async fn node_collection(node: &Node, page: Option<i64>) -> Result<Collectio
     };
     let rows = node
         .store
-        .node_outbox_page(&scopes, COLLECTION_PAGE, (page - 1) * COLLECTION_PAGE)
+        .outbox_page(&scopes, None, COLLECTION_PAGE, (page - 1) * COLLECTION_PAGE)
         .await?;
     let mut authors: BTreeMap<i64, AccountRow> = BTreeMap::new();
     let mut items = Vec::with_capacity(rows.len());
@@ -625,7 +625,7 @@ async fn collection_items(
             let scopes = audience::in_outbox();
             for status in node
                 .store
-                .outbox_page(account.id, &scopes, size, offset)
+                .outbox_page(&scopes, Some(account.id), size, offset)
                 .await?
             {
                 items.push(create_item(node, &status, account).await?);
