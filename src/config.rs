@@ -23,6 +23,7 @@ const SECTIONS: &[&str] = &[
     "metrics",
     "statuses",
     "accounts",
+    "groups",
 ];
 /// Top-level keys that contain an underscore, so `FIKA_DATA_DIR` is not read as `[data] dir`.
 const TOP_LEVEL_KEYS: &[&str] = &["data_dir"];
@@ -43,6 +44,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub statuses: StatusesConfig,
     pub accounts: AccountsConfig,
+    pub groups: GroupsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -60,6 +62,23 @@ impl Default for AccountsConfig {
             default_discoverable: true,
         }
     }
+}
+
+/// Who may create groups over the API (`fika admin group create` is always allowed).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupCreators {
+    #[default]
+    Everyone,
+    Moderators,
+    Admins,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct GroupsConfig {
+    /// `everyone`, `moderators` (moderators and admins) or `admins`.
+    pub creators: GroupCreators,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -257,6 +276,7 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             statuses: StatusesConfig::default(),
             accounts: AccountsConfig::default(),
+            groups: GroupsConfig::default(),
         }
     }
 }

@@ -188,6 +188,8 @@ pub struct Note {
     pub hashtags: Vec<String>,
     pub attachments: Vec<Attachment>,
     pub language: Option<String>,
+    /// FEP-1b12 `audience`: the group a post was made in.
+    pub audience: Vec<String>,
 }
 
 pub fn parse_note(v: &Value) -> Result<Note, ParseError> {
@@ -272,6 +274,7 @@ pub fn parse_note(v: &Value) -> Result<Note, ParseError> {
         hashtags,
         attachments,
         language,
+        audience: ids(v.get("audience")),
     })
 }
 

@@ -49,6 +49,7 @@ macro_rules! insert_audit {
         .map(|_| ())
     }};
 }
+pub(crate) use insert_audit;
 
 impl Store {
     pub async fn policy_domains(&self) -> Result<Vec<DomainRow>, StoreError> {
@@ -175,6 +176,14 @@ impl Store {
                 .bind(mode)
                 .execute(&mut *tx)
                 .await?;
+            insert_audit!(&mut *tx, audit)?;
+        });
+        Ok(())
+    }
+
+    /// An audit entry for a change that wrote its own rows already.
+    pub async fn record_audit(&self, audit: &Audit<'_>) -> Result<(), StoreError> {
+        in_tx!(self, |tx| {
             insert_audit!(&mut *tx, audit)?;
         });
         Ok(())
