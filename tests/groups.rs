@@ -6,7 +6,7 @@ mod common;
 
 use common::{
     create_user, db_scalar, eventually, free_port, local_private_key, login, node_private_key,
-    signed_get, Api, Node, TestDb,
+    signed_get, signed_post, Api, Node, TestDb,
 };
 use serde_json::{json, Value};
 
@@ -212,6 +212,39 @@ async fn an_open_group_carries_posts_replies_edits_and_deletes_to_every_member_n
         "one delivery to B, one to C: {lines:?}"
     );
 
+    // Someone on B who is not a member: the group does not announce it, and says why.
+    let bo = user(&net.b, "bo").await;
+    post(
+        &bo,
+        json!({"status": format!("@{handle} an outsider's word"), "visibility": "public"}),
+    )
+    .await;
+    eventually("the refusal logged on A", || async {
+        net.a
+            .node
+            .log()
+            .lines()
+            .any(|l| {
+                l.contains("post not announced by the group")
+                    && l.contains("the author is not a member")
+            })
+            .then_some(())
+    })
+    .await;
+    assert!(home_entry(&ana, "an outsider's word").await.is_none());
+    // Unknown groups answer 404, as does a group action on an account that is no group.
+    let ana_id = ana.get("/api/v1/accounts/verify_credentials").await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for path in [
+        "/api/v1/groups/12345".to_string(),
+        format!("/api/v1/groups/{ana_id}"),
+    ] {
+        let (code, body) = ana.get(&path).await;
+        assert_eq!(code, 404, "{path}: {body}");
+    }
+
     // A reply from C threads under it everywhere.
     let c_id = on_c["id"].as_str().unwrap().to_string();
     post(
@@ -334,6 +367,43 @@ async fn an_open_group_carries_posts_replies_edits_and_deletes_to_every_member_n
     )
     .await;
     assert_eq!(r.status(), 403);
+
+    // A forged announce: signed by the group's own key, of a post the group never carried and
+    // its origin does not show. C reads the group's announce back from A, finds none, and
+    // stores nothing.
+    let forged_note = format!("http://{}/users/bea/statuses/4242", net.b.domain);
+    let forged_id = format!("http://{}/users/guild/statuses/4343/activity", net.a.domain);
+    let forged = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": forged_id,
+        "type": "Announce",
+        "actor": format!("http://{}/users/guild", net.a.domain),
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "object": {
+            "id": forged_note, "type": "Note",
+            "attributedTo": format!("http://{}/users/bea", net.b.domain),
+            "content": "words bea never wrote", "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        },
+    });
+    let key = local_private_key(&net.a.db, "guild").await;
+    let r = signed_post(
+        &net.c.node.url("/inbox"),
+        &forged,
+        &key,
+        &format!("http://{}/users/guild#main-key", net.a.domain),
+    )
+    .await;
+    assert_eq!(r.status(), 202);
+    eventually("C to give up on the forged announce", || async {
+        net.c
+            .node
+            .log()
+            .lines()
+            .any(|l| l.contains("activity refused") && l.contains("4343"))
+            .then_some(())
+    })
+    .await;
+    assert_eq!(stored(&net.c, "never wrote").await, 0);
 
     // The moderation is in the audit log.
     let audit: i64 = db_scalar(
