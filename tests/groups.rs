@@ -320,7 +320,7 @@ async fn an_open_group_carries_posts_replies_edits_and_deletes_to_every_member_n
     })
     .await;
 
-    // A removed member stops receiving.
+    // A removed (and banned) member stops receiving, and cannot join again.
     let cy_on_a = resolve(&ana, &format!("cy@{}", net.c.domain)).await;
     let (code, body) = ana
         .post(
@@ -328,7 +328,7 @@ async fn an_open_group_carries_posts_replies_edits_and_deletes_to_every_member_n
                 "/api/v1/groups/{group_id}/members/{}/remove",
                 cy_on_a["id"].as_str().unwrap()
             ),
-            json!({}),
+            json!({"ban": true, "reason": "posting spam"}),
         )
         .await;
     assert_eq!(code, 200, "{body}");
@@ -350,6 +350,29 @@ async fn an_open_group_carries_posts_replies_edits_and_deletes_to_every_member_n
         "only B now: {lines:?}"
     );
     assert_eq!(stored(&net.c, "after the removal").await, 0);
+    let (code, _) = cy
+        .post(
+            &format!(
+                "/api/v1/accounts/{}/follow",
+                group_on_c["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    eventually("the banned member's Follow refused on A", || async {
+        net.a
+            .node
+            .log()
+            .lines()
+            .any(|l| l.contains("activity refused") && l.contains("banned from this group"))
+            .then_some(())
+    })
+    .await;
+    assert_eq!(
+        relationship(&cy, group_on_c["id"].as_str().unwrap()).await["following"],
+        false
+    );
 
     // D: nothing of it reached the group; its signed GET is refused.
     post(
@@ -408,7 +431,7 @@ async fn an_open_group_carries_posts_replies_edits_and_deletes_to_every_member_n
     // The moderation is in the audit log.
     let audit: i64 = db_scalar(
         &net.a.db,
-        "SELECT COUNT(*) FROM federation_audit WHERE action IN ('group.create', 'group.remove_post', 'group.remove_member')",
+        "SELECT COUNT(*) FROM federation_audit WHERE action IN ('group.create', 'group.remove_post', 'group.ban')",
         &[],
     )
     .await;
