@@ -237,7 +237,29 @@ fn client_api(state: &AppState) -> Router<AppState> {
         .route("/api/v1/admin/federation/audit", get(admin::audit))
         .route("/api/v1/trends/tags", get(instance::empty_list))
         .route("/api/v1/trends/statuses", get(instance::empty_list))
-        .route("/api/v1/announcements", get(instance::empty_list))
+        .route("/api/v1/announcements", get(announcements::list))
+        .route(
+            "/api/v1/announcements/{id}/dismiss",
+            post(announcements::dismiss),
+        )
+        .route(
+            "/api/v1/announcements/{id}/reactions/{name}",
+            axum::routing::put(announcements::add_reaction).delete(announcements::remove_reaction),
+        )
+        .route(
+            "/api/v1/admin/announcements",
+            get(announcements::admin_list).post(announcements::admin_create),
+        )
+        .route(
+            "/api/v1/admin/announcements/{id}",
+            get(announcements::admin_get)
+                .put(announcements::admin_update)
+                .delete(announcements::admin_withdraw),
+        )
+        .route(
+            "/api/v1/admin/announcements/{id}/remind",
+            post(announcements::admin_remind),
+        )
         .merge(uploads)
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

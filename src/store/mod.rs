@@ -2,6 +2,7 @@
 //! and the backend chosen by the database URL.
 
 pub mod accounts;
+pub mod announcements;
 pub mod backfill;
 pub mod deliveries;
 pub mod directory;
