@@ -24,6 +24,7 @@ const SECTIONS: &[&str] = &[
     "statuses",
     "accounts",
     "groups",
+    "console",
 ];
 /// Top-level keys that contain an underscore, so `FIKA_DATA_DIR` is not read as `[data] dir`.
 const TOP_LEVEL_KEYS: &[&str] = &["data_dir"];
@@ -45,6 +46,7 @@ pub struct Config {
     pub statuses: StatusesConfig,
     pub accounts: AccountsConfig,
     pub groups: GroupsConfig,
+    pub console: ConsoleConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -60,6 +62,25 @@ impl Default for AccountsConfig {
     fn default() -> Self {
         AccountsConfig {
             default_discoverable: true,
+        }
+    }
+}
+
+/// The web console (`/admin`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleConfig {
+    /// A session ends after this many minutes without a request.
+    pub idle_minutes: u32,
+    /// The console's accent colour, `#rrggbb` (each node can have its own).
+    pub accent_colour: String,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig {
+            idle_minutes: 30,
+            accent_colour: "#2457a6".into(),
         }
     }
 }
@@ -277,6 +298,7 @@ impl Default for Config {
             statuses: StatusesConfig::default(),
             accounts: AccountsConfig::default(),
             groups: GroupsConfig::default(),
+            console: ConsoleConfig::default(),
         }
     }
 }
@@ -384,6 +406,22 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "server.node_name",
                 message: "must not be empty".into(),
+            });
+        }
+        let colour = &self.console.accent_colour;
+        if !(colour.len() == 7
+            && colour.starts_with('#')
+            && colour[1..].chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            return Err(ConfigError::Invalid {
+                key: "console.accent_colour",
+                message: "must be a colour like #2457a6".into(),
+            });
+        }
+        if self.console.idle_minutes == 0 {
+            return Err(ConfigError::Invalid {
+                key: "console.idle_minutes",
+                message: "must be at least 1".into(),
             });
         }
         if !self.database.url.is_empty() {

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod announcements;
 pub mod audience;
+pub mod console;
 pub mod directory;
 pub mod events;
 pub mod federation;

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod announcements;
 pub mod backfill;
+pub mod console;
 pub mod deliveries;
 pub mod directory;
 pub mod fanout;
