@@ -879,7 +879,7 @@ async fn bench(args: Args) -> Result<bool> {
         let g = federation::group_run(&ctx, &sizes).await?;
         let (via, direct) = (g.via_group.p(50.0), g.direct.p(50.0));
         rep.check(
-            "G1",
+            "GR1",
             "post on B until a member's home stream on C shows the group's boost (group on A), p50",
             ms(via),
             format!("a follower's stream on C, p50 {}", ms(direct)),
@@ -894,7 +894,7 @@ async fn bench(args: Args) -> Result<bool> {
         );
         let exact = per_node == (1.0, 1.0) && g.duplicates == 0;
         rep.check(
-            "G2",
+            "GR2",
             &format!(
                 "announces per post per member node ({} member nodes), duplicates stored",
                 g.member_nodes
@@ -910,7 +910,7 @@ async fn bench(args: Args) -> Result<bool> {
         );
         if !exact {
             wrong.push(format!(
-                "G2: {per_node:?} announces per member node, {} duplicates",
+                "GR2: {per_node:?} announces per member node, {} duplicates",
                 g.duplicates
             ));
         }
@@ -932,7 +932,7 @@ async fn bench(args: Args) -> Result<bool> {
             an.status_to_stream.p(50.0),
         );
         rep.check(
-            "A1",
+            "AN1",
             "announcement published on A until a member's stream on B shows it, p50",
             ms(ann),
             format!("a status to a follower's stream on B, p50 {}", ms(status)),
@@ -942,7 +942,7 @@ async fn bench(args: Args) -> Result<bool> {
         );
         let counted = an.read_counted.p(50.0);
         rep.check(
-            "A2",
+            "AN2",
             "dismissal on B until A's admin API counts it, p50 / max",
             format!("{} / {}", ms(counted), ms(an.read_counted.p(100.0))),
             "reports coalesced: at most one per 3 s".to_string(),
