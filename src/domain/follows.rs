@@ -89,7 +89,12 @@ pub async fn follow_local(
     follow_id: Option<&str>,
 ) -> Result<bool, DomainError> {
     let store = &node.store;
-    super::groups::check_join(node, follower, target).await?;
+    // A group's bans: a banned account cannot join again.
+    if target.is_group && store.is_banned(target.id, follower.id).await? {
+        return Err(DomainError::Forbidden(
+            "You have been banned from this group".into(),
+        ));
+    }
     let requested = target.locked && !store.follows(follower.id, target.id).await?;
     let deliveries = if requested {
         vec![]

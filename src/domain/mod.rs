@@ -8,6 +8,7 @@ pub mod directory;
 pub mod events;
 pub mod federation;
 pub mod follows;
+pub mod group_posts;
 pub mod groups;
 pub mod inbox;
 pub mod instance;

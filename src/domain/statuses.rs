@@ -382,8 +382,12 @@ async fn outbound(
     // An edit of a post a group here carries is announced by the group too.
     if kind == "Update" {
         deliveries.extend(
-            super::groups::relay_change(node, row, fika_federation::protocol::ActivityKind::Update)
-                .await?,
+            super::group_posts::relay_change(
+                node,
+                row,
+                fika_federation::protocol::ActivityKind::Update,
+            )
+            .await?,
         );
     }
     Ok(deliveries)
@@ -416,14 +420,15 @@ pub async fn post(
         .unwrap_or_else(|| author.default_privacy.parse().unwrap_or(Scope::Public));
     let text = input.text.trim().to_string();
     let mut mentioned = resolve_mentions(node, &text).await?;
-    let group = super::groups::group_of_post(node, author, &mentioned, reply_to.as_ref()).await?;
+    let group =
+        super::group_posts::group_of_post(node, author, &mentioned, reply_to.as_ref()).await?;
     // A reply in a group's thread goes to the group as well, as if it mentioned it.
     if let Some(g) = &group {
         if !mentioned.iter().any(|m| m.id == g.id) {
             mentioned.push(g.clone());
         }
     }
-    let visibility = super::groups::post_scope(asked, group.as_ref());
+    let visibility = super::group_posts::post_scope(asked, group.as_ref());
     let locality = audience::post_locality(
         input.locality,
         node_default_locality(node),
@@ -507,7 +512,7 @@ pub async fn post(
     super::federation::outbound::wake_deliveries(node, !new.deliveries.is_empty());
     // A post into a group hosted here is announced by the group at once.
     if group.as_ref().is_some_and(|g| g.is_local()) {
-        super::groups::announce(node, &new.row).await?;
+        super::group_posts::announce(node, &new.row).await?;
     }
     node.hub.publish(Event::Status {
         status_id: id,
@@ -725,8 +730,12 @@ pub async fn delete(node: &Node, author: &AccountRow, id: i64) -> Result<StatusV
     let audience = audience_of(node, &row).await?;
     let mut deliveries = super::federation::outbound::delete_deliveries(node, &row, author).await?;
     deliveries.extend(
-        super::groups::relay_change(node, &row, fika_federation::protocol::ActivityKind::Delete)
-            .await?,
+        super::group_posts::relay_change(
+            node,
+            &row,
+            fika_federation::protocol::ActivityKind::Delete,
+        )
+        .await?,
     );
     // Peers that held it are answered 410 Gone from now on; a status no peer may know of
     // leaves no tombstone, so a peer's fetch of it stays a 404.

@@ -102,7 +102,7 @@ pub(super) async fn receive(
     }
     let row = ingest_note(node, author, note, ancestors).await?;
     // A post into a group hosted here: the group announces it to its members.
-    crate::domain::groups::announce(node, &row).await
+    crate::domain::group_posts::announce(node, &row).await
 }
 
 /// Did anyone here ask for this note: a local follower of its author, a local account

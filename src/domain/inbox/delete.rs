@@ -30,7 +30,7 @@ pub(super) async fn receive(
         }
         let audience = crate::domain::statuses::audience_of(node, &status).await?;
         // A group here that carries it tells its members' nodes, with the delete.
-        let deliveries = crate::domain::groups::relay_change(
+        let deliveries = crate::domain::group_posts::relay_change(
             node,
             &status,
             fika_federation::protocol::ActivityKind::Delete,

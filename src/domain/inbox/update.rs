@@ -93,7 +93,7 @@ pub(super) async fn edit_note(
         }
     }
     // A group here that carries it tells its members' nodes, with the edit.
-    let deliveries = crate::domain::groups::relay_change(
+    let deliveries = crate::domain::group_posts::relay_change(
         node,
         &row,
         fika_federation::protocol::ActivityKind::Update,
