@@ -184,6 +184,26 @@ async fn the_console_refuses_what_it_must_and_writes_nothing() {
     .await;
     assert_eq!(code, StatusCode::SEE_OTHER);
     assert_eq!(announcements(&db).await, 1);
+    // And edited from its own form.
+    let id: i64 = db_scalar(&db, "SELECT id FROM announcements", &[]).await;
+    let id = id.to_string();
+    let (code, _) = post(
+        &node,
+        &admin,
+        "/admin/announcements",
+        &[
+            ("csrf", admin.csrf.as_str()),
+            ("action", "edit"),
+            ("id", id.as_str()),
+            ("text", "drill at eleven"),
+            ("starts_at", ""),
+            ("ends_at", "2031-05-01T12:00"),
+        ],
+    )
+    .await;
+    assert_eq!(code, StatusCode::SEE_OTHER);
+    let text: String = db_scalar(&db, "SELECT text FROM announcements", &[]).await;
+    assert_eq!(text, "drill at eleven");
 
     // A communicator sees the announcements page and nothing else.
     let comms = login(&node, "comms", &comms_pw).await.unwrap();

@@ -112,3 +112,5 @@ fed-breaker = Breaker
 fed-breaker-open = open: deliveries wait
 fed-breaker-closed = closed
 fed-failures = { $n } failures in a row
+ann-edit = Edit
+ann-save = Save changes

@@ -110,3 +110,5 @@ fed-breaker = Cortacircuitos
 fed-breaker-open = abierto: las entregas esperan
 fed-breaker-closed = cerrado
 fed-failures = { $n } fallos seguidos
+ann-edit = Editar
+ann-save = Guardar cambios

@@ -110,3 +110,5 @@ fed-breaker = Brytare
 fed-breaker-open = öppen: leveranser väntar
 fed-breaker-closed = stängd
 fed-failures = { $n } fel i rad
+ann-edit = Redigera
+ann-save = Spara ändringar

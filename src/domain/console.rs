@@ -499,6 +499,10 @@ pub struct NodeBar {
 #[derive(Debug, Clone, Serialize)]
 pub struct AnnouncementItem {
     pub id: String,
+    pub text: String,
+    /// The times as a `datetime-local` field shows them (UTC, to the minute).
+    pub starts_local: String,
+    pub ends_local: String,
     pub content: String,
     pub audience: String,
     pub starts_at: Option<String>,
@@ -535,6 +539,9 @@ pub async fn announcements(
         .into_iter()
         .map(|s| AnnouncementItem {
             id: s.row.id.to_string(),
+            text: s.row.text.clone(),
+            starts_local: s.row.starts_at.map(local_minute).unwrap_or_default(),
+            ends_local: s.row.ends_at.map(local_minute).unwrap_or_default(),
             content: s.row.content.clone(),
             audience: s.row.reach.clone(),
             starts_at: s.row.starts_at.map(time),
@@ -551,6 +558,13 @@ pub async fn announcements(
             reactions: s.total.reactions.into_iter().collect(),
         })
         .collect())
+}
+
+/// `2026-12-24T09:00`: a time as a `datetime-local` field takes it (UTC).
+fn local_minute(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+        .unwrap_or_default()
 }
 
 /// The HTML an announcement's text renders to, for the compose form's preview.

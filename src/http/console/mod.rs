@@ -679,6 +679,21 @@ async fn act(
         (Page::Announcements, "preview" | "publish") => {
             return announce(&state, &c, &me, &form).await;
         }
+        (Page::Announcements, "edit") => match f("id").parse::<i64>() {
+            Ok(id) => {
+                let input = crate::domain::announcements::AnnouncementInput {
+                    text: Some(f("text").to_string()),
+                    // An emptied field clears the time; a `datetime-local` value is UTC.
+                    starts_at: Some(utc_minute(f("starts_at"))),
+                    ends_at: Some(utc_minute(f("ends_at"))),
+                    ..Default::default()
+                };
+                crate::domain::announcements::edit(node, &me, id, input)
+                    .await
+                    .map(|_| context! { notice => saved })
+            }
+            Err(_) => Err(DomainError::NotFound("announcement")),
+        },
         (Page::Announcements, "withdraw") => match f("id").parse::<i64>() {
             Ok(id) => crate::domain::announcements::withdraw(node, &me, id)
                 .await
@@ -714,6 +729,15 @@ async fn act(
             .await
         }
         Err(e) => refused(&state, &c, e),
+    }
+}
+
+/// A `datetime-local` value (`2026-12-24T09:00`, read as UTC) as RFC 3339; empty stays empty.
+fn utc_minute(v: &str) -> String {
+    if v.len() == 16 {
+        format!("{v}:00Z")
+    } else {
+        v.to_string()
     }
 }
 
