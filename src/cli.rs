@@ -179,6 +179,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("configuration is valid; effective settings:\n");
             let mut shown = config.clone();
             shown.database.url = crate::server::redact_password(&config.database_url());
+            for secret in [&mut shown.oidc.client_secret, &mut shown.ldap.bind_password] {
+                if !secret.is_empty() {
+                    *secret = "***".into();
+                }
+            }
             print!("{}", toml_string(&shown)?);
             Ok(())
         }

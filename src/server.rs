@@ -84,6 +84,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     bootstrap_admin(&store, &config, &urls).await?;
 
     let fed = federation_setup(&store, &config, &urls).await?;
+    let sso = Arc::new(
+        crate::domain::sso::Sso::new(&config)
+            .map_err(|e| anyhow::anyhow!("setting up company login: {e}"))?,
+    );
     let rate_limiter = crate::http::ratelimit::RateLimiter::new(
         config.limits.requests_per_window,
         config.limits.window_seconds,
@@ -96,6 +100,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             hub: crate::domain::events::Hub::new(),
             fed,
             fanout_wake: Default::default(),
+            sso,
         },
         // Authorized fetch is always on: see fika_federation::policy.
         read_policy: ReadPolicy::SignedPeersOnly,
@@ -122,6 +127,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // queued by a stop are processed now.
     let inbox = tokio::spawn(crate::jobs::inbox::run(state.node.clone(), stop_rx.clone()));
     let backfill = tokio::spawn(crate::jobs::backfill::run(
+        state.node.clone(),
+        stop_rx.clone(),
+    ));
+    let directory_sync = tokio::spawn(crate::jobs::directory_sync::run(
         state.node.clone(),
         stop_rx.clone(),
     ));
@@ -171,6 +180,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     if let Err(e) = backfill.await {
         tracing::error!(error = %e, "the backfill worker failed");
+    }
+    if let Err(e) = directory_sync.await {
+        tracing::error!(error = %e, "the directory sync failed");
     }
     store.close().await;
     tracing::info!("stopped");

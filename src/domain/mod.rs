@@ -8,12 +8,14 @@ pub mod federation;
 pub mod follows;
 pub mod inbox;
 pub mod instance;
+pub mod login;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod policy;
 pub mod search;
 pub mod signer_keys;
+pub mod sso;
 pub mod statuses;
 pub mod text;
 pub mod timelines;
@@ -35,6 +37,8 @@ pub struct Node {
     pub fed: Arc<federation::fed::Fed>,
     /// Wakes the home-feed fan-out worker (`jobs::fanout`) when a fan-out was queued.
     pub fanout_wake: Arc<tokio::sync::Notify>,
+    /// The company identity providers (`[oidc]`, `[ldap]`) and their caches.
+    pub sso: Arc<sso::Sso>,
 }
 
 use crate::store::StoreError;

@@ -49,6 +49,7 @@ macro_rules! insert_audit {
         .map(|_| ())
     }};
 }
+pub(crate) use insert_audit;
 
 impl Store {
     pub async fn policy_domains(&self) -> Result<Vec<DomainRow>, StoreError> {
