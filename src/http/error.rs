@@ -101,11 +101,19 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
+/// Marks an error response whose body is a page of ours for people (the OAuth login pages),
+/// which [`json_errors`] leaves as it is.
+#[derive(Debug, Clone, Copy)]
+pub struct HumanPage;
+
 /// Gives responses that left a layer or the router without a body of ours (404 from the
 /// fallback, 405, 413 from the body limit, panics) the Mastodon error shape.
 pub async fn json_errors(response: Response) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    if response.extensions().get::<HumanPage>().is_some() {
         return response;
     }
     let is_json = response

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import time
+from urllib.parse import parse_qs, urljoin, urlparse
 
 import pytest
 import requests
@@ -150,14 +151,14 @@ def test_replayed_callback_and_replayed_code_are_refused(oidc):
     form = to_provider_form(node, browser)
     # Stop at the callback: the browser's last hop before fika is the provider's redirect.
     r = browser.s.post(
-        requests.compat.urljoin(form.url, form_with(form.text, "/login")["action"]),
+        urljoin(form.url, form_with(form.text, "/login")["action"]),
         data={"login": "bob", "password": "bob-pass"},
         allow_redirects=False,
         timeout=30,
     )
     callback = None
     while r.status_code in (302, 303):
-        location = requests.compat.urljoin(r.url, r.headers["Location"])
+        location = urljoin(r.url, r.headers["Location"])
         if location.startswith(node.base + "/oauth/oidc/callback"):
             callback = location
             break
@@ -168,11 +169,10 @@ def test_replayed_callback_and_replayed_code_are_refused(oidc):
     again = browser.s.get(callback, timeout=30)
     assert again.status_code == 400 and "used already" in again.text
     # The same code with a fresh state: the provider refuses it (codes are good once).
-    code = requests.utils.urlparse(callback).query
+    old_code = parse_qs(urlparse(callback).query)["code"][0]
     fresh = Browser()
-    provider_form = to_provider_form(node, fresh)
-    state = requests.utils.parse_qs(requests.utils.urlparse(fresh.history[0]).query)["state"][0]
-    old_code = requests.utils.parse_qs(code)["code"][0]
+    to_provider_form(node, fresh)
+    state = parse_qs(urlparse(fresh.history[0]).query)["state"][0]
     r = fresh.s.get(node.url("/oauth/oidc/callback"), params={"state": state, "code": old_code}, timeout=30)
     assert r.status_code == 400 and "refused the code" in r.text
     assert users_table(node) == before

@@ -172,6 +172,13 @@ fn page(node_name: &str, body: &str) -> Html<String> {
     ))
 }
 
+/// A page for people with an error status, kept as HTML (not turned into API JSON).
+fn human_page(status: StatusCode, page: Html<String>) -> Response {
+    let mut r = (status, page).into_response();
+    r.extensions_mut().insert(crate::http::error::HumanPage);
+    r
+}
+
 fn hidden(name: &str, value: &str) -> String {
     format!(
         "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
@@ -291,7 +298,7 @@ fn sso_error_page(state: &AppState, e: SsoError) -> Response {
         }
     };
     tracing::info!(status = status.as_u16(), reason = %e, "company login refused");
-    (
+    human_page(
         status,
         page(
             &state.node.config.server.node_name,
@@ -301,12 +308,11 @@ fn sso_error_page(state: &AppState, e: SsoError) -> Response {
             ),
         ),
     )
-        .into_response()
 }
 
 fn error_page(state: &AppState, status: StatusCode, message: &str) -> Response {
     tracing::info!(reason = message, "authorization request refused");
-    (
+    human_page(
         status,
         page(
             &state.node.config.server.node_name,
@@ -316,7 +322,6 @@ fn error_page(state: &AppState, status: StatusCode, message: &str) -> Response {
             ),
         ),
     )
-        .into_response()
 }
 
 pub async fn authorize_page(
@@ -369,7 +374,7 @@ pub async fn authorize_submit(
                 &checked.scopes,
                 Some("Invalid username or password."),
             );
-            return (StatusCode::UNAUTHORIZED, page).into_response();
+            return human_page(StatusCode::UNAUTHORIZED, page);
         }
         Err(LoginError::Sso(e)) => return sso_error_page(&state, e),
     };
