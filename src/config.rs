@@ -891,7 +891,13 @@ mod tests {
             "PATH",
         ])
         .unwrap();
-        for bad in ["FIKA_OIDCX_ISSUER", "FIKA_DATADIR", "FIKA_SERVER", "FIKA_", "FIKA_X"] {
+        for bad in [
+            "FIKA_OIDCX_ISSUER",
+            "FIKA_DATADIR",
+            "FIKA_SERVER",
+            "FIKA_",
+            "FIKA_X",
+        ] {
             let err = check(&[bad]).unwrap_err().to_string();
             assert!(err.contains(bad), "{err}");
         }
@@ -901,16 +907,32 @@ mod tests {
     fn sso_settings_are_checked() {
         let mut c = Config::default();
         c.auth.local_passwords = false;
-        assert!(c.validate().unwrap_err().to_string().contains("auth.local_passwords"));
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("auth.local_passwords"));
         c.oidc.issuer = "https://login.example.com".into();
-        assert!(c.validate().unwrap_err().to_string().contains("oidc.client_id"));
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("oidc.client_id"));
         c.oidc.client_id = "fika".into();
         c.validate().unwrap();
         c.ldap.url = "ldaps://dir.example.com".into();
         c.ldap.starttls = true;
-        assert!(c.validate().unwrap_err().to_string().contains("ldap.starttls"));
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("ldap.starttls"));
         c.ldap.starttls = false;
-        assert!(c.validate().unwrap_err().to_string().contains("ldap.user_base"));
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("ldap.user_base"));
         c.ldap.user_base = "ou=people,dc=example,dc=com".into();
         c.validate().unwrap();
         c.ldap.user_filter = "(uid=*)".into();

@@ -48,7 +48,10 @@ async fn local(node: &Node, login: &str, password: &str) -> Result<Option<Accoun
     if !allowed {
         // Verify anyway (against a dummy), so refusals take the same time.
         let _ = accounts::authenticate(&node.store, "", password).await;
-        tracing::info!(login, "local password refused: local passwords are off for this account");
+        tracing::info!(
+            login,
+            "local password refused: local passwords are off for this account"
+        );
         return Ok(None);
     }
     Ok(accounts::authenticate(&node.store, login, password).await?)
@@ -64,12 +67,16 @@ pub async fn password(node: &Node, login: &str, password: &str) -> Result<Accoun
         return Err(LoginError::Invalid);
     }
     let Some(directory) = node.sso.ldap.as_ref() else {
-        return local(node, login, password).await?.ok_or(LoginError::Invalid);
+        return local(node, login, password)
+            .await?
+            .ok_or(LoginError::Invalid);
     };
     // The break-glass admin never depends on the directory.
     if let Some(a) = node.store.local_account_by_login(login).await? {
         if is_break_glass(node, &a) {
-            return local(node, login, password).await?.ok_or(LoginError::Invalid);
+            return local(node, login, password)
+                .await?
+                .ok_or(LoginError::Invalid);
         }
     }
     match directory.authenticate(login, password).await {
@@ -80,7 +87,9 @@ pub async fn password(node: &Node, login: &str, password: &str) -> Result<Accoun
         }
         Ok(Verdict::NoSuchUser) => {
             sso::retire_missing_login(node, login).await?;
-            local(node, login, password).await?.ok_or(LoginError::Invalid)
+            local(node, login, password)
+                .await?
+                .ok_or(LoginError::Invalid)
         }
         Err(e @ SsoError::Unavailable(_)) => match local(node, login, password).await? {
             Some(a) => Ok(a),

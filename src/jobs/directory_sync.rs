@@ -32,7 +32,9 @@ pub async fn run(node: Node, mut stop: watch::Receiver<bool>) {
                 updated = r.updated,
                 "directory sync done"
             ),
-            Err(e) => tracing::warn!(error = %e, "directory sync failed; nobody retired, will retry"),
+            Err(e) => {
+                tracing::warn!(error = %e, "directory sync failed; nobody retired, will retry")
+            }
         }
     }
 }

@@ -69,12 +69,14 @@ impl Store {
             "SELECT {IDENTITY_COLUMNS} FROM identities \
              WHERE provider = $1 AND issuer = $2 AND subject = $3"
         );
-        Ok(on_pool!(self, |pool| sqlx::query_as::<_, IdentityRow>(&sql)
-            .bind(provider)
-            .bind(issuer)
-            .bind(subject)
-            .fetch_optional(pool)
-            .await)?)
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, IdentityRow>(
+            &sql
+        )
+        .bind(provider)
+        .bind(issuer)
+        .bind(subject)
+        .fetch_optional(pool)
+        .await)?)
     }
 
     /// Identities of a provider that are not retired, for the directory sync.
@@ -83,10 +85,12 @@ impl Store {
             "SELECT {IDENTITY_COLUMNS} FROM identities \
              WHERE provider = $1 AND retired_at IS NULL ORDER BY id"
         );
-        Ok(on_pool!(self, |pool| sqlx::query_as::<_, IdentityRow>(&sql)
-            .bind(provider)
-            .fetch_all(pool)
-            .await)?)
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, IdentityRow>(
+            &sql
+        )
+        .bind(provider)
+        .fetch_all(pool)
+        .await)?)
     }
 
     /// Identities of a provider, not retired, last seen with this login name (any case).
@@ -99,11 +103,13 @@ impl Store {
             "SELECT {IDENTITY_COLUMNS} FROM identities \
              WHERE provider = $1 AND retired_at IS NULL AND LOWER(login) = $2"
         );
-        Ok(on_pool!(self, |pool| sqlx::query_as::<_, IdentityRow>(&sql)
-            .bind(provider)
-            .bind(login.to_lowercase())
-            .fetch_all(pool)
-            .await)?)
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, IdentityRow>(
+            &sql
+        )
+        .bind(provider)
+        .bind(login.to_lowercase())
+        .fetch_all(pool)
+        .await)?)
     }
 
     /// Does any identity link to this account (it is the provider's, not a local one)?
@@ -241,14 +247,12 @@ impl Store {
                 .bind(account_id)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(
-                "UPDATE identities SET retired_at = $1, retired_reason = $2 WHERE id = $3",
-            )
-            .bind(now)
-            .bind(reason)
-            .bind(identity_id)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("UPDATE identities SET retired_at = $1, retired_reason = $2 WHERE id = $3")
+                .bind(now)
+                .bind(reason)
+                .bind(identity_id)
+                .execute(&mut *tx)
+                .await?;
             super::policy::insert_audit!(&mut *tx, audit)?;
             revoked
         });

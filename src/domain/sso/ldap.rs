@@ -204,7 +204,11 @@ impl Ldap {
             .await?;
         if entries.len() != 1 {
             if entries.len() > 1 {
-                tracing::warn!(login, found = entries.len(), "LDAP login matches several entries; refused");
+                tracing::warn!(
+                    login,
+                    found = entries.len(),
+                    "LDAP login matches several entries; refused"
+                );
             }
             let _ = ldap.unbind().await;
             return Ok(Verdict::NoSuchUser);
@@ -248,13 +252,17 @@ impl Ldap {
         for subject in subjects {
             let entries = if c.uuid_attribute.is_empty() {
                 // Linked by DN: read that entry, still matching the sync filter.
-                match self
-                    .search(&mut ldap, subject, Scope::Base, &c.sync_filter)
+                let result = ldap
+                    .with_timeout(self.timeout())
+                    .search(subject, Scope::Base, &c.sync_filter, self.attributes())
                     .await
-                {
-                    Ok(e) => e,
-                    // 32: noSuchObject, the entry is gone.
-                    Err(_) => vec![],
+                    .map_err(unavailable)?;
+                // 32: noSuchObject, the entry is gone. Any other error retires nobody.
+                if result.1.rc == 32 {
+                    vec![]
+                } else {
+                    let (entries, _) = result.success().map_err(unavailable)?;
+                    entries.into_iter().map(SearchEntry::construct).collect()
                 }
             } else {
                 let value = if c.uuid_attribute.eq_ignore_ascii_case("objectGUID") {
@@ -294,7 +302,10 @@ mod tests {
             fill(t, "username", "*)(uid=*"),
             "(&(objectClass=inetOrgPerson)(uid=\\2a\\29\\28uid=\\2a))"
         );
-        assert_eq!(fill("(uid={username})", "username", "a\0b\\"), "(uid=a\\00b\\5c)");
+        assert_eq!(
+            fill("(uid={username})", "username", "a\0b\\"),
+            "(uid=a\\00b\\5c)"
+        );
         assert_eq!(
             fill("(member={dn})", "dn", "cn=x (y),dc=hq"),
             "(member=cn=x \\28y\\29,dc=hq)"

@@ -35,10 +35,7 @@ impl Sso {
             } else {
                 None
             },
-            ldap: config
-                .ldap
-                .enabled()
-                .then(|| ldap::Ldap::new(&config.ldap)),
+            ldap: config.ldap.enabled().then(|| ldap::Ldap::new(&config.ldap)),
         })
     }
 }
@@ -347,11 +344,9 @@ pub async fn retire(node: &Node, identity: &IdentityRow, reason: &str) -> Result
 /// the domain and given back by [`finish_oidc`]): the provider's URL to send the browser to.
 /// Nothing is written unless the provider answered.
 pub async fn begin_oidc(node: &Node, request: &str) -> Result<String, SsoError> {
-    let oidc = node
-        .sso
-        .oidc
-        .as_ref()
-        .ok_or_else(|| SsoError::Refused("OpenID Connect is not configured on this node.".into()))?;
+    let oidc = node.sso.oidc.as_ref().ok_or_else(|| {
+        SsoError::Refused("OpenID Connect is not configured on this node.".into())
+    })?;
     let start = oidc.begin(&callback_url(node)).await?;
     node.store
         .insert_sso_login(
@@ -390,11 +385,9 @@ pub async fn finish_oidc(
     code: Option<&str>,
     provider_error: Option<&str>,
 ) -> Result<Vouched, SsoError> {
-    let oidc = node
-        .sso
-        .oidc
-        .as_ref()
-        .ok_or_else(|| SsoError::Refused("OpenID Connect is not configured on this node.".into()))?;
+    let oidc = node.sso.oidc.as_ref().ok_or_else(|| {
+        SsoError::Refused("OpenID Connect is not configured on this node.".into())
+    })?;
     let pending = node
         .store
         .take_sso_login(&digest(state))
@@ -478,7 +471,10 @@ pub async fn sync_directory(node: &Node) -> Result<SyncReport, SsoError> {
     let Some(directory) = node.sso.ldap.as_ref() else {
         return Ok(SyncReport::default());
     };
-    let identities = node.store.active_identities(Provider::Ldap.as_str()).await?;
+    let identities = node
+        .store
+        .active_identities(Provider::Ldap.as_str())
+        .await?;
     let subjects: Vec<String> = identities.iter().map(|i| i.subject.clone()).collect();
     let found = directory.lookup(&subjects).await?;
     let mut report = SyncReport {
@@ -540,7 +536,10 @@ mod tests {
             normalise_username("Ada.Lovelace@hq.example").as_deref(),
             Some("Ada_Lovelace")
         );
-        assert_eq!(normalise_username("jean-luc picard").as_deref(), Some("jean_luc_picard"));
+        assert_eq!(
+            normalise_username("jean-luc picard").as_deref(),
+            Some("jean_luc_picard")
+        );
         assert_eq!(normalise_username("zoë").as_deref(), Some("zo"));
         assert_eq!(normalise_username("__x__").as_deref(), Some("x"));
         assert_eq!(normalise_username("*)(uid=*").as_deref(), Some("uid"));
@@ -564,7 +563,10 @@ mod tests {
         };
         let g = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(role_for(&g(&["staff"]), &roles), Role::User);
-        assert_eq!(role_for(&g(&["IT-Admins", "moderators"]), &roles), Role::Admin);
+        assert_eq!(
+            role_for(&g(&["IT-Admins", "moderators"]), &roles),
+            Role::Admin
+        );
         assert_eq!(
             role_for(&g(&["cn=Moderators,ou=groups,dc=hq"]), &roles),
             Role::Moderator
@@ -572,7 +574,10 @@ mod tests {
         assert_eq!(role_for(&g(&["moderators"]), &roles), Role::User);
         assert!(is_communicator(&g(&["comms"]), &roles));
         assert!(in_group(&g(&["cn=staff,ou=groups,dc=hq"]), "staff"));
-        assert!(in_group(&g(&["cn=staff,ou=groups,dc=hq"]), "CN=staff,ou=groups,dc=hq"));
+        assert!(in_group(
+            &g(&["cn=staff,ou=groups,dc=hq"]),
+            "CN=staff,ou=groups,dc=hq"
+        ));
         assert!(!in_group(&g(&["cn=staffing,ou=groups"]), "staff"));
         assert!(!in_group(&[], "staff"));
     }

@@ -53,7 +53,9 @@ fn unavailable(what: &str, e: impl std::fmt::Display) -> SsoError {
 
 fn refused(what: &str, e: impl std::fmt::Display) -> SsoError {
     tracing::warn!(error = %e, "OpenID Connect login refused: {what}");
-    SsoError::Refused(format!("The login could not be verified ({what}). Start again from the app."))
+    SsoError::Refused(format!(
+        "The login could not be verified ({what}). Start again from the app."
+    ))
 }
 
 impl Oidc {
@@ -105,7 +107,10 @@ impl Oidc {
         let jwks = CoreJsonWebKeySet::fetch_async(m.jwks_uri(), &self.http)
             .await
             .map_err(|e| unavailable("fetching the signing keys failed", e))?;
-        tracing::info!(keys = jwks.keys().len(), "fetched the OpenID provider's signing keys again");
+        tracing::info!(
+            keys = jwks.keys().len(),
+            "fetched the OpenID provider's signing keys again"
+        );
         *self.metadata.lock().await = Some((m.set_jwks(jwks), Instant::now()));
         Ok(true)
     }
@@ -190,7 +195,9 @@ impl Oidc {
         let nonce = Nonce::new(nonce.to_owned());
         let verified = {
             let verifier = client.id_token_verifier();
-            id_token.claims(&verifier, &nonce).map(|c| c.subject().to_string())
+            id_token
+                .claims(&verifier, &nonce)
+                .map(|c| c.subject().to_string())
         };
         let subject = match verified {
             Ok(s) => s,
@@ -230,7 +237,11 @@ impl Oidc {
         ))
     }
 
-    async fn userinfo(&self, url: &str, access_token: &str) -> Result<Map<String, Value>, SsoError> {
+    async fn userinfo(
+        &self,
+        url: &str,
+        access_token: &str,
+    ) -> Result<Map<String, Value>, SsoError> {
         let response = self
             .http
             .get(url)
@@ -240,7 +251,10 @@ impl Oidc {
             .await
             .map_err(|e| unavailable("the userinfo request failed", e))?;
         if !response.status().is_success() {
-            return Err(unavailable("the userinfo request failed", response.status()));
+            return Err(unavailable(
+                "the userinfo request failed",
+                response.status(),
+            ));
         }
         response
             .json::<Map<String, Value>>()

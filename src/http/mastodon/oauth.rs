@@ -16,8 +16,8 @@ use crate::convert::text::escape;
 use crate::domain::login::{self, LoginError};
 use crate::domain::oauth::{self, GrantError, RevokeError, Scopes, OOB};
 use crate::domain::sso::{self, SsoError};
-use crate::store::accounts::AccountRow;
 use crate::http::{ApiError, AppState};
+use crate::store::accounts::AccountRow;
 use crate::store::oauth::AppRow;
 
 /// OAuth errors have their own shape: `{"error": code, "error_description": text}`.
