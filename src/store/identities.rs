@@ -175,6 +175,34 @@ impl Store {
         Ok(row)
     }
 
+    /// Links an existing account to an identity, with its audit entry.
+    pub async fn link_identity(
+        &self,
+        account_id: i64,
+        identity: &NewIdentity<'_>,
+        audit: &Audit<'_>,
+    ) -> Result<(), StoreError> {
+        let now = super::now_millis();
+        let sql = "INSERT INTO identities (id, account_id, provider, issuer, subject, login, \
+            groups, created_at, last_login_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)";
+        in_tx!(self, |tx| {
+            sqlx::query(sql)
+                .bind(crate::ids::next_id())
+                .bind(account_id)
+                .bind(identity.provider)
+                .bind(identity.issuer)
+                .bind(identity.subject)
+                .bind(identity.login)
+                .bind(identity.groups)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::conflict_as(e, "this identity"))?;
+            super::policy::insert_audit!(&mut *tx, audit)?;
+        });
+        Ok(())
+    }
+
     /// A later login: the account's name, email and role as the provider says now, and the
     /// identity's last login and groups.
     pub async fn sync_identity(

@@ -135,6 +135,12 @@ def test_collision_with_a_local_account_is_refused_and_nothing_taken_over(oidc):
     # The local account is untouched and still logs in with its own password.
     me = node.login(local).account_verify_credentials()
     assert me["username"] == "mallory" and me["display_name"] == ""
+    # The documented resolution when it is the same person: an admin links the account.
+    out = node.cli("admin", "link-identity", "mallory", "oidc", "u-mal", "--issuer", provider.issuer)
+    assert out.returncode == 0, out.stderr
+    linked = full_login(node, "Mallory", "mal-pass").account_verify_credentials()
+    assert linked["id"] == me["id"] and linked["display_name"] == "Other Mallory"
+    assert "account.link" in node.cli("admin", "federation", "audit").stdout
 
 
 def test_wrong_state_is_refused(oidc):

@@ -340,6 +340,57 @@ pub async fn retire(node: &Node, identity: &IdentityRow, reason: &str) -> Result
     Ok(())
 }
 
+/// Links an existing local account to a company identity (an admin's resolution of a
+/// username collision), with an audit entry. A linked account logs in through the provider
+/// only: its fika password stops working.
+pub async fn link(
+    store: &crate::store::Store,
+    actor: &str,
+    username: &str,
+    provider: &str,
+    issuer: &str,
+    subject: &str,
+) -> Result<(), DomainError> {
+    if issuer.is_empty() || subject.is_empty() {
+        return Err(DomainError::Invalid(
+            "the issuer and the subject must not be empty".into(),
+        ));
+    }
+    let account = accounts::find_local(store, username)
+        .await?
+        .ok_or(DomainError::NotFound("account"))?;
+    if store
+        .identity_by_subject(provider, issuer, subject)
+        .await?
+        .is_some()
+    {
+        return Err(DomainError::Conflict(
+            "this identity is linked to an account already".into(),
+        ));
+    }
+    let detail = format!("{username} linked to {provider} identity {subject:?} ({issuer})");
+    let audit = Audit {
+        actor,
+        action: "account.link",
+        domain: None,
+        detail: &detail,
+    };
+    store
+        .link_identity(
+            account.id,
+            &NewIdentity {
+                provider,
+                issuer,
+                subject,
+                login: username,
+                groups: "[]",
+            },
+            &audit,
+        )
+        .await?;
+    Ok(())
+}
+
 /// Starts an OpenID Connect login for the app's authorization request (`request`, opaque to
 /// the domain and given back by [`finish_oidc`]): the provider's URL to send the browser to.
 /// Nothing is written unless the provider answered.
