@@ -204,7 +204,8 @@ impl Store {
     }
 
     /// A later login: the account's name, email and role as the provider says now, and the
-    /// identity's last login and groups.
+    /// identity's last login and groups. An identity retired before is active again (its
+    /// account was unsuspended by an admin, or the login would not get here).
     pub async fn sync_identity(
         &self,
         identity_id: i64,
@@ -217,7 +218,8 @@ impl Store {
         let update_account = "UPDATE accounts SET display_name = $1, email = $2, role = $3, \
             updated_at = $4 WHERE id = $5";
         let update_identity =
-            "UPDATE identities SET login = $1, groups = $2, last_login_at = $3 WHERE id = $4";
+            "UPDATE identities SET login = $1, groups = $2, last_login_at = $3, retired_at = NULL, \
+             retired_reason = NULL WHERE id = $4";
         let select = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
         let row = in_tx!(self, |tx| {
             sqlx::query(update_account)
