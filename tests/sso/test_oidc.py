@@ -170,6 +170,9 @@ def test_replayed_callback_and_replayed_code_are_refused(oidc):
             break
         r = browser.s.get(location, allow_redirects=False, timeout=30)
     assert callback, "the provider did not send the browser back to fika"
+    # Another browser given this link (login CSRF) is refused, and the login stays usable.
+    stranger = requests.get(callback, timeout=30)
+    assert stranger.status_code == 400 and "not started in this browser" in stranger.text
     first = browser.s.get(callback, timeout=30)
     assert first.status_code == 200 and "You are logged in as" in first.text
     again = browser.s.get(callback, timeout=30)
@@ -207,6 +210,7 @@ def test_signing_key_rotation_is_followed(oidc):
     provider.rotate_key()
     m = full_login(node, "bob", "bob-pass")
     assert m.account_verify_credentials()["username"] == "bob"
+    assert "fetched the OpenID provider's signing keys again" in node.log()
 
 
 def test_slow_provider_times_out_with_a_clear_page(oidc):
@@ -255,13 +259,14 @@ def test_provider_down_gives_a_clear_page_and_writes_nothing():
         finish_node(node)
 
 
-def test_unknown_fika_variable_is_refused_by_name():
+@pytest.mark.parametrize("command", [["config", "check"], ["serve"]])
+def test_unknown_fika_variable_is_refused_by_name(command, tmp_path):
     out = harness.subprocess.run(
-        [harness.FIKA_BIN, "config", "check"],
-        env=harness.clean_env({"FIKA_OIDCX_ISSUER": "https://login.example.com"}),
+        [harness.FIKA_BIN, *command],
+        env=harness.clean_env({"FIKA_OIDCX_ISSUER": "https://login.example.com", "FIKA_DATA_DIR": str(tmp_path)}),
         capture_output=True,
         text=True,
         timeout=30,
     )
-    assert out.returncode == 2
+    assert out.returncode == 2, out
     assert "FIKA_OIDCX_ISSUER" in out.stderr

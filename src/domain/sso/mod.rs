@@ -391,10 +391,26 @@ pub async fn link(
     Ok(())
 }
 
+/// An OpenID Connect login on its way to the provider.
+#[derive(Debug, Clone)]
+pub struct Begun {
+    /// Where to send the browser.
+    pub url: String,
+    /// The state: the browser must bring it back in [`binding_cookie`] too, so a callback
+    /// link made by someone else (login CSRF) does not log this browser in as them.
+    pub state: String,
+}
+
+/// The name of the cookie that binds a login's state to the browser that started it (one per
+/// login, so logins in two tabs do not disturb each other).
+pub fn binding_cookie(state: &str) -> String {
+    format!("fika_oidc_{}", &digest(state)[..16])
+}
+
 /// Starts an OpenID Connect login for the app's authorization request (`request`, opaque to
-/// the domain and given back by [`finish_oidc`]): the provider's URL to send the browser to.
-/// Nothing is written unless the provider answered.
-pub async fn begin_oidc(node: &Node, request: &str) -> Result<String, SsoError> {
+/// the domain and given back by [`finish_oidc`]). Nothing is written unless the provider
+/// answered.
+pub async fn begin_oidc(node: &Node, request: &str) -> Result<Begun, SsoError> {
     let oidc = node.sso.oidc.as_ref().ok_or_else(|| {
         SsoError::Refused("OpenID Connect is not configured on this node.".into())
     })?;
@@ -410,7 +426,10 @@ pub async fn begin_oidc(node: &Node, request: &str) -> Result<String, SsoError> 
             },
         )
         .await?;
-    Ok(start.url)
+    Ok(Begun {
+        url: start.url,
+        state: start.state,
+    })
 }
 
 /// Where the provider sends the browser back.
@@ -428,17 +447,28 @@ pub struct Vouched {
     pub ticket: String,
 }
 
-/// The provider's callback: checks the state (once), exchanges the code, verifies the ID
-/// token and lets the person in ([`sign_in`]).
+/// The provider's callback: checks the state (once, and that this browser started the login:
+/// `bound` is the value of its [`binding_cookie`]), exchanges the code, verifies the ID token
+/// and lets the person in ([`sign_in`]).
 pub async fn finish_oidc(
     node: &Node,
     state: &str,
+    bound: Option<&str>,
     code: Option<&str>,
     provider_error: Option<&str>,
 ) -> Result<Vouched, SsoError> {
     let oidc = node.sso.oidc.as_ref().ok_or_else(|| {
         SsoError::Refused("OpenID Connect is not configured on this node.".into())
     })?;
+    let same_browser = bound.is_some_and(|b| {
+        b.len() == state.len() && openssl::memcmp::eq(b.as_bytes(), state.as_bytes())
+    });
+    if !same_browser {
+        tracing::info!("OpenID Connect callback refused: the state is not this browser's");
+        return Err(SsoError::Refused(
+            "This login was not started in this browser (state). Start again from the app.".into(),
+        ));
+    }
     let pending = node
         .store
         .take_sso_login(&digest(state))

@@ -465,7 +465,24 @@ pub async fn oidc_start(State(state): State<AppState>, Body(p): Body<AuthorizePa
         Err(e) => return ApiError::internal(e).into_response(),
     };
     match sso::begin_oidc(&state.node, &request).await {
-        Ok(url) => Redirect::to(&url).into_response(),
+        Ok(begun) => {
+            let secure = if state.node.urls.base.scheme() == "https" {
+                "; Secure"
+            } else {
+                ""
+            };
+            // Lax: sent on the provider's top-level redirect back, not on cross-site requests.
+            let cookie = format!(
+                "{}={}; Path=/oauth/oidc/callback; Max-Age=600; HttpOnly; SameSite=Lax{secure}",
+                sso::binding_cookie(&begun.state),
+                begun.state
+            );
+            let mut r = Redirect::to(&begun.url).into_response();
+            if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            r
+        }
         Err(e) => sso_error_page(&state, e),
     }
 }
@@ -483,8 +500,18 @@ pub struct CallbackParams {
 /// consent page.
 pub async fn oidc_callback(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(c): Query<CallbackParams>,
 ) -> Response {
+    let name = sso::binding_cookie(&c.state);
+    let bound = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string());
     let provider_error = c
         .error
         .as_deref()
@@ -495,6 +522,7 @@ pub async fn oidc_callback(
     let vouched = match sso::finish_oidc(
         &state.node,
         &c.state,
+        bound.as_deref(),
         c.code.as_deref(),
         provider_error.as_deref(),
     )
