@@ -82,6 +82,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let urls = NodeUrls::new(config.public_scheme(&domain), &domain)
         .with_context(|| format!("building the public URL from domain {domain:?}"))?;
     bootstrap_admin(&store, &config, &urls).await?;
+    for warning in crate::domain::login::setup_warnings(&store, &config).await? {
+        tracing::warn!("{warning}");
+    }
 
     let fed = federation_setup(&store, &config, &urls).await?;
     let sso = Arc::new(

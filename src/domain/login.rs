@@ -98,3 +98,34 @@ pub async fn password(node: &Node, login: &str, password: &str) -> Result<Accoun
         Err(e) => Err(e.into()),
     }
 }
+
+/// What a sysadmin should hear at start about the login settings: a break-glass admin that
+/// does not exist or is no admin, or no local way in at all while the provider is down.
+pub async fn setup_warnings(
+    store: &crate::store::Store,
+    config: &crate::config::Config,
+) -> Result<Vec<String>, super::DomainError> {
+    let mut out = Vec::new();
+    let name = &config.auth.break_glass_admin;
+    if !name.is_empty() {
+        match accounts::find_local(store, name).await? {
+            None => out.push(format!(
+                "auth.break_glass_admin {name:?} is no account on this node: create it with \
+                 `fika admin create-user {name} --role admin`"
+            )),
+            Some(a) if a.role != "admin" => out.push(format!(
+                "auth.break_glass_admin {name:?} is a {}, not an admin: it cannot log in with \
+                 its password",
+                a.role
+            )),
+            Some(_) => {}
+        }
+    } else if !config.auth.local_passwords {
+        out.push(
+            "auth.local_passwords is off and no auth.break_glass_admin is set: nobody can log \
+             in while the identity provider is down"
+                .into(),
+        );
+    }
+    Ok(out)
+}
