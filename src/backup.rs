@@ -224,6 +224,7 @@ pub async fn export_user(config: &Config, username: &str) -> anyhow::Result<Valu
             tags: &tags,
             media: &media,
             in_reply_to,
+            audience: None,
         };
         // With what the author typed, so the export can be imported or re-posted elsewhere.
         let note = crate::convert::activitypub::exported_note(&urls, status, &account, &parts);

@@ -100,6 +100,42 @@ enum AdminCommand {
     /// Decide which peer nodes federate with this one.
     #[command(subcommand)]
     Federation(FederationCommand),
+    /// Groups hosted on this node, which staff on every allowed node can join.
+    #[command(subcommand)]
+    Group(GroupCommand),
+}
+
+#[derive(Subcommand)]
+enum GroupCommand {
+    /// Create a group owned by a local account (its first member and moderator).
+    Create {
+        name: String,
+        #[arg(long)]
+        owner: String,
+        /// Join requests wait for a moderator, and posts stay among the members.
+        #[arg(long)]
+        private: bool,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+        /// Who may post: its members, or anyone on an allowed node (open groups only).
+        #[arg(long, default_value = "members", value_parser = ["members", "anyone"])]
+        posting: String,
+    },
+    /// List the groups hosted here.
+    List,
+    /// Make a local account a moderator (or, with --owner, an owner) of a group.
+    AddModerator {
+        group: String,
+        username: String,
+        #[arg(long)]
+        owner: bool,
+    },
+    /// Remove a moderator from a group (a group keeps at least one owner).
+    RemoveModerator { group: String, username: String },
+    /// Delete a group: its members stop receiving, and peers see it as gone.
+    Delete { group: String },
 }
 
 #[derive(Subcommand)]
@@ -219,6 +255,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&export)?);
             Ok(())
         }
+        Command::Admin(AdminCommand::Group(command)) => {
+            let store = crate::server::open_store(&config).await?;
+            let node = crate::server::offline_node(store.clone(), config).await?;
+            let result = run_group(command, &node).await;
+            store.close().await;
+            result
+        }
         Command::Admin(admin) => {
             let store = crate::server::open_store(&config).await?;
             let result = run_admin(admin, &store, &config).await;
@@ -270,6 +313,100 @@ fn read_password_line() -> anyhow::Result<String> {
         .read_line(&mut line)
         .context("reading the password from standard input")?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn cli_actor() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
+}
+
+async fn run_group(command: GroupCommand, node: &crate::domain::Node) -> anyhow::Result<()> {
+    use crate::domain::groups::{self, Acting, GroupInput};
+    let acting = Acting::cli(cli_actor());
+    let local = |name: String| async move {
+        accounts::find_local(&node.store, &name)
+            .await?
+            .filter(|a| !a.is_group)
+            .ok_or_else(|| anyhow::anyhow!("no local account named {name:?}"))
+    };
+    let show = |g: &crate::convert::views::GroupView| {
+        let moderators: Vec<String> = g
+            .moderators
+            .iter()
+            .map(|(a, role)| format!("{}({role})", a.row.username))
+            .collect();
+        println!(
+            "{:<24} {:<8} posting {:<8} members {:<5} {}",
+            g.account.row.username,
+            if g.account.row.locked {
+                "private"
+            } else {
+                "open"
+            },
+            g.posting,
+            g.account.counts.followers,
+            moderators.join(" ")
+        );
+    };
+    match command {
+        GroupCommand::Create {
+            name,
+            owner,
+            private,
+            display_name,
+            note,
+            posting,
+        } => {
+            let owner = local(owner).await?;
+            let view = groups::create(
+                node,
+                &acting,
+                &owner,
+                GroupInput {
+                    name,
+                    display_name,
+                    note,
+                    private: Some(private),
+                    posting: Some(posting),
+                },
+            )
+            .await?;
+            println!(
+                "created group @{}@{}",
+                view.account.row.username, node.urls.domain
+            );
+        }
+        GroupCommand::List => {
+            for g in groups::list(node).await? {
+                show(&g);
+            }
+        }
+        GroupCommand::AddModerator {
+            group,
+            username,
+            owner,
+        } => {
+            let id = groups::id_by_name(node, &group).await?;
+            let account = local(username).await?;
+            let role = if owner { "owner" } else { "moderator" };
+            let view = groups::set_moderator(node, &acting, id, account.id, Some(role)).await?;
+            show(&view);
+        }
+        GroupCommand::RemoveModerator { group, username } => {
+            let id = groups::id_by_name(node, &group).await?;
+            let account = local(username).await?;
+            let view = groups::set_moderator(node, &acting, id, account.id, None).await?;
+            show(&view);
+        }
+        GroupCommand::Delete { group } => {
+            let id = groups::id_by_name(node, &group).await?;
+            groups::delete(node, &acting, id).await?;
+            println!("deleted group {group}");
+        }
+    }
+    Ok(())
 }
 
 async fn run_federation(
@@ -433,7 +570,8 @@ async fn run_admin(
         AdminCommand::Federation(f) => run_federation(f, store, config).await?,
         AdminCommand::Backup { .. }
         | AdminCommand::Restore { .. }
-        | AdminCommand::ExportUser { .. } => {
+        | AdminCommand::ExportUser { .. }
+        | AdminCommand::Group(_) => {
             unreachable!("handled before the store is opened")
         }
         AdminCommand::Deliveries => {

@@ -23,6 +23,7 @@ const SECTIONS: &[&str] = &[
     "metrics",
     "statuses",
     "accounts",
+    "groups",
     "auth",
     "oidc",
     "ldap",
@@ -30,7 +31,15 @@ const SECTIONS: &[&str] = &[
 /// `FIKA_*` variables that are not settings: the configuration file's path, and the test
 /// suites', benchmark's and deployment scripts' own (see README, "Configuration"). Anything else
 /// named `FIKA_*` must be a setting, so a typo is refused instead of ignored.
-const NOT_SETTINGS: &[&str] = &["FIKA_CONFIG", "FIKA_BIN", "FIKA_DB_PASSWORD"];
+const NOT_SETTINGS: &[&str] = &[
+    "FIKA_CONFIG",
+    "FIKA_BIN",
+    "FIKA_DB_PASSWORD",
+    // tests/clients/js/masto_smoke.mjs
+    "FIKA_BASE_URL",
+    "FIKA_TOKEN",
+    "FIKA_PNG",
+];
 /// Prefixes of the same, for families of such variables.
 const NOT_SETTINGS_PREFIXES: &[&str] = &[
     "FIKA_TEST_",
@@ -60,6 +69,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub statuses: StatusesConfig,
     pub accounts: AccountsConfig,
+    pub groups: GroupsConfig,
     pub auth: AuthConfig,
     pub oidc: OidcConfig,
     pub ldap: LdapConfig,
@@ -271,6 +281,23 @@ impl Default for AccountsConfig {
     }
 }
 
+/// Who may create groups over the API (`fika admin group create` is always allowed).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupCreators {
+    #[default]
+    Everyone,
+    Moderators,
+    Admins,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct GroupsConfig {
+    /// `everyone`, `moderators` (moderators and admins) or `admins`.
+    pub creators: GroupCreators,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct StatusesConfig {
@@ -469,6 +496,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             oidc: OidcConfig::default(),
             ldap: LdapConfig::default(),
+            groups: GroupsConfig::default(),
         }
     }
 }

@@ -71,6 +71,29 @@ async fn bootstrap_admin(
     Ok(Some(password))
 }
 
+/// The node as the CLI acts on it, without serving: its public URLs come from the
+/// configuration (`server.domain`, else the listen address). Deliveries it writes are sent by
+/// the running server's worker.
+pub async fn offline_node(store: Store, config: Config) -> anyhow::Result<crate::domain::Node> {
+    let domain = config.public_domain(config.server.listen);
+    let urls = NodeUrls::new(config.public_scheme(&domain), &domain)
+        .with_context(|| format!("building the public URL from domain {domain:?}"))?;
+    let fed = federation_setup(&store, &config, &urls).await?;
+    let sso = Arc::new(
+        crate::domain::sso::Sso::new(&config)
+            .map_err(|e| anyhow::anyhow!("setting up company login: {e}"))?,
+    );
+    Ok(crate::domain::Node {
+        store,
+        urls: Arc::new(urls),
+        config: Arc::new(config),
+        hub: crate::domain::events::Hub::new(),
+        fed,
+        fanout_wake: Default::default(),
+        sso,
+    })
+}
+
 /// Runs the node until SIGTERM or SIGINT.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config).await?;

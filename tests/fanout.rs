@@ -228,6 +228,7 @@ async fn posting_writes_one_queue_row_whatever_the_follower_count() {
             created_at: 0,
             edited_at: None,
             locality: fika::domain::audience::Locality::Federated,
+            group_id: None,
         },
         mentions: vec![],
         tags: vec![],

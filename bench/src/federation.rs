@@ -299,7 +299,12 @@ fn watch(site: &Site, token: &str) -> mpsc::UnboundedReceiver<(String, Instant)>
                     .map(str::trim_start)
                     .collect();
                 if let Ok(v) = serde_json::from_str::<Value>(&data) {
-                    let content = v["content"].as_str().unwrap_or_default().to_string();
+                    // A boost (a group's announce) carries the post in `reblog`.
+                    let content = format!(
+                        "{}{}",
+                        v["content"].as_str().unwrap_or_default(),
+                        v["reblog"]["content"].as_str().unwrap_or_default()
+                    );
                     if tx.send((content, now)).is_err() {
                         return;
                     }
@@ -319,6 +324,18 @@ async fn latency_run(
     n: usize,
     tag: &str,
 ) -> Result<(Stats, Stats)> {
+    latency_run_with(a, a_token, arrivals, n, tag, "").await
+}
+
+/// [`latency_run`] with `prefix` before each probe's text (a mention of a group).
+async fn latency_run_with(
+    a: &Site,
+    a_token: &str,
+    arrivals: &mut mpsc::UnboundedReceiver<(String, Instant)>,
+    n: usize,
+    tag: &str,
+    prefix: &str,
+) -> Result<(Stats, Stats)> {
     let mut ms = Vec::new();
     let mut post_ms = Vec::new();
     let mut errors = 0;
@@ -326,7 +343,7 @@ async fn latency_run(
     for i in 0..n {
         let marker = format!("bench-{tag}-{i}-end");
         let t0 = Instant::now();
-        post(a, a_token, &format!("Latency probe {marker}")).await?;
+        post(a, a_token, &format!("{prefix}Latency probe {marker}")).await?;
         post_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
         let deadline = t0 + Duration::from_secs(10);
         loop {
@@ -890,6 +907,143 @@ pub async fn org_run(ctx: &Ctx, sizes: &OrgSizes) -> Result<OrgResults> {
     )
     .await?;
     for s in [&mut a, &mut e] {
+        if let Some(p) = s.proc.take() {
+            p.stop().await;
+        }
+    }
+    Ok(r)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Groups: a post into a group reaches members on other nodes through the group's node.
+
+pub struct GroupSizes {
+    pub posts: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct GroupResults {
+    /// From a post on B until a follower's home stream on C shows it (the baseline: one hop).
+    pub direct: Stats,
+    /// From a post on B mentioning a group on A until a member's home stream on C shows the
+    /// group's boost (two hops: B to A, A to C).
+    pub via_group: Stats,
+    /// Announce deliveries the group wrote per post (from A's log), lowest and highest, and
+    /// the member nodes it has (B and C).
+    pub deliveries_per_post: (f64, f64),
+    pub member_nodes: usize,
+    /// Boosts by the group stored more than once on C.
+    pub duplicates: i64,
+}
+
+fn announce_deliveries(log: &str) -> Vec<f64> {
+    log.lines()
+        .filter(|l| l.contains("post announced by the group"))
+        .filter_map(|l| {
+            let v = l.split("deliveries=").nth(1)?;
+            v.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+        })
+        .collect()
+}
+
+pub async fn group_run(ctx: &Ctx, sizes: &GroupSizes) -> Result<GroupResults> {
+    let mut sites = [
+        new_site(ctx, "group", "a"),
+        new_site(ctx, "group", "b"),
+        new_site(ctx, "group", "c"),
+    ];
+    let domains: Vec<String> = sites.iter().map(|s| s.domain()).collect();
+    for (i, site) in sites.iter_mut().enumerate() {
+        // Partners: what travels goes through follows and the group, nothing org-wide.
+        let others: Vec<&str> = (0..3)
+            .filter(|j| *j != i)
+            .map(|j| domains[j].as_str())
+            .collect();
+        let mut env = vec![(
+            "FIKA_FEDERATION_PARTNER_DOMAINS".to_string(),
+            format!("[{}]", others.join(", ")),
+        )];
+        if i == 0 {
+            // A logs at info: the group's announces are counted from its log.
+            env.push(("FIKA_LOG_LEVEL".into(), "info,sqlx=warn".into()));
+        }
+        start_with(ctx, site, "[]", env).await?;
+    }
+    let [a, b, c] = &sites;
+    let owner = user(ctx, a, "gwen").await?;
+    let author = user(ctx, b, "bert").await?;
+    let author2 = user(ctx, b, "bill").await?;
+    let reader = user(ctx, c, "cleo").await?;
+    let reader2 = user(ctx, c, "cora").await?;
+    let r = http()
+        .post(format!("{}/api/v1/groups", a.base()))
+        .bearer_auth(&owner)
+        .json(&json!({"name": "benchgroup"}))
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        bail!("creating the group on A: {}", r.status());
+    }
+    let group = format!("benchgroup@{}", a.domain());
+    follow(b, &author, &group).await?;
+    follow(c, &reader, &group).await?;
+    follow(c, &reader2, &format!("bill@{}", b.domain())).await?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let members = count(
+            &a.db_url,
+            "SELECT COUNT(*) FROM follows f JOIN accounts t ON t.id = f.target_account_id \
+             WHERE t.username = 'benchgroup'",
+        )
+        .await?;
+        let direct = count(
+            &c.db_url,
+            "SELECT COUNT(*) FROM follows f JOIN accounts a ON a.id = f.account_id \
+             WHERE a.username = 'cora'",
+        )
+        .await?;
+        if members == 3 && direct == 1 {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("group members {members} of 3, direct follows {direct} of 1");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut r = GroupResults {
+        member_nodes: 2,
+        ..GroupResults::default()
+    };
+    let mut direct_arrivals = watch(c, &reader2);
+    latency_run(b, &author2, &mut direct_arrivals, 3, "gwarm").await?;
+    (r.direct, _) = latency_run(b, &author2, &mut direct_arrivals, sizes.posts, "gdirect").await?;
+    let mention = format!("@{group} ");
+    let mut arrivals = watch(c, &reader);
+    latency_run_with(b, &author, &mut arrivals, 3, "gwarm-group", &mention).await?;
+    let before =
+        announce_deliveries(&std::fs::read_to_string(a.data_dir.join("node-a.log"))?).len();
+    (r.via_group, _) =
+        latency_run_with(b, &author, &mut arrivals, sizes.posts, "ggroup", &mention).await?;
+    // A duplicate would follow right behind.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let per: Vec<f64> =
+        announce_deliveries(&std::fs::read_to_string(a.data_dir.join("node-a.log"))?)
+            .into_iter()
+            .skip(before)
+            .collect();
+    r.deliveries_per_post = (
+        per.iter().cloned().fold(f64::INFINITY, f64::min),
+        per.iter().cloned().fold(0.0, f64::max),
+    );
+    if per.len() != sizes.posts {
+        bail!("A logged {} announces for {} posts", per.len(), sizes.posts);
+    }
+    r.duplicates = count(
+        &c.db_url,
+        "SELECT COUNT(*) - COUNT(DISTINCT reblog_of_id) FROM statuses WHERE reblog_of_id IS NOT NULL",
+    )
+    .await?;
+    for s in sites.iter_mut() {
         if let Some(p) = s.proc.take() {
             p.stop().await;
         }

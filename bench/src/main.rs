@@ -50,7 +50,7 @@ struct Args {
         default_value = "postgres://postgres@127.0.0.1:5432"
     )]
     postgres: String,
-    /// Skip phases: any of client, directory, postgres, federation, footprint, org.
+    /// Skip phases: any of client, directory, postgres, federation, footprint, org, group.
     #[arg(long, value_delimiter = ',')]
     skip: Vec<String>,
 }
@@ -867,6 +867,56 @@ async fn bench(args: Args) -> Result<bool> {
         rep.set("org", json!({"peers": sizes.peers, "posts": sizes.posts, "posts_per_peer_min": o.posts_per_peer.0,
             "posts_per_peer_max": o.posts_per_peer.1, "missing": o.missing, "backfill": sizes.backfill,
             "backfill_seconds": o.backfill_seconds, "backfill_stored": o.backfill_stored, "api_read_seconds": o.api_read_seconds}));
+    }
+
+    // Phase 5: groups across nodes.
+    if !skip("group") {
+        let sizes = federation::GroupSizes {
+            posts: if args.smoke { 3 } else { 30 },
+        };
+        eprintln!("[group] a group on A, its members on B and C");
+        let g = federation::group_run(&ctx, &sizes).await?;
+        let (via, direct) = (g.via_group.p(50.0), g.direct.p(50.0));
+        rep.check(
+            "G1",
+            "post on B until a member's home stream on C shows the group's boost (group on A), p50",
+            ms(via),
+            format!("a follower's stream on C, p50 {}", ms(direct)),
+            via / direct,
+            // One more delivery (B to A, then A to C) and C's fetch of the post from B.
+            "<= 4x a follow",
+            via <= 4.0 * direct && g.via_group.errors == 0,
+        );
+        let per_node = (
+            g.deliveries_per_post.0 / g.member_nodes as f64,
+            g.deliveries_per_post.1 / g.member_nodes as f64,
+        );
+        let exact = per_node == (1.0, 1.0) && g.duplicates == 0;
+        rep.check(
+            "G2",
+            &format!(
+                "announces per post per member node ({} member nodes), duplicates stored",
+                g.member_nodes
+            ),
+            format!(
+                "min {:.2}, max {:.2}, {} duplicates",
+                per_node.0, per_node.1, g.duplicates
+            ),
+            format!("{} posts", sizes.posts),
+            f64::NAN,
+            "exactly 1, none",
+            exact,
+        );
+        if !exact {
+            wrong.push(format!(
+                "G2: {per_node:?} announces per member node, {} duplicates",
+                g.duplicates
+            ));
+        }
+        rep.set("group", json!({"posts": sizes.posts, "via_group_p50_ms": via, "direct_p50_ms": direct,
+            "via_group_p99_ms": g.via_group.p(99.0), "errors": g.via_group.errors,
+            "deliveries_per_post_min": g.deliveries_per_post.0, "deliveries_per_post_max": g.deliveries_per_post.1,
+            "member_nodes": g.member_nodes, "duplicates": g.duplicates}));
     }
 
     rep.set("meta", json!({"smoke": args.smoke, "seconds": total.elapsed().as_secs_f64(), "fika": fika.display().to_string(),

@@ -188,6 +188,8 @@ pub struct Note {
     pub hashtags: Vec<String>,
     pub attachments: Vec<Attachment>,
     pub language: Option<String>,
+    /// FEP-1b12 `audience`: the group a post was made in.
+    pub audience: Vec<String>,
 }
 
 pub fn parse_note(v: &Value) -> Result<Note, ParseError> {
@@ -272,6 +274,7 @@ pub fn parse_note(v: &Value) -> Result<Note, ParseError> {
         hashtags,
         attachments,
         language,
+        audience: ids(v.get("audience")),
     })
 }
 
@@ -334,5 +337,31 @@ mod tests {
         assert!(a.discoverable);
         assert_eq!(a.fields, vec![("Skills".into(), "terraform".into())]);
         assert_eq!(a.hashtags, vec!["Rust"]);
+    }
+
+    #[test]
+    fn group_actors_and_notes_posted_into_groups() {
+        let group = json!({
+            "id": "https://g.example/groups/crew", "type": "Group", "preferredUsername": "crew",
+            "inbox": "https://g.example/groups/crew/inbox", "manuallyApprovesFollowers": true,
+            "publicKey": {"id": "https://g.example/groups/crew#key", "publicKeyPem": "PEM"}
+        });
+        let a = parse_actor(&group).unwrap();
+        assert_eq!(a.kind, "Group");
+        assert!(a.manually_approves_followers);
+        // A Group that cannot be followed or verified is refused, whatever else it says.
+        for missing in ["inbox", "publicKey", "preferredUsername", "id"] {
+            let mut broken = group.clone();
+            broken.as_object_mut().unwrap().remove(missing);
+            assert!(parse_actor(&broken).is_err(), "{missing}");
+        }
+        let note = json!({
+            "id": "https://m.example/n/1", "type": "Note", "attributedTo": "https://m.example/u/a",
+            "content": "hi", "audience": "https://g.example/groups/crew"
+        });
+        assert_eq!(
+            parse_note(&note).unwrap().audience,
+            vec!["https://g.example/groups/crew"]
+        );
     }
 }

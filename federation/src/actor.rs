@@ -7,6 +7,8 @@ use url::Url;
 /// What the node knows about a local account, in the terms the actor document needs.
 #[derive(Debug, Clone)]
 pub struct LocalActor<'a> {
+    /// `Person`, or `Group` for a group (FEP-1b12).
+    pub kind: &'a str,
     pub id: &'a Url,
     pub username: &'a str,
     pub display_name: &'a str,
@@ -93,7 +95,7 @@ pub fn person(actor: &LocalActor<'_>) -> Value {
             }
         ],
         "id": actor.id,
-        "type": "Person",
+        "type": actor.kind,
         "preferredUsername": actor.username,
         "name": actor.display_name,
         "summary": actor.summary_html,
@@ -175,6 +177,7 @@ mod tests {
         );
         let fields = vec![("Team".to_string(), "Platform".to_string())];
         let doc = person(&LocalActor {
+            kind: "Person",
             id: &id,
             username: "ada",
             display_name: "Ada",

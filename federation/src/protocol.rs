@@ -74,6 +74,9 @@ pub struct Note {
     pub attachment: Vec<Document>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_map: Option<std::collections::BTreeMap<String, String>>,
+    /// FEP-1b12: the group the note was posted into.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
     /// What the author typed (user exports only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,

@@ -34,9 +34,12 @@ pub struct NoteParts<'a> {
     pub tags: &'a [String],
     pub media: &'a [MediaRow],
     pub in_reply_to: Option<String>,
+    /// The actor id of the group the status was posted into.
+    pub audience: Option<String>,
 }
 
-/// The AS2 Note for a local status, addressed by its scope.
+/// The AS2 Note for a status, addressed by its scope: a local one, or a peer's as held here
+/// (what a group serves of the posts it announces).
 pub fn note(
     urls: &NodeUrls,
     status: &StatusRow,
@@ -44,9 +47,19 @@ pub fn note(
     parts: &NoteParts<'_>,
 ) -> Note {
     let mention_ids: Vec<String> = parts.mentioned.iter().map(|a| actor_id(urls, a)).collect();
-    let (to, cc) = status
-        .visibility
-        .addressing(urls.followers(&author.username).as_str(), &mention_ids);
+    let followers = match author.is_local() {
+        true => urls.followers(&author.username).to_string(),
+        false => author.followers_url.clone().unwrap_or_default(),
+    };
+    let (to, cc) = status.visibility.addressing(&followers, &mention_ids);
+    let id = status
+        .uri
+        .clone()
+        .unwrap_or_else(|| urls.status(&author.username, status.id).to_string());
+    let url = match author.is_local() {
+        true => urls.status_page(&author.username, status.id).to_string(),
+        false => status.url.clone().unwrap_or_else(|| id.clone()),
+    };
     let mut tag: Vec<Tag> = parts
         .mentioned
         .iter()
@@ -80,16 +93,16 @@ pub fn note(
         .collect();
     Note {
         context: None,
-        id: urls.status(&author.username, status.id).to_string(),
+        id,
         kind: NoteKind::Note,
-        attributed_to: urls.actor(&author.username).to_string(),
+        attributed_to: actor_id(urls, author),
         content: status.content.clone(),
         summary: (!status.spoiler_text.is_empty()).then(|| status.spoiler_text.clone()),
         sensitive: status.sensitive,
         in_reply_to: parts.in_reply_to.clone(),
         published: rfc3339_millis(status.created_at),
         updated: status.edited_at.map(rfc3339_millis),
-        url: urls.status_page(&author.username, status.id).to_string(),
+        url,
         to,
         cc,
         tag,
@@ -99,6 +112,7 @@ pub fn note(
             .as_ref()
             .map(|lang| [(lang.clone(), status.content.clone())].into()),
         source: None,
+        audience: parts.audience.clone(),
     }
 }
 
@@ -168,6 +182,7 @@ pub fn local_person(row: &AccountRow, featured_tags: &[String], urls: &NodeUrls)
         .map(|t| (t.clone(), urls.tag(t)))
         .collect();
     person(&LocalActor {
+        kind: if row.is_group { "Group" } else { "Person" },
         id: &id,
         username: name,
         display_name: &row.display_name,
@@ -270,6 +285,7 @@ pub fn remote_account(actor: &RemoteActor, domain: String) -> RemoteAccount {
         public_key_pem: actor.public_key_pem.clone(),
         locked: actor.manually_approves_followers,
         bot: matches!(actor.kind.as_str(), "Service" | "Application"),
+        is_group: actor.kind == "Group",
         avatar_url: actor.icon.clone(),
         header_url: actor.image.clone(),
         discoverable: actor.discoverable,
@@ -286,6 +302,8 @@ pub struct RemoteStatusFacts {
     /// The parent we hold: its id and its author.
     pub in_reply_to: Option<(i64, i64)>,
     pub created_at: i64,
+    /// The group it was posted into, when it names one we know.
+    pub group_id: Option<i64>,
 }
 
 /// A received Note as a status row: its content sanitised (and its text kept for word
@@ -312,6 +330,7 @@ pub fn remote_status(note: &activities::Note, facts: RemoteStatusFacts) -> Statu
         edited_at: None,
         // What a peer sends has already left its node.
         locality: crate::domain::audience::Locality::Federated,
+        group_id: facts.group_id,
     }
 }
 

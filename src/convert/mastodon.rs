@@ -82,7 +82,7 @@ pub fn account(row: &AccountRow, counts: &AccountCounts, urls: &NodeUrls) -> Val
         "bot": row.bot,
         "discoverable": row.discoverable,
         "indexable": false,
-        "group": false,
+        "group": row.is_group,
         "created_at": created_day(row.created_at),
         "note": note,
         "url": url,
@@ -199,6 +199,22 @@ pub fn featured_tag(t: &FeaturedTagView, urls: &NodeUrls) -> Value {
         "url": url.to_string(),
         "statuses_count": t.tag.statuses_count.to_string(),
         "last_status_at": t.tag.last_status_at.map(|ms| rfc3339_millis(ms)[..10].to_string()),
+    })
+}
+
+/// A group hosted here: its account entity (`group: true`), whether it is private, who may
+/// post, and its moderators.
+pub fn group(g: &crate::convert::views::GroupView, urls: &NodeUrls) -> Value {
+    json!({
+        "id": g.account.row.id.to_string(),
+        "account": account(&g.account.row, &g.account.counts, urls),
+        "private": g.account.row.locked,
+        "posting": g.posting,
+        "members_count": g.account.counts.followers,
+        "moderators": g.moderators.iter().map(|(a, role)| json!({
+            "role": role,
+            "account": account(&a.row, &a.counts, urls),
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -635,6 +651,7 @@ mod tests {
             avatar_url: None,
             header_url: None,
             fetched_at: None,
+            is_group: false,
         }
     }
 
@@ -659,6 +676,7 @@ mod tests {
                 created_at: 1_700_000_000_000,
                 edited_at: None,
                 locality: crate::domain::audience::Locality::Federated,
+                group_id: None,
             },
             author,
             author_counts: AccountCounts::default(),

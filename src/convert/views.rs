@@ -15,6 +15,14 @@ pub struct AccountView {
     pub counts: AccountCounts,
 }
 
+/// A group hosted here: its account, who may post, its moderators with their role.
+#[derive(Debug, Clone)]
+pub struct GroupView {
+    pub account: AccountView,
+    pub posting: String,
+    pub moderators: Vec<(AccountView, String)>,
+}
+
 /// A featured hashtag with the account featuring it (its URL is under their profile).
 #[derive(Debug, Clone)]
 pub struct FeaturedTagView {

@@ -247,6 +247,8 @@ pub struct Relation {
     pub is_author: bool,
     pub follows_author: bool,
     pub mentioned: bool,
+    /// A member of the group the status was posted into (for a peer: it has members there).
+    pub group_member: bool,
 }
 
 impl Relation {
@@ -254,6 +256,11 @@ impl Relation {
         is_author: false,
         follows_author: false,
         mentioned: false,
+        group_member: false,
+    };
+    pub const GROUP_MEMBER: Relation = Relation {
+        group_member: true,
+        ..Relation::STRANGER
     };
     pub const FOLLOWER: Relation = Relation {
         follows_author: true,
@@ -319,10 +326,11 @@ pub fn reaches(audience: Audience, viewer: Option<Relation>, surface: Surface) -
     if to_peers && locality == Locality::LocalOnly {
         return false;
     }
+    // A status posted into a group is for its members too, whatever else its scope says.
     let may_see = match scope {
         Scope::Public | Scope::Unlisted => true,
-        Scope::FollowersOnly => r.is_author || r.follows_author || r.mentioned,
-        Scope::Direct => r.is_author || r.mentioned,
+        Scope::FollowersOnly => r.is_author || r.follows_author || r.mentioned || r.group_member,
+        Scope::Direct => r.is_author || r.mentioned || r.group_member,
     };
     match surface {
         Surface::Status => may_see,
@@ -352,7 +360,8 @@ pub fn reaches(audience: Audience, viewer: Option<Relation>, surface: Surface) -
             _ => r.follows_author || r.mentioned,
         },
         Surface::OrgDelivery => scope == Scope::Public,
-        Surface::SignedGet => matches!(scope, Scope::Public | Scope::Unlisted),
+        // A group's members on a peer read its posts there, so the peer may fetch them.
+        Surface::SignedGet => matches!(scope, Scope::Public | Scope::Unlisted) || r.group_member,
         Surface::Outbox => scope == Scope::Public,
     }
 }
@@ -404,6 +413,33 @@ pub fn takes_unsolicited(tier: fika_federation::policy::Tier) -> bool {
 /// Only statuses every viewer may see can be reblogged: the others' audience was chosen.
 pub fn may_reblog(audience: Audience) -> bool {
     reaches(audience, Some(Relation::STRANGER), Surface::Status)
+}
+
+/// Whether a group may announce a status posted into it: whatever its scope, as long as it
+/// may leave the node (the group's members are its audience, and they are on other nodes).
+pub fn group_may_announce(audience: Audience) -> bool {
+    reaches(audience, Some(Relation::GROUP_MEMBER), Surface::Delivery)
+        || reaches(audience, Some(Relation::GROUP_MEMBER), Surface::SignedGet)
+}
+
+/// The scope of a group's announce of a post: members only for a private group, public for an
+/// open one.
+pub fn group_announce_scope(private_group: bool) -> Scope {
+    if private_group {
+        Scope::FollowersOnly
+    } else {
+        Scope::Public
+    }
+}
+
+/// The scope of a post into a group: what the author asked, narrowed to the members (addressed
+/// to the group alone) when the group is private, so its posts never show outside it.
+pub fn group_post_scope(asked: Scope, private_group: bool) -> Scope {
+    if private_group {
+        Scope::Direct
+    } else {
+        asked
+    }
 }
 
 /// The scope of the reblog wrapper itself, as asked for by the reblogger.
@@ -734,6 +770,32 @@ mod tests {
             .filter(|a| a.locality == locality)
             .map(|a| a.scope)
             .collect()
+    }
+
+    #[test]
+    fn group_members_see_what_was_posted_into_their_group() {
+        let member = Some(Relation::GROUP_MEMBER);
+        for scope in Scope::ALL {
+            assert!(may_see(fed(scope), member), "{scope}");
+        }
+        // Only the status itself: no public listing, no search, no conversation stream.
+        for surface in [
+            PublicTimeline(Origin::Local),
+            Hashtag(Origin::Remote),
+            Search,
+            DirectStream,
+        ] {
+            assert!(!reaches(fed(Direct), member, surface), "{surface:?}");
+        }
+        // A peer with members may fetch it; nobody fetches a department-only one.
+        assert!(reaches(fed(Direct), member, SignedGet));
+        assert!(!reaches(fed(Direct), STRANGER, SignedGet));
+        assert!(!reaches(dept(Direct), member, SignedGet));
+        assert!(group_may_announce(fed(Direct)) && group_may_announce(fed(Public)));
+        assert!(!group_may_announce(dept(Public)));
+        assert_eq!(group_post_scope(Public, true), Direct);
+        assert_eq!(group_post_scope(Unlisted, false), Unlisted);
+        assert_eq!(group_announce_scope(true), FollowersOnly);
     }
 
     #[test]

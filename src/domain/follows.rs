@@ -89,6 +89,7 @@ pub async fn follow_local(
     follow_id: Option<&str>,
 ) -> Result<bool, DomainError> {
     let store = &node.store;
+    super::groups::check_join(node, follower, target).await?;
     let requested = target.locked && !store.follows(follower.id, target.id).await?;
     let deliveries = if requested {
         vec![]

@@ -6,6 +6,7 @@ pub mod directory;
 pub mod events;
 pub mod federation;
 pub mod follows;
+pub mod groups;
 pub mod inbox;
 pub mod instance;
 pub mod login;
@@ -50,6 +51,9 @@ pub enum DomainError {
     Invalid(String),
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The caller's role does not allow it; the message is safe to show.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     Conflict(String),
     #[error(transparent)]

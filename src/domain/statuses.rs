@@ -65,9 +65,10 @@ async fn relations_with(
     let Some(viewer) = viewer else {
         return Ok(HashMap::new());
     };
+    // Authors and the groups statuses were posted into: following a group is membership.
     let authors: Vec<i64> = rows
         .iter()
-        .map(|r| r.account_id)
+        .flat_map(|r| std::iter::once(r.account_id).chain(r.group_id))
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
@@ -86,6 +87,7 @@ async fn relations_with(
                     is_author: r.account_id == viewer.id,
                     follows_author: following.contains(&r.account_id),
                     mentioned: mentioned.contains(&r.id),
+                    group_member: r.group_id.is_some_and(|g| following.contains(&g)),
                 },
             )
         })
@@ -361,6 +363,7 @@ async fn outbound(
     parent: Option<&StatusRow>,
     kind: &str,
 ) -> Result<Vec<crate::store::deliveries::NewDelivery>, DomainError> {
+    let group = super::federation::outbound::group_actor(node, row).await?;
     let media = node.store.media_by_ids(media_ids).await?;
     let in_reply_to = match parent {
         Some(p) => Some(super::federation::outbound::status_uri(node, p).await?),
@@ -372,8 +375,18 @@ async fn outbound(
         tags: &tag_names,
         media: &media,
         in_reply_to,
+        audience: group,
     };
-    super::federation::outbound::status_deliveries(node, row, author, &parts, kind).await
+    let mut deliveries =
+        super::federation::outbound::status_deliveries(node, row, author, &parts, kind).await?;
+    // An edit of a post a group here carries is announced by the group too.
+    if kind == "Update" {
+        deliveries.extend(
+            super::groups::relay_change(node, row, fika_federation::protocol::ActivityKind::Update)
+                .await?,
+        );
+    }
+    Ok(deliveries)
 }
 
 /// Posts a status. Returns its id; an `Idempotency-Key` seen within the hour returns the
@@ -398,17 +411,25 @@ pub async fn post(
         Some(id) => Some(visible_status(node, Some(author), id).await?),
         None => None,
     };
-    let visibility = input
+    let asked = input
         .visibility
         .unwrap_or_else(|| author.default_privacy.parse().unwrap_or(Scope::Public));
+    let text = input.text.trim().to_string();
+    let mut mentioned = resolve_mentions(node, &text).await?;
+    let group = super::groups::group_of_post(node, author, &mentioned, reply_to.as_ref()).await?;
+    // A reply in a group's thread goes to the group as well, as if it mentioned it.
+    if let Some(g) = &group {
+        if !mentioned.iter().any(|m| m.id == g.id) {
+            mentioned.push(g.clone());
+        }
+    }
+    let visibility = super::groups::post_scope(asked, group.as_ref());
     let locality = audience::post_locality(
         input.locality,
         node_default_locality(node),
         reply_to.as_ref().map(StatusRow::audience),
     );
     let status_audience = Audience::new(visibility, locality);
-    let text = input.text.trim().to_string();
-    let mentioned = resolve_mentions(node, &text).await?;
     let content = render_html(node, &text, &mentioned);
     let id = crate::ids::next_id();
     let now = now_millis();
@@ -435,6 +456,7 @@ pub async fn post(
         created_at: now,
         edited_at: None,
         locality,
+        group_id: group.as_ref().map(|g| g.id),
     };
     let mentioned_ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
     let home = home_recipients(
@@ -447,7 +469,7 @@ pub async fn post(
     .await?;
     let notifications: Vec<NewNotification> = mentioned
         .iter()
-        .filter(|a| a.id != author.id && a.domain.is_empty())
+        .filter(|a| a.id != author.id && a.domain.is_empty() && !a.is_group)
         .map(|a| NewNotification {
             id: crate::ids::next_id(),
             account_id: a.id,
@@ -483,6 +505,10 @@ pub async fn post(
         node.fanout_wake.notify_one();
     }
     super::federation::outbound::wake_deliveries(node, !new.deliveries.is_empty());
+    // A post into a group hosted here is announced by the group at once.
+    if group.as_ref().is_some_and(|g| g.is_local()) {
+        super::groups::announce(node, &new.row).await?;
+    }
     node.hub.publish(Event::Status {
         status_id: id,
         edited: false,
@@ -531,7 +557,13 @@ pub async fn edit(
         .map(|m| m.id)
         .collect();
     let text = input.text.trim().to_string();
-    let mentioned = resolve_mentions(node, &text).await?;
+    let mut mentioned = resolve_mentions(node, &text).await?;
+    // The group a post was made in stays its audience whatever the new text mentions.
+    if let Some(g) = current.group_id {
+        if !mentioned.iter().any(|m| m.id == g) {
+            mentioned.extend(store.account_by_id(g).await?);
+        }
+    }
     let now = now_millis();
     let mut row = current.clone();
     row.text = text.clone();
@@ -691,7 +723,11 @@ pub async fn delete(node: &Node, author: &AccountRow, id: i64) -> Result<StatusV
     let mut rendered = view(node, author, id).await?;
     rendered.source_text = Some(row.text.clone());
     let audience = audience_of(node, &row).await?;
-    let deliveries = super::federation::outbound::delete_deliveries(node, &row, author).await?;
+    let mut deliveries = super::federation::outbound::delete_deliveries(node, &row, author).await?;
+    deliveries.extend(
+        super::groups::relay_change(node, &row, fika_federation::protocol::ActivityKind::Delete)
+            .await?,
+    );
     // Peers that held it are answered 410 Gone from now on; a status no peer may know of
     // leaves no tombstone, so a peer's fetch of it stays a 404.
     let tombstone = match row.reblog_of_id {
@@ -847,6 +883,7 @@ pub async fn reblog(
         created_at: now_millis(),
         edited_at: None,
         locality: wrapper.locality,
+        group_id: None,
     };
     let deliveries =
         super::federation::outbound::announce_deliveries(node, &row, viewer, &target).await?;

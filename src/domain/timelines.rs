@@ -107,6 +107,7 @@ pub async fn statuses_of(
         is_author: viewer.id == account.id,
         follows_author: node.store.follows(viewer.id, account.id).await?,
         mentioned: false,
+        group_member: false,
     };
     let filter = StatusFilter {
         visibilities: audience::listable_on_profile(Some(relation)),

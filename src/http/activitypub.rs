@@ -227,6 +227,32 @@ pub async fn status(
     }
 }
 
+/// `/users/GROUP/statuses/ID/activity`: a group's announce of a post, with the post as the
+/// group holds it, for members' nodes to check what the group relays. A private group's only
+/// to peers with members.
+pub async fn group_announce(
+    State(state): State<AppState>,
+    Path((username, id)): Path<(String, String)>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let who = requester(&state, &uri, &headers).await?;
+    let net = &state.node.fed.net;
+    let access = state
+        .read_policy
+        .decide(&who, ObjectKind::Content, |d| net.allows(d));
+    if let refused @ (Access::Unauthorized(_) | Access::Forbidden(_)) = access {
+        return Err(refuse(refused));
+    }
+    let domain = match &who {
+        Requester::Signed { actor_domain, .. } => Some(actor_domain.as_str()),
+        Requester::Anonymous => None,
+    };
+    let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
+    let doc = outbound::served_announce(&state.node, &username, id, domain).await?;
+    Ok(as2(doc))
+}
+
 fn page_param(uri: &axum::http::Uri) -> Option<i64> {
     uri.query().and_then(|q| {
         q.split('&')

@@ -74,6 +74,7 @@ impl From<DomainError> for ApiError {
                 ApiError::unprocessable(format!("Validation failed: {m}"))
             }
             DomainError::NotFound(_) => ApiError::not_found(),
+            DomainError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, m),
             DomainError::Conflict(m) => ApiError::unprocessable(format!("Validation failed: {m}")),
             DomainError::Store(s) => s.into(),
             DomainError::Internal(m) => ApiError::internal(m),

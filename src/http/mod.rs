@@ -185,6 +185,35 @@ fn client_api(state: &AppState) -> Router<AppState> {
             axum::routing::delete(directory::delete),
         )
         .route("/api/v1/directory", get(directory::directory))
+        .route("/api/v1/groups", get(groups::list).post(groups::create))
+        .route(
+            "/api/v1/groups/{id}",
+            get(groups::get)
+                .patch(groups::update)
+                .delete(groups::delete),
+        )
+        .route(
+            "/api/v1/groups/{id}/moderators/{account}",
+            post(groups::add_moderator).delete(groups::remove_moderator),
+        )
+        .route("/api/v1/groups/{id}/requests", get(groups::requests))
+        .route(
+            "/api/v1/groups/{id}/requests/{account}/authorize",
+            post(groups::authorize),
+        )
+        .route(
+            "/api/v1/groups/{id}/requests/{account}/reject",
+            post(groups::reject),
+        )
+        .route("/api/v1/groups/{id}/members", get(groups::members))
+        .route(
+            "/api/v1/groups/{id}/members/{account}/remove",
+            post(groups::remove_member),
+        )
+        .route(
+            "/api/v1/groups/{id}/statuses/{status}",
+            axum::routing::delete(groups::remove_post),
+        )
         .route("/api/v1/media/{id}", get(media::get).put(media::update))
         .route("/api/v1/streaming", get(streaming::websocket))
         .route("/api/v1/streaming/health", get(streaming::health))
@@ -258,6 +287,10 @@ pub fn router(state: AppState) -> Router {
         .route("/nodeinfo/{version}", get(discovery::nodeinfo))
         .route("/users/{username}", get(activitypub::actor))
         .route("/users/{username}/statuses/{id}", get(activitypub::status))
+        .route(
+            "/users/{username}/statuses/{id}/activity",
+            get(activitypub::group_announce),
+        )
         .route(
             "/users/{username}/{collection}",
             get(activitypub::collection),

@@ -40,6 +40,8 @@ pub struct AccountRow {
     pub avatar_url: Option<String>,
     pub header_url: Option<String>,
     pub fetched_at: Option<i64>,
+    /// A `Group` actor: joined by following it; it announces its members' posts.
+    pub is_group: bool,
 }
 
 impl AccountRow {
@@ -69,7 +71,7 @@ pub(crate) const COLUMNS: &str = "id, username, domain, display_name, note, fiel
     header_path, email, password_hash, private_key_pem, public_key_pem, role, locked, \
     discoverable, suspended, created_at, updated_at, bot, default_privacy, default_sensitive, \
     default_language, ap_id, inbox_url, shared_inbox_url, followers_url, profile_url, key_id, \
-    avatar_url, header_url, fetched_at";
+    avatar_url, header_url, fetched_at, is_group";
 
 impl Store {
     /// Inserts a local account and its search document.

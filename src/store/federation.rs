@@ -21,6 +21,7 @@ pub struct RemoteAccount {
     pub public_key_pem: String,
     pub locked: bool,
     pub bot: bool,
+    pub is_group: bool,
     pub avatar_url: Option<String>,
     pub header_url: Option<String>,
     pub discoverable: bool,
@@ -39,8 +40,8 @@ impl Store {
         let sql = "INSERT INTO accounts (id, username, username_key, domain, display_name, note, \
             public_key_pem, locked, bot, created_at, updated_at, ap_id, inbox_url, shared_inbox_url, \
             followers_url, profile_url, key_id, avatar_url, header_url, fetched_at, discoverable, \
-            fields) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $10, $19, $20) \
+            fields, is_group) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16, $17, $18, $10, $19, $20, $21) \
             ON CONFLICT (ap_id) DO UPDATE SET username = excluded.username, \
             display_name = excluded.display_name, note = excluded.note, \
             public_key_pem = excluded.public_key_pem, locked = excluded.locked, bot = excluded.bot, \
@@ -49,7 +50,7 @@ impl Store {
             profile_url = excluded.profile_url, key_id = excluded.key_id, \
             avatar_url = excluded.avatar_url, header_url = excluded.header_url, \
             fetched_at = excluded.fetched_at, discoverable = excluded.discoverable, \
-            fields = excluded.fields";
+            fields = excluded.fields, is_group = excluded.is_group";
         in_tx!(self, |tx| {
             sqlx::query(sql)
                 .bind(crate::ids::next_id())
@@ -72,6 +73,7 @@ impl Store {
                 .bind(&a.header_url)
                 .bind(a.discoverable)
                 .bind(&a.fields)
+                .bind(a.is_group)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| {

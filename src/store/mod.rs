@@ -7,6 +7,7 @@ pub mod deliveries;
 pub mod directory;
 pub mod fanout;
 pub mod federation;
+pub mod groups;
 pub mod identities;
 pub mod inbox;
 pub mod media;

@@ -181,6 +181,14 @@ impl Store {
         Ok(())
     }
 
+    /// An audit entry for a change that wrote its own rows already.
+    pub async fn record_audit(&self, audit: &Audit<'_>) -> Result<(), StoreError> {
+        in_tx!(self, |tx| {
+            insert_audit!(&mut *tx, audit)?;
+        });
+        Ok(())
+    }
+
     pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
         let sql = "SELECT id, at, actor, action, domain, detail FROM federation_audit ORDER BY id DESC LIMIT $1";
         Ok(on_pool!(self, |pool| sqlx::query_as::<_, AuditRow>(sql)

@@ -59,6 +59,7 @@ macro_rules! insert_follow_row {
         .map(|r| r.rows_affected())
     }};
 }
+pub(crate) use insert_follow_row;
 
 impl Store {
     pub async fn follows(&self, account: i64, target: i64) -> Result<bool, StoreError> {

@@ -43,7 +43,7 @@ pub(crate) fn audience_condition(alias: &str, audiences: &[Audience]) -> Option<
 pub(crate) const STATUS_COLUMNS: &str = "s.id, s.account_id, s.uri, s.url, s.text, s.content, \
     s.spoiler_text, s.sensitive, s.visibility, s.language, s.in_reply_to_id, \
     s.in_reply_to_account_id, s.reblog_of_id, s.app_name, s.app_website, s.created_at, s.edited_at, \
-    s.local_only";
+    s.local_only, s.group_id";
 
 #[derive(Debug, Clone, FromRow)]
 pub struct StatusRow {
@@ -69,6 +69,8 @@ pub struct StatusRow {
     /// means on every surface).
     #[sqlx(rename = "local_only", try_from = "bool")]
     pub locality: Locality,
+    /// The group it was posted into: its members may see it, and replies go to the group too.
+    pub group_id: Option<i64>,
 }
 
 impl StatusRow {
@@ -197,8 +199,9 @@ impl Store {
         let insert =
             "INSERT INTO statuses (id, account_id, uri, url, text, content, spoiler_text, \
             sensitive, visibility, language, in_reply_to_id, in_reply_to_account_id, reblog_of_id, \
-            app_name, app_website, created_at, edited_at, local_only) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
+            app_name, app_website, created_at, edited_at, local_only, group_id) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+            $19)";
         in_tx!(self, |tx| {
             sqlx::query(insert)
                 .bind(r.id)
@@ -219,6 +222,7 @@ impl Store {
                 .bind(r.created_at)
                 .bind(r.edited_at)
                 .bind(r.locality.is_local_only())
+                .bind(r.group_id)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| StoreError::conflict_as(e, "this status"))?;

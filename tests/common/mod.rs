@@ -164,12 +164,22 @@ pub fn base_command() -> Command {
     cmd
 }
 
-/// A port nobody listens on right now.
+/// A port nobody listens on right now, below the kernel's ephemeral range (32768 and up on
+/// Linux): a port handed out by `bind(0)` and released can be handed again to another test's
+/// node or taken by an outgoing connection before the node binds it. Each test process walks
+/// its own stretch of the range (by pid), one port per call.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind an ephemeral port")
-        .port()
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    const FIRST: usize = 20_000;
+    const SPAN: usize = 12_000;
+    let start = (std::process::id() as usize * 97) % SPAN;
+    for _ in 0..SPAN {
+        let port = FIRST + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % SPAN;
+        if TcpListener::bind(("127.0.0.1", port as u16)).is_ok() {
+            return port as u16;
+        }
+    }
+    panic!("no free port between {FIRST} and {}", FIRST + SPAN)
 }
 
 /// A running node.

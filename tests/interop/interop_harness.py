@@ -183,7 +183,7 @@ class FikaNode:
 class Peer:
     """A running Fedify peer (`fedify/peer.mjs`) with one actor, and its control API."""
 
-    def __init__(self, name: str, port: int, allow: list[str], log_dir: Path) -> None:
+    def __init__(self, name: str, port: int, allow: list[str], log_dir: Path, group: bool = False) -> None:
         self.name = name
         self.port = port
         self.domain = f"127.0.0.1:{port}"
@@ -193,7 +193,8 @@ class Peer:
         self.log_path = log_dir / f"peer-{name}.log"
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [NODE22, str(PEER_SCRIPT), "--name", name, "--port", str(port), "--allow", ",".join(allow)],
+            [NODE22, str(PEER_SCRIPT), "--name", name, "--port", str(port), "--allow", ",".join(allow)]
+            + (["--group"] if group else []),
             cwd=PEER_SCRIPT.parent,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
@@ -241,28 +242,31 @@ class Peer:
 
 
 class Network:
-    """fika on one port; `alice` (on fika's allowlist) and `mallory` (not on it) as Fedify peers."""
+    """fika on one port; `alice` and the group `crew` (on fika's allowlist) and `mallory` (not on it)
+    as Fedify peers."""
 
     def __init__(self) -> None:
         if not os.access(FIKA_BIN, os.X_OK):
             pytest.exit(f"no fika binary at {FIKA_BIN}: set FIKA_BIN or build it", returncode=1)
         if not os.access(NODE22, os.X_OK) or not (PEER_SCRIPT.parent / "node_modules").is_dir():
             pytest.exit("Node 22 or the Fedify packages are missing: run scripts/interop-tests", returncode=1)
-        fika_port, alice_port, mallory_port = free_port(), free_port(), free_port()
-        while len({fika_port, alice_port, mallory_port}) < 3:
-            mallory_port = free_port()
-        self.fika = FikaNode(fika_port, allowed=[f"127.0.0.1:{alice_port}"])
+        ports = [free_port() for _ in range(4)]
+        while len(set(ports)) < 4:
+            ports = [free_port() for _ in range(4)]
+        fika_port, alice_port, mallory_port, crew_port = ports
+        self.fika = FikaNode(fika_port, allowed=[f"127.0.0.1:{alice_port}", f"127.0.0.1:{crew_port}"])
         self.peers: list[Peer] = []
         try:
             self.alice = self._peer("alice", alice_port)
             self.mallory = self._peer("mallory", mallory_port)
+            self.crew = self._peer("crew", crew_port, group=True)
         except Exception:
             self.close()
             self.fika.db.drop()
             raise
 
-    def _peer(self, name: str, port: int) -> Peer:
-        peer = Peer(name, port, allow=[self.fika.domain], log_dir=self.fika.db.dir)
+    def _peer(self, name: str, port: int, group: bool = False) -> Peer:
+        peer = Peer(name, port, allow=[self.fika.domain], log_dir=self.fika.db.dir, group=group)
         self.peers.append(peer)
         return peer
 

@@ -139,8 +139,21 @@ pub async fn note(
             tags: &tags,
             media: &media,
             in_reply_to,
+            audience: group_actor(node, status).await?,
         },
     ))
+}
+
+/// The actor id of the group a status was posted into, for its `audience`.
+pub async fn group_actor(node: &Node, status: &StatusRow) -> Result<Option<String>, DomainError> {
+    Ok(match status.group_id {
+        Some(g) => node
+            .store
+            .account_by_id(g)
+            .await?
+            .map(|a| actor_id(node, &a)),
+        None => None,
+    })
 }
 
 /// The accounts a status mentions.
@@ -303,6 +316,128 @@ pub async fn announce_deliveries(
     .addressed(to, cc)
     .published(crate::convert::rfc3339_millis(reblog.created_at));
     Ok(per_peer(node, targets, &activity, author.id))
+}
+
+/// Deliveries of a group's Announce of a post into it: to every node with members, once per
+/// node, addressed to the members (and, for an open group, as public).
+pub async fn group_announce_deliveries(
+    node: &Node,
+    wrapper: &StatusRow,
+    group: &AccountRow,
+    original: &StatusRow,
+) -> Result<Vec<NewDelivery>, DomainError> {
+    let object = status_uri(node, original).await?;
+    let announce = Activity::new(
+        ActivityKind::Announce,
+        format!("{}/activity", node.urls.status(&group.username, wrapper.id)),
+        actor_id(node, group),
+        Object::Id(object),
+    );
+    group_relay_deliveries(node, wrapper, group, announce).await
+}
+
+/// Deliveries of an activity a group sends about a post it carries (`wrapper` is its
+/// announce): to every node with members, addressed as the announce is.
+pub async fn group_relay_deliveries(
+    node: &Node,
+    wrapper: &StatusRow,
+    group: &AccountRow,
+    activity: Activity,
+) -> Result<Vec<NewDelivery>, DomainError> {
+    if !audience::delivery_targets(wrapper.audience()).followers {
+        return Ok(vec![]);
+    }
+    let targets = node.store.remote_follower_inboxes(group.id).await?;
+    if targets.is_empty() {
+        return Ok(vec![]);
+    }
+    let (to, cc) = wrapper
+        .visibility
+        .addressing(node.urls.followers(&group.username).as_str(), &[]);
+    let activity = activity
+        .addressed(to, cc)
+        .published(crate::convert::rfc3339_millis(wrapper.created_at));
+    Ok(per_peer(node, targets, &activity, group.id))
+}
+
+/// The Announce at `/users/GROUP/statuses/ID/activity`, with the post as the group holds it
+/// embedded: how members' nodes check what a group relays. An open group's to any allowed
+/// peer, a private group's only to peers with members (`requester`: the signer's domain).
+pub async fn served_announce(
+    node: &Node,
+    username: &str,
+    id: i64,
+    requester: Option<&str>,
+) -> Result<Value, DomainError> {
+    let group = crate::domain::accounts::find_local(&node.store, username)
+        .await?
+        .filter(|a| a.is_group && !a.suspended)
+        .ok_or(DomainError::NotFound("status"))?;
+    let wrapper = node
+        .store
+        .status_by_id(id)
+        .await?
+        .filter(|s| s.account_id == group.id && s.reblog_of_id.is_some())
+        .ok_or(DomainError::NotFound("status"))?;
+    if !audience::served_to_peers(wrapper.audience()) {
+        let member_node = match requester {
+            Some(domain) => node.store.has_followers_on(group.id, domain).await?,
+            None => false,
+        };
+        if !member_node {
+            return Err(DomainError::NotFound("status"));
+        }
+    }
+    let original = node
+        .store
+        .status_by_id(wrapper.reblog_of_id.unwrap_or_default())
+        .await?
+        .ok_or(DomainError::NotFound("status"))?;
+    let author = node
+        .store
+        .account_by_id(original.account_id)
+        .await?
+        .ok_or(DomainError::NotFound("account"))?;
+    let mentioned = mentioned_accounts(node, original.id).await?;
+    let tags: Vec<String> = node
+        .store
+        .tags_of(&[original.id])
+        .await?
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    let media = node.store.media_of_statuses(&[original.id]).await?;
+    let in_reply_to = match original.in_reply_to_id {
+        Some(p) => match node.store.status_by_id(p).await? {
+            Some(parent) => Some(status_uri(node, &parent).await?),
+            None => None,
+        },
+        None => None,
+    };
+    let note = convert::note(
+        &node.urls,
+        &original,
+        &author,
+        &NoteParts {
+            mentioned: &mentioned,
+            tags: &tags,
+            media: &media,
+            in_reply_to,
+            audience: Some(actor_id(node, &group)),
+        },
+    );
+    let (to, cc) = wrapper
+        .visibility
+        .addressing(node.urls.followers(&group.username).as_str(), &[]);
+    let announce = Activity::new(
+        ActivityKind::Announce,
+        format!("{}/activity", node.urls.status(&group.username, wrapper.id)),
+        actor_id(node, &group),
+        Object::Note(Box::new(note)),
+    )
+    .addressed(to, cc)
+    .published(crate::convert::rfc3339_millis(wrapper.created_at));
+    Ok(announce.to_json())
 }
 
 /// Deliveries telling peers with followers of `account`, and every `org` peer when it is or

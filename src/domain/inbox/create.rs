@@ -100,7 +100,9 @@ pub(super) async fn receive(
             note.id
         )));
     }
-    ingest_note(node, author, note, ancestors).await.map(|_| ())
+    let row = ingest_note(node, author, note, ancestors).await?;
+    // A post into a group hosted here: the group announces it to its members.
+    crate::domain::groups::announce(node, &row).await
 }
 
 /// Did anyone here ask for this note: a local follower of its author, a local account
@@ -194,16 +196,26 @@ async fn store_note(
             }
         }
     }
+    // The group it was posted into (FEP-1b12 `audience`, or a group it mentions or addresses).
+    let mut group: Option<AccountRow> = mentioned.iter().find(|a| a.is_group).cloned();
+    if group.is_none() {
+        for href in note.audience.iter().chain(&note.to).chain(&note.cc) {
+            if let Some(a) = known_account(node, href).await?.filter(|a| a.is_group) {
+                group = Some(a);
+                break;
+            }
+        }
+    }
     let local_mentioned: Vec<i64> = mentioned
         .iter()
-        .filter(|a| a.is_local())
+        .filter(|a| a.is_local() && !a.is_group)
         .map(|a| a.id)
         .collect();
     let visibility = Scope::from_addressing(
         &note.to,
         &note.cc,
         author.followers_url.as_deref(),
-        !local_mentioned.is_empty(),
+        !local_mentioned.is_empty() || group.is_some(),
     )
     .map_err(|e| DomainError::Invalid(format!("note {}: {e}", note.id)))?;
     // What a peer sends has left its node already.
@@ -264,6 +276,10 @@ async fn store_note(
                 scope: visibility,
                 in_reply_to: reply_to.as_ref().map(|r| (r.id, r.account_id)),
                 created_at,
+                group_id: group
+                    .as_ref()
+                    .map(|g| g.id)
+                    .or(reply_to.as_ref().and_then(|r| r.group_id)),
             },
         ),
         mentions: mentioned.iter().map(|a| a.id).collect(),

@@ -26,7 +26,17 @@ pub(super) async fn receive(
             ));
         }
         let audience = crate::domain::statuses::audience_of(node, &status).await?;
-        node.store.delete_status(status.id, None, &[]).await?;
+        // A group here that carries it tells its members' nodes, with the delete.
+        let deliveries = crate::domain::groups::relay_change(
+            node,
+            &status,
+            fika_federation::protocol::ActivityKind::Delete,
+        )
+        .await?;
+        node.store
+            .delete_status(status.id, None, &deliveries)
+            .await?;
+        crate::domain::federation::outbound::wake_deliveries(node, !deliveries.is_empty());
         node.hub.publish(Event::Delete {
             status_id: status.id,
             audience,

@@ -134,7 +134,7 @@ pub async fn accept(
         }
         // Refused for good, as the worker would refuse it: answered 202 all the same (the peer
         // can do nothing about it), not marked seen, not queued.
-        Err(e @ DomainError::Invalid(_)) => {
+        Err(e @ (DomainError::Invalid(_) | DomainError::Forbidden(_))) => {
             tracing::info!(activity = %id, actor = %actor_id(node, signer), error = %e, "activity refused");
             return Ok(true);
         }

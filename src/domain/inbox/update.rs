@@ -56,10 +56,22 @@ async fn note(
     note: Note,
     ancestors: Ancestors,
 ) -> Result<(), DomainError> {
-    let store = &node.store;
-    let Some(current) = store.status_by_uri(&note.id).await? else {
+    if node.store.status_by_uri(&note.id).await?.is_none() {
         super::create::ingest_note(node, author, note, ancestors).await?;
         return Ok(());
+    }
+    edit_note(node, author, note).await
+}
+
+/// Applies an edit to a note we hold (its author's, as read from them or their group).
+pub(super) async fn edit_note(
+    node: &Node,
+    author: &AccountRow,
+    note: Note,
+) -> Result<(), DomainError> {
+    let store = &node.store;
+    let Some(current) = store.status_by_uri(&note.id).await? else {
+        return Err(DomainError::NotFound("status"));
     };
     if current.account_id != author.id {
         return Err(DomainError::Invalid(
@@ -80,6 +92,13 @@ async fn note(
             mention_ids.push(a.id);
         }
     }
+    // A group here that carries it tells its members' nodes, with the edit.
+    let deliveries = crate::domain::groups::relay_change(
+        node,
+        &row,
+        fika_federation::protocol::ActivityKind::Update,
+    )
+    .await?;
     let new = NewStatus {
         row,
         mentions: mention_ids,
@@ -92,7 +111,7 @@ async fn note(
         feed_recipients: vec![],
         notifications: vec![],
         idempotency_key: None,
-        deliveries: vec![],
+        deliveries,
     };
     store
         .edit_status(
@@ -102,6 +121,7 @@ async fn note(
             current.edited_at.is_none(),
         )
         .await?;
+    crate::domain::federation::outbound::wake_deliveries(node, !new.deliveries.is_empty());
     let audience = crate::domain::statuses::audience_of(node, &current).await?;
     node.hub.publish(Event::Status {
         status_id: current.id,

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin;
 pub mod directory;
 pub mod extract;
+pub mod groups;
 pub mod instance;
 pub mod media;
 pub mod notifications;

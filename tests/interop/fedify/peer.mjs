@@ -1,10 +1,11 @@
 // A small, independent ActivityPub peer built on Fedify, for fika's interop tests.
 //
-//   node peer.mjs --name alice --port 8001 [--allow 127.0.0.1:8080,...]
+//   node peer.mjs --name alice --port 8001 [--allow 127.0.0.1:8080,...] [--group]
 //
 // One actor (`--name`) on http://127.0.0.1:PORT: actor document, WebFinger, NodeInfo, personal and
 // shared inboxes, followers, and its notes. Fedify verifies every incoming signature itself
 // (RFC 9421 or draft-cavage); this script only records what arrived. Follows are accepted at once.
+// With `--group` the actor is a `Group` (FEP-1b12), which announces what it is told to.
 // With `--allow`, inbox POSTs from actors on other hosts are answered 403 (the peer's own
 // allowlist); without it every host may deliver.
 //
@@ -14,6 +15,8 @@
 //   POST /_test/follow?target=U  look up actor U (signed GET) and send it a signed Follow
 //        &inbox=I                 ... or send it to inbox I without looking U up
 //   POST /_test/post?text=T      send Create(Note) with T, addressed public, to the followers
+//        &mention=U               ... mentioning actor U (looked up, signed), also sent to U
+//   POST /_test/announce?object=O send Announce(O), addressed public, to the followers
 // The two POSTs answer 200 with {id} once the delivery succeeded, 502 with {error} otherwise.
 
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -22,13 +25,26 @@ import { parseArgs } from "node:util";
 import { configure } from "@logtape/logtape";
 import { createFederation, generateCryptoKeyPair, MemoryKvStore } from "@fedify/fedify";
 import { Temporal } from "@js-temporal/polyfill";
-import { Accept, Activity, Create, Endpoints, Follow, Note, Person, PUBLIC_COLLECTION } from "@fedify/vocab";
+import {
+  Accept,
+  Activity,
+  Announce,
+  Create,
+  Endpoints,
+  Follow,
+  Group,
+  Mention,
+  Note,
+  Person,
+  PUBLIC_COLLECTION,
+} from "@fedify/vocab";
 
 const { values: opts } = parseArgs({
   options: {
     name: { type: "string", default: "alice" },
     port: { type: "string" },
     allow: { type: "string", default: "" },
+    group: { type: "boolean", default: false },
   },
 });
 const name = opts.name;
@@ -61,7 +77,8 @@ federation
   .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
     if (identifier !== name) return null;
     const pairs = await ctx.getActorKeyPairs(identifier);
-    return new Person({
+    const Actor = opts.group ? Group : Person;
+    return new Actor({
       id: ctx.getActorUri(identifier),
       preferredUsername: identifier,
       name: `${identifier} (Fedify peer)`,
@@ -184,12 +201,20 @@ async function control(url, res) {
     }
     if (route === "/_test/post") {
       const n = String(notes.size + 1);
+      let mentioned = null;
+      if (url.searchParams.has("mention")) {
+        const documentLoader = await ctx.getDocumentLoader({ identifier: name });
+        mentioned = await ctx.lookupObject(url.searchParams.get("mention"), { documentLoader });
+        if (!mentioned?.id || !mentioned.inboxId) return json(res, 502, { error: "mentioned actor not found" });
+      }
+      const ccs = [ctx.getFollowersUri(name), ...(mentioned ? [mentioned.id] : [])];
       const note = new Note({
         id: ctx.getObjectUri(Note, { n }),
         attribution: ctx.getActorUri(name),
         content: url.searchParams.get("text"),
         to: PUBLIC_COLLECTION,
-        cc: ctx.getFollowersUri(name),
+        ccs,
+        tags: mentioned ? [new Mention({ href: mentioned.id, name: `@${mentioned.preferredUsername}` })] : [],
         published: Temporal.Now.instant(),
       });
       notes.set(n, note);
@@ -198,10 +223,25 @@ async function control(url, res) {
         actor: ctx.getActorUri(name),
         object: note,
         to: PUBLIC_COLLECTION,
-        cc: ctx.getFollowersUri(name),
+        ccs,
       });
-      await ctx.sendActivity({ identifier: name }, "followers", create, { preferSharedInbox: true });
+      if (followers.size) {
+        await ctx.sendActivity({ identifier: name }, "followers", create, { preferSharedInbox: true });
+      }
+      if (mentioned) await ctx.sendActivity({ identifier: name }, mentioned, create);
       return json(res, 200, { id: create.id.href, note: note.id.href, followers: followers.size });
+    }
+    if (route === "/_test/announce") {
+      const announce = new Announce({
+        id: newId("announces"),
+        actor: ctx.getActorUri(name),
+        object: new URL(url.searchParams.get("object")),
+        to: PUBLIC_COLLECTION,
+        cc: ctx.getFollowersUri(name),
+        published: Temporal.Now.instant(),
+      });
+      await ctx.sendActivity({ identifier: name }, "followers", announce, { preferSharedInbox: true });
+      return json(res, 200, { id: announce.id.href, followers: followers.size });
     }
   } catch (error) {
     return json(res, 502, { error: String(error?.message ?? error) });
