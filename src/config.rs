@@ -181,6 +181,9 @@ pub struct LdapConfig {
     pub starttls: bool,
     /// Skip checking the server's certificate (labs only).
     pub tls_insecure: bool,
+    /// A PEM file of the CA that signed the directory's certificate (a company CA), trusted
+    /// besides the system's.
+    pub ca_file: Option<PathBuf>,
     /// The account fika searches with; empty for an anonymous search.
     pub bind_dn: String,
     pub bind_password: String,
@@ -227,6 +230,7 @@ impl Default for LdapConfig {
             url: String::new(),
             starttls: false,
             tls_insecure: false,
+            ca_file: None,
             bind_dn: String::new(),
             bind_password: String::new(),
             user_base: String::new(),

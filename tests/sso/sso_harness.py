@@ -142,6 +142,8 @@ class OpenIdProvider:
 
 
 SLAPD_CONF = """\
+TLSCertificateFile {dir}/cert.pem
+TLSCertificateKeyFile {dir}/key.pem
 include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
@@ -161,13 +163,22 @@ access to * by * read
 
 
 class Directory:
-    """slapd on a loopback port, with tests/sso/directory.ldif loaded."""
+    """slapd on two loopback ports (ldap:// with StartTLS, and ldaps://), with a self-signed
+    certificate for 127.0.0.1 (`ca_file`) and tests/sso/directory.ldif loaded."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.url = f"ldap://127.0.0.1:{self.port}"
+        self.ldaps_url = f"ldaps://127.0.0.1:{free_port()}"
         self.dir = Path(tempfile.mkdtemp(prefix="fika-slapd-"))
         (self.dir / "data").mkdir()
+        self.ca_file = self.dir / "cert.pem"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-keyout", str(self.dir / "key.pem"), "-out", str(self.ca_file),
+             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+            check=True, capture_output=True, timeout=60,
+        )
         self.conf = self.dir / "slapd.conf"
         self.conf.write_text(SLAPD_CONF.format(dir=self.dir, suffix=SUFFIX, rootdn=ROOT_DN, rootpw=ROOT_PW))
         self.log_path = self.dir / "slapd.log"
@@ -178,7 +189,7 @@ class Directory:
     def start(self) -> None:
         # -d keeps slapd in the foreground, a child of the test; its log goes to our pipe.
         self.proc = subprocess.Popen(
-            [SLAPD, "-f", str(self.conf), "-h", f"{self.url}/", "-d", "stats"],
+            [SLAPD, "-f", str(self.conf), "-h", f"{self.url}/ {self.ldaps_url}/", "-d", "stats"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

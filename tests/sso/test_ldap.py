@@ -146,3 +146,26 @@ def test_directory_down_break_glass_admin_still_logs_in(ldap):
     finally:
         directory.start()
     assert login(node, "bert", "bert-pass").account_verify_credentials()["username"] == "bert"
+
+
+def test_starttls_and_ldaps_with_the_company_ca(ldap):
+    """The directory's certificate is checked: trusted through ldap.ca_file, refused without."""
+    from conftest import finish_node, start_node
+
+    directory, _ = ldap
+    cases = [
+        ({"FIKA_LDAP_URL": directory.url, "FIKA_LDAP_STARTTLS": "true", "FIKA_LDAP_CA_FILE": str(directory.ca_file)}, True),
+        ({"FIKA_LDAP_URL": directory.ldaps_url, "FIKA_LDAP_CA_FILE": str(directory.ca_file)}, True),
+        ({"FIKA_LDAP_URL": directory.ldaps_url}, False),
+    ]
+    for settings, trusted in cases:
+        node = start_node({**directory.env(), **settings})
+        try:
+            if trusted:
+                assert login(node, "bert", "bert-pass").account_verify_credentials()["username"] == "bert"
+            else:
+                _, r = form_login(node, "bert", "bert-pass")
+                assert r.status_code == 503 and "directory cannot be reached" in r.text
+                assert "bert" not in users_table(node)
+        finally:
+            finish_node(node)

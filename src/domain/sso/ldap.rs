@@ -10,9 +10,12 @@ use ldap3::{ldap_escape, Ldap as Conn, LdapConnAsync, LdapConnSettings, Scope, S
 
 use super::{Person, Provider, SsoError};
 use crate::config::LdapConfig;
+use crate::domain::DomainError;
 
 pub struct Ldap {
     config: LdapConfig,
+    /// TLS with the company CA (`ldap.ca_file`) or without checks (`ldap.tls_insecure`).
+    connector: Option<native_tls::TlsConnector>,
 }
 
 /// What a directory said about a login.
@@ -67,9 +70,37 @@ fn first(attrs: &HashMap<String, Vec<String>>, name: &str) -> Option<String> {
 }
 
 impl Ldap {
-    pub fn new(config: &LdapConfig) -> Ldap {
-        Ldap {
+    pub fn new(config: &LdapConfig) -> Result<Ldap, DomainError> {
+        let connector = match &config.ca_file {
+            None => None,
+            Some(path) => {
+                let fail = |e: &dyn std::fmt::Display| {
+                    DomainError::Invalid(format!("ldap.ca_file {}: {e}", path.display()))
+                };
+                let pem = std::fs::read(path).map_err(|e| fail(&e))?;
+                let ca = native_tls::Certificate::from_pem(&pem).map_err(|e| fail(&e))?;
+                let connector = native_tls::TlsConnector::builder()
+                    .add_root_certificate(ca)
+                    .danger_accept_invalid_certs(config.tls_insecure)
+                    .build()
+                    .map_err(|e| fail(&e))?;
+                Some(connector)
+            }
+        };
+        Ok(Ldap {
             config: config.clone(),
+            connector,
+        })
+    }
+
+    fn settings(&self) -> LdapConnSettings {
+        let settings = LdapConnSettings::new()
+            .set_conn_timeout(self.timeout())
+            .set_starttls(self.config.starttls)
+            .set_no_tls_verify(self.config.tls_insecure);
+        match &self.connector {
+            Some(c) => settings.set_connector(c.clone()),
+            None => settings,
         }
     }
 
@@ -79,11 +110,7 @@ impl Ldap {
 
     /// A connection bound as the search account (or anonymous without one).
     async fn connect(&self) -> Result<Conn, SsoError> {
-        let settings = LdapConnSettings::new()
-            .set_conn_timeout(self.timeout())
-            .set_starttls(self.config.starttls)
-            .set_no_tls_verify(self.config.tls_insecure);
-        let (conn, mut ldap) = LdapConnAsync::with_settings(settings, &self.config.url)
+        let (conn, mut ldap) = LdapConnAsync::with_settings(self.settings(), &self.config.url)
             .await
             .map_err(unavailable)?;
         ldap3::drive!(conn);
@@ -216,11 +243,7 @@ impl Ldap {
         let entry = entries.remove(0);
         // The user's own bind checks the password (and the directory's own lockout rules).
         let mut user = {
-            let settings = LdapConnSettings::new()
-                .set_conn_timeout(self.timeout())
-                .set_starttls(self.config.starttls)
-                .set_no_tls_verify(self.config.tls_insecure);
-            let (conn, user) = LdapConnAsync::with_settings(settings, &self.config.url)
+            let (conn, user) = LdapConnAsync::with_settings(self.settings(), &self.config.url)
                 .await
                 .map_err(unavailable)?;
             ldap3::drive!(conn);

@@ -35,7 +35,11 @@ impl Sso {
             } else {
                 None
             },
-            ldap: config.ldap.enabled().then(|| ldap::Ldap::new(&config.ldap)),
+            ldap: config
+                .ldap
+                .enabled()
+                .then(|| ldap::Ldap::new(&config.ldap))
+                .transpose()?,
         })
     }
 }
