@@ -41,6 +41,8 @@ pub struct SyncedProfile<'a> {
     pub display_name: &'a str,
     pub email: Option<&'a str>,
     pub role: &'a str,
+    /// A login (not the directory sync): the identity's last login is now.
+    pub is_login: bool,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -217,9 +219,10 @@ impl Store {
         let now = super::now_millis();
         let update_account = "UPDATE accounts SET display_name = $1, email = $2, role = $3, \
             updated_at = $4 WHERE id = $5";
-        let update_identity =
-            "UPDATE identities SET login = $1, groups = $2, last_login_at = $3, retired_at = NULL, \
-             retired_reason = NULL WHERE id = $4";
+        // The directory sync refreshes the same things without it being a login.
+        let update_identity = "UPDATE identities SET login = $1, groups = $2, \
+            last_login_at = CASE WHEN $5 THEN $3 ELSE last_login_at END, \
+            retired_at = NULL, retired_reason = NULL WHERE id = $4";
         let select = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
         let row = in_tx!(self, |tx| {
             sqlx::query(update_account)
@@ -236,6 +239,7 @@ impl Store {
                 .bind(groups)
                 .bind(now)
                 .bind(identity_id)
+                .bind(profile.is_login)
                 .execute(&mut *tx)
                 .await?;
             reindex_account!(tx, account_id);

@@ -128,6 +128,10 @@ def test_the_sync_retires_a_user_removed_from_the_directory(ldap):
     assert "account.retire" in audit and "dora" in audit and "no longer found in the directory" in audit
     _, r = form_login(node, "dora", "dora-pass")
     assert r.status_code == 401
+    # The other accounts were refreshed, not retired.
+    log = node.log()
+    assert "directory sync done" in log and "could not update" not in log, log[-3000:]
+    assert all(state == "active" for name, (_, state) in users_table(node).items() if name != "dora")
 
 
 def test_directory_down_break_glass_admin_still_logs_in(ldap):

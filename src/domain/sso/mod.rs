@@ -193,6 +193,11 @@ fn roles_of<'a>(config: &'a Config, provider: Provider) -> RoleGroups<'a> {
 /// Refused (and an existing account retired) outside the required group; refused without
 /// writing anything when the username is another account's.
 pub async fn sign_in(node: &Node, person: &Person) -> Result<AccountRow, SsoError> {
+    apply(node, person, true).await
+}
+
+/// [`sign_in`] for a login (`is_login`) or for the directory sync, which only refreshes.
+async fn apply(node: &Node, person: &Person, is_login: bool) -> Result<AccountRow, SsoError> {
     let roles = roles_of(&node.config, person.provider);
     let provider = person.provider.as_str();
     let identity = node
@@ -239,6 +244,7 @@ pub async fn sign_in(node: &Node, person: &Person) -> Result<AccountRow, SsoErro
                 display_name: &person.display_name,
                 email: email.as_deref(),
                 role: role.as_str(),
+                is_login,
             };
             let row = node
                 .store
@@ -541,6 +547,12 @@ pub async fn take_consent(node: &Node, ticket: &str) -> Result<(AccountRow, Stri
     Ok((account, consent.request))
 }
 
+/// A sync that would retire more than half of at least ten accounts is more likely a changed
+/// setting or directory layout than half the company leaving at once: it retires nobody.
+pub fn looks_misconfigured(checked: usize, gone: usize) -> bool {
+    checked >= 10 && gone * 2 > checked
+}
+
 /// What one run of the directory sync did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SyncReport {
@@ -566,6 +578,20 @@ pub async fn sync_directory(node: &Node) -> Result<SyncReport, SsoError> {
         checked: identities.len(),
         ..SyncReport::default()
     };
+    let gone = found
+        .iter()
+        .filter(|f| matches!(f, ldap::Found::Gone))
+        .count();
+    if looks_misconfigured(identities.len(), gone) {
+        tracing::error!(
+            checked = identities.len(),
+            gone,
+            "directory sync: most accounts were not found; retiring nobody (check ldap.user_base, ldap.sync_filter and ldap.uuid_attribute)"
+        );
+        return Err(SsoError::Unavailable(
+            "the directory answered, but most accounts were not found in it".into(),
+        ));
+    }
     let required = node.config.ldap.roles().required_group;
     for (identity, found) in identities.iter().zip(found) {
         match found {
@@ -584,7 +610,7 @@ pub async fn sync_directory(node: &Node) -> Result<SyncReport, SsoError> {
                     report.retired += 1;
                     continue;
                 }
-                match sign_in(node, &person).await {
+                match apply(node, &person, false).await {
                     Ok(_) => report.updated += 1,
                     Err(SsoError::Suspended) => {}
                     Err(e) => {
@@ -665,6 +691,14 @@ mod tests {
         ));
         assert!(!in_group(&g(&["cn=staffing,ou=groups"]), "staff"));
         assert!(!in_group(&[], "staff"));
+    }
+
+    #[test]
+    fn a_sync_that_would_retire_most_accounts_retires_none() {
+        assert!(!looks_misconfigured(2, 2));
+        assert!(!looks_misconfigured(10, 5));
+        assert!(looks_misconfigured(10, 6));
+        assert!(looks_misconfigured(1000, 1000));
     }
 
     #[test]
