@@ -230,6 +230,9 @@ fn login_page(
     };
     let label = if config.ldap.enabled() {
         "Company username"
+    } else if !config.auth.local_passwords {
+        // Only the break-glass admin gets in this way.
+        "Emergency admin username"
     } else {
         "Username or email"
     };
