@@ -176,7 +176,11 @@ fn unknown_environment_variables_are_refused_by_name() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{command:?}: {}", stderr(&out));
-        assert!(stderr(&out).contains("FIKA_OIDCX_ISSUER"), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("FIKA_OIDCX_ISSUER"),
+            "{}",
+            stderr(&out)
+        );
     }
     // The settings themselves, the file's path and the test suites' own variables pass.
     let out = base_command()
