@@ -60,7 +60,7 @@ enum AdminCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Make an account a user, moderator or admin.
+    /// Make an account a user, communicator (publishes announcements), moderator or admin.
     SetRole {
         username: String,
         #[arg(value_parser = parse_role)]
@@ -152,6 +152,13 @@ enum FederationCommand {
         domain: String,
         #[arg(value_parser = ["org", "partner"])]
         tier: String,
+    },
+    /// Whether announcements travel between this node and a peer (both ways); without a
+    /// setting, org peers take them and partners do not.
+    Announcements {
+        domain: String,
+        #[arg(value_parser = ["on", "off"])]
+        setting: String,
     },
     /// Block a peer domain; a block wins over an allow.
     Deny { domain: String },
@@ -430,6 +437,16 @@ async fn run_federation(
             let row = policy::set_tier(store, &who, &domain, policy::parse_tier(&tier)?).await?;
             println!("{} is now tier {}", row.domain, row.tier);
         }
+        FederationCommand::Announcements { domain, setting } => {
+            let domain = crate::domain::announcements::set_peer_setting(
+                store,
+                &who,
+                &domain,
+                setting == "on",
+            )
+            .await?;
+            println!("announcements with {domain}: {setting}");
+        }
         FederationCommand::Deny { domain } => {
             let row = policy::add(
                 store,
@@ -522,7 +539,11 @@ async fn run_admin(
                 },
             )
             .await?;
-            println!("created {} ({})", account.username, account.role);
+            println!(
+                "created {} ({})",
+                account.username,
+                account.effective_role()
+            );
             if generated {
                 println!("password: {password}");
             }
@@ -538,7 +559,7 @@ async fn run_admin(
                     "{:<20} {:<30} {:<10} {:<10} {}",
                     a.id,
                     a.username,
-                    a.role,
+                    a.effective_role(),
                     if a.suspended { "suspended" } else { "active" },
                     rfc3339_millis(a.created_at)
                 );

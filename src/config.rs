@@ -24,6 +24,7 @@ const SECTIONS: &[&str] = &[
     "statuses",
     "accounts",
     "groups",
+    "console",
     "auth",
     "oidc",
     "ldap",
@@ -70,6 +71,7 @@ pub struct Config {
     pub statuses: StatusesConfig,
     pub accounts: AccountsConfig,
     pub groups: GroupsConfig,
+    pub console: ConsoleConfig,
     pub auth: AuthConfig,
     pub oidc: OidcConfig,
     pub ldap: LdapConfig,
@@ -126,8 +128,8 @@ pub struct OidcConfig {
     pub admin_groups: Vec<String>,
     /// Members of any of these groups are moderators (unless also admins).
     pub moderator_groups: Vec<String>,
-    /// Members of any of these groups are communicators. Accepted and recorded with the
-    /// identity; fika has no communicator role yet, so it grants nothing today.
+    /// Members of any of these groups are communicators (they publish announcements), unless
+    /// also admins or moderators.
     pub communicator_groups: Vec<String>,
     /// When set, only members of this group may log in; others are refused and, if they had
     /// an account, retired.
@@ -211,8 +213,8 @@ pub struct LdapConfig {
     pub admin_groups: Vec<String>,
     /// Members of any of these groups are moderators (unless also admins).
     pub moderator_groups: Vec<String>,
-    /// Members of any of these groups are communicators. Accepted and recorded with the
-    /// identity; fika has no communicator role yet, so it grants nothing today.
+    /// Members of any of these groups are communicators (they publish announcements), unless
+    /// also admins or moderators.
     pub communicator_groups: Vec<String>,
     /// When set, only members of this group may log in; others are refused and, if they had
     /// an account, retired.
@@ -281,6 +283,25 @@ impl Default for AccountsConfig {
     fn default() -> Self {
         AccountsConfig {
             default_discoverable: true,
+        }
+    }
+}
+
+/// The web console (`/admin`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleConfig {
+    /// A session ends after this many minutes without a request.
+    pub idle_minutes: u32,
+    /// The console's accent colour, `#rrggbb` (each node can have its own).
+    pub accent_colour: String,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig {
+            idle_minutes: 30,
+            accent_colour: "#2457a6".into(),
         }
     }
 }
@@ -501,6 +522,7 @@ impl Default for Config {
             oidc: OidcConfig::default(),
             ldap: LdapConfig::default(),
             groups: GroupsConfig::default(),
+            console: ConsoleConfig::default(),
         }
     }
 }
@@ -614,6 +636,22 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "server.node_name",
                 message: "must not be empty".into(),
+            });
+        }
+        let colour = &self.console.accent_colour;
+        if !(colour.len() == 7
+            && colour.starts_with('#')
+            && colour[1..].chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            return Err(ConfigError::Invalid {
+                key: "console.accent_colour",
+                message: "must be a colour like #2457a6".into(),
+            });
+        }
+        if self.console.idle_minutes == 0 {
+            return Err(ConfigError::Invalid {
+                key: "console.idle_minutes",
+                message: "must be at least 1".into(),
             });
         }
         if !self.database.url.is_empty() {

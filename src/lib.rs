@@ -6,6 +6,7 @@ pub mod config;
 pub mod convert;
 pub mod domain;
 pub mod http;
+pub mod i18n;
 pub mod ids;
 pub mod jobs;
 pub mod logging;

@@ -160,6 +160,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         state.node.clone(),
         stop_rx.clone(),
     ));
+    let announcements = tokio::spawn(crate::jobs::announcements::run(
+        state.node.clone(),
+        stop_rx.clone(),
+    ));
     let app = http::router(state);
     // Trailing slashes must be trimmed before routing, so the layer wraps the whole router.
     let app = tower::Layer::layer(
@@ -209,6 +213,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     if let Err(e) = directory_sync.await {
         tracing::error!(error = %e, "the directory sync failed");
+    }
+    if let Err(e) = announcements.await {
+        tracing::error!(error = %e, "the announcements worker failed");
     }
     store.close().await;
     tracing::info!("stopped");

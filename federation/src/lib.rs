@@ -4,6 +4,7 @@
 
 pub mod activities;
 pub mod actor;
+pub mod announcements;
 pub mod nodeinfo;
 pub mod policy;
 pub mod protocol;

@@ -180,6 +180,9 @@ pub enum Object {
     Activity(Box<Activity>),
     /// An actor document (Update of a profile).
     Actor(Box<Value>),
+    /// fika's announcement, or a node's counts of it (`crate::announcements`).
+    Announcement(Box<crate::announcements::Announcement>),
+    AnnouncementCounts(Box<crate::announcements::AnnouncementCounts>),
 }
 
 /// An activity we send.

@@ -342,3 +342,98 @@ pub fn apply_remote_edit(row: &mut StatusRow, note: &activities::Note, edited_at
     row.sensitive = note.sensitive || note.summary.is_some();
     row.edited_at = Some(edited_at);
 }
+
+/// The id of one of this node's announcements on the wire.
+pub fn announcement_id(urls: &NodeUrls, id: i64) -> String {
+    urls.join(&format!("/announcements/{id}")).to_string()
+}
+
+/// One of this node's announcements as peers receive it; `reminder` when it asks them to
+/// remind their staff.
+pub fn announcement_document(
+    urls: &NodeUrls,
+    row: &crate::store::announcements::AnnouncementRow,
+    author: &AccountRow,
+    node_name: &str,
+) -> fika_federation::announcements::Announcement {
+    fika_federation::announcements::Announcement {
+        context: None,
+        id: row
+            .ap_id
+            .clone()
+            .unwrap_or_else(|| announcement_id(urls, row.id)),
+        kind: fika_federation::announcements::ANNOUNCEMENT.into(),
+        attributed_to: actor_id(urls, author),
+        name: node_name.to_string(),
+        content: row.content.clone(),
+        content_map: row
+            .language
+            .as_ref()
+            .map(|l| [(l.clone(), row.content.clone())].into()),
+        start_time: row.starts_at.map(rfc3339_millis),
+        end_time: row.ends_at.map(rfc3339_millis),
+        all_day: row.all_day,
+        published: rfc3339_millis(row.published_at),
+        updated: rfc3339_millis(row.updated_at),
+        reminder: row.reminded_at.map(rfc3339_millis),
+    }
+}
+
+fn millis(at: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .ok()
+        .map(|d| d.timestamp_millis())
+}
+
+/// A peer's announcement as a row (content sanitised), kept under `origin`'s name.
+pub fn remote_announcement(
+    doc: &fika_federation::announcements::Announcement,
+    origin: &str,
+    id: i64,
+) -> crate::store::announcements::AnnouncementRow {
+    let now = crate::store::now_millis();
+    crate::store::announcements::AnnouncementRow {
+        id,
+        origin: origin.to_string(),
+        ap_id: Some(doc.id.clone()),
+        origin_name: doc.name.chars().take(100).collect(),
+        author_id: None,
+        text: String::new(),
+        content: sanitize(&doc.content),
+        language: doc
+            .content_map
+            .as_ref()
+            .and_then(|m| m.keys().next().cloned()),
+        reach: "org".into(),
+        starts_at: doc.start_time.as_deref().and_then(millis),
+        ends_at: doc.end_time.as_deref().and_then(millis),
+        all_day: doc.all_day,
+        published_at: millis(&doc.published).unwrap_or(now).min(now),
+        updated_at: millis(&doc.updated).unwrap_or(now).min(now),
+        withdrawn_at: None,
+        reminded_at: doc.reminder.as_deref().and_then(millis),
+        streamed: false,
+    }
+}
+
+/// This node's counts of a peer's announcement, as reported to its origin.
+pub fn announcement_counts(
+    urls: &NodeUrls,
+    announcement: &str,
+    local_id: i64,
+    counts: &crate::store::announcements::Counts,
+) -> fika_federation::announcements::AnnouncementCounts {
+    let now = crate::store::now_millis();
+    fika_federation::announcements::AnnouncementCounts {
+        context: Some(fika_federation::announcements::context()),
+        id: urls
+            .join(&format!("/announcements/{local_id}/counts#{now}"))
+            .to_string(),
+        kind: fika_federation::announcements::COUNTS.into(),
+        announcement: announcement.to_string(),
+        reached: counts.reached,
+        read: counts.read,
+        reactions: counts.reactions.clone(),
+        updated: rfc3339_millis(now),
+    }
+}

@@ -130,17 +130,20 @@ pub fn credential_account(
         "hide_collections": false,
         "discoverable": row.discoverable,
     });
-    let (id, permissions) = match row.role.as_str() {
+    let role = row.effective_role();
+    let (id, permissions) = match role {
         "admin" => ("3", "1048575"),
         "moderator" => ("2", "1332"),
+        // invite_users and manage_announcements, as Mastodon numbers its permissions
+        "communicator" => ("4", "73728"),
         _ => ("-99", "65536"),
     };
     v["role"] = json!({
         "id": id,
-        "name": if row.role == "user" { "" } else { row.role.as_str() },
+        "name": if role == "user" { "" } else { role },
         "color": "",
         "permissions": permissions,
-        "highlighted": row.role != "user",
+        "highlighted": role != "user",
     });
     v
 }
@@ -612,6 +615,73 @@ pub fn preferences(row: &AccountRow, default_local_only: bool) -> Value {
     })
 }
 
+/// The Mastodon Announcement entity. A peer's is shown under its node's name.
+pub fn announcement(v: &crate::convert::views::AnnouncementView, urls: &NodeUrls) -> Value {
+    let row = &v.row;
+    let content = if row.is_local() {
+        row.content.clone()
+    } else {
+        format!(
+            "<p><strong>{}</strong></p>{}",
+            crate::convert::text::escape(&row.origin_name),
+            row.content
+        )
+    };
+    json!({
+        "id": row.id.to_string(),
+        "content": content,
+        "starts_at": row.starts_at.map(rfc3339_millis),
+        "ends_at": row.ends_at.map(rfc3339_millis),
+        "all_day": row.all_day,
+        "published": true,
+        "published_at": rfc3339_millis(row.published_at),
+        "updated_at": rfc3339_millis(row.updated_at),
+        "read": v.read,
+        "mentions": [],
+        "statuses": [],
+        "tags": v.tags.iter().map(|t| json!({"name": t, "url": urls.tag(t).to_string()})).collect::<Vec<_>>(),
+        "emojis": [],
+        "reactions": v.reactions.iter().map(|r| json!({
+            "name": r.name, "count": r.count, "me": r.me, "url": null, "static_url": null,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn node_counts(c: &crate::store::announcements::Counts) -> Value {
+    json!({"reached": c.reached, "read": c.read, "reactions": c.reactions})
+}
+
+/// One of this node's announcements for its admins and communicators (fika's admin API): the
+/// entity's fields, its source text and audience, and its counts per node and in total.
+pub fn admin_announcement(
+    v: &crate::convert::views::AnnouncementStatsView,
+    urls: &NodeUrls,
+) -> Value {
+    let row = &v.row;
+    json!({
+        "id": row.id.to_string(),
+        "text": row.text,
+        "content": row.content,
+        "audience": row.reach,
+        "starts_at": row.starts_at.map(rfc3339_millis),
+        "ends_at": row.ends_at.map(rfc3339_millis),
+        "all_day": row.all_day,
+        "published_at": rfc3339_millis(row.published_at),
+        "updated_at": rfc3339_millis(row.updated_at),
+        "withdrawn_at": row.withdrawn_at.map(rfc3339_millis),
+        "reminded_at": row.reminded_at.map(rfc3339_millis),
+        "author": v.author.as_ref().map(|a| account(a, &AccountCounts::default(), urls)),
+        "total": node_counts(&v.total),
+        "nodes": v.nodes.iter().map(|n| {
+            let mut c = node_counts(&n.counts);
+            c["node"] = json!(if n.node.is_empty() { "this" } else { n.node.as_str() });
+            c["name"] = json!(n.name);
+            c["updated_at"] = json!(n.updated_at.map(rfc3339_millis));
+            c
+        }).collect::<Vec<_>>(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -652,6 +722,7 @@ mod tests {
             header_url: None,
             fetched_at: None,
             is_group: false,
+            communicator: false,
         }
     }
 

@@ -26,7 +26,7 @@ impl NodeUrls {
         })
     }
 
-    fn join(&self, path: &str) -> Url {
+    pub fn join(&self, path: &str) -> Url {
         let mut url = self.base.clone();
         url.set_path(path);
         url

@@ -15,6 +15,34 @@ pub struct AccountView {
     pub counts: AccountCounts,
 }
 
+/// An announcement as one member sees it: whether they dismissed it, the reactions (with
+/// whether they are among them), its hashtags.
+#[derive(Debug, Clone)]
+pub struct AnnouncementView {
+    pub row: crate::store::announcements::AnnouncementRow,
+    pub read: bool,
+    pub reactions: Vec<crate::store::announcements::ReactionCount>,
+    pub tags: Vec<String>,
+}
+
+/// One node's counts of an announcement (`node` empty: this node).
+#[derive(Debug, Clone)]
+pub struct NodeCountsView {
+    pub node: String,
+    pub name: String,
+    pub counts: crate::store::announcements::Counts,
+    pub updated_at: Option<i64>,
+}
+
+/// One of this node's announcements for its admins and communicators: per node and in total.
+#[derive(Debug, Clone)]
+pub struct AnnouncementStatsView {
+    pub row: crate::store::announcements::AnnouncementRow,
+    pub author: Option<AccountRow>,
+    pub nodes: Vec<NodeCountsView>,
+    pub total: crate::store::announcements::Counts,
+}
+
 /// A group hosted here: its account, who may post, its moderators with their role.
 #[derive(Debug, Clone)]
 pub struct GroupView {

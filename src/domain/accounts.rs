@@ -22,6 +22,8 @@ const RSA_BITS: u32 = 2048;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
     User,
+    /// Publishes announcements (internal communications, HR); no moderation rights.
+    Communicator,
     Moderator,
     Admin,
 }
@@ -30,6 +32,7 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Role::User => "user",
+            Role::Communicator => "communicator",
             Role::Moderator => "moderator",
             Role::Admin => "admin",
         }
@@ -47,10 +50,11 @@ impl FromStr for Role {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "user" => Ok(Role::User),
+            "communicator" => Ok(Role::Communicator),
             "moderator" => Ok(Role::Moderator),
             "admin" => Ok(Role::Admin),
             other => Err(DomainError::Invalid(format!(
-                "unknown role {other:?}: expected user, moderator or admin"
+                "unknown role {other:?}: expected user, communicator, moderator or admin"
             ))),
         }
     }

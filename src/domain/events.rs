@@ -25,6 +25,13 @@ pub enum Event {
         account_id: i64,
         notification_id: i64,
     },
+    /// An announcement shown now, new or edited (`announcement`), to every local member, or
+    /// to `to` (a reminder for those who have not read it).
+    Announcement { id: i64, to: Option<Vec<i64>> },
+    /// A reaction's new count (`announcement.reaction`).
+    AnnouncementReaction { id: i64, name: String, count: i64 },
+    /// Withdrawn (`announcement.delete`).
+    AnnouncementDelete { id: i64 },
 }
 
 #[derive(Clone)]

@@ -116,7 +116,7 @@ pub async fn setup_warnings(
             Some(a) if a.role != "admin" => out.push(format!(
                 "auth.break_glass_admin {name:?} is a {}, not an admin: it cannot log in with \
                  its password",
-                a.role
+                a.effective_role()
             )),
             Some(_) => {}
         }

@@ -1,7 +1,9 @@
 //! The rules of the node. HTTP handlers and the CLI call these; these call the store.
 
 pub mod accounts;
+pub mod announcements;
 pub mod audience;
+pub mod console;
 pub mod directory;
 pub mod events;
 pub mod federation;

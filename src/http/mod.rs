@@ -1,6 +1,7 @@
 //! HTTP: handlers parse, authenticate, call the domain, serialise. Nothing else lives here.
 
 pub mod activitypub;
+pub mod console;
 pub mod discovery;
 pub mod error;
 pub mod mastodon;
@@ -44,6 +45,15 @@ pub fn client_ip(state: &AppState, request: &axum::extract::Request) -> Option<s
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?
         .0
         .ip();
+    Some(client_ip_of(state, peer, request.headers()))
+}
+
+/// [`client_ip`] from the TCP peer and the request's headers.
+pub fn client_ip_of(
+    state: &AppState,
+    peer: std::net::IpAddr,
+    headers: &axum::http::HeaderMap,
+) -> std::net::IpAddr {
     let trusted = state
         .node
         .config
@@ -52,18 +62,15 @@ pub fn client_ip(state: &AppState, request: &axum::extract::Request) -> Option<s
         .iter()
         .any(|cidr| metrics::cidr_contains(cidr, peer));
     if !trusted {
-        return Some(peer);
+        return peer;
     }
-    match request.headers().get("x-forwarded-for") {
-        // The proxy appends the address it saw last; anything before it is the client's claim.
-        Some(v) => v
-            .to_str()
-            .ok()?
-            .rsplit(',')
-            .next()
-            .and_then(|a| a.trim().parse().ok()),
-        None => Some(peer),
-    }
+    // The proxy appends the address it saw last; anything before it is the client's claim.
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|a| a.trim().parse().ok())
+        .unwrap_or(peer)
 }
 
 /// The Mastodon client API and OAuth endpoints (rate-limited).
@@ -239,7 +246,29 @@ fn client_api(state: &AppState) -> Router<AppState> {
         .route("/api/v1/admin/federation/audit", get(admin::audit))
         .route("/api/v1/trends/tags", get(instance::empty_list))
         .route("/api/v1/trends/statuses", get(instance::empty_list))
-        .route("/api/v1/announcements", get(instance::empty_list))
+        .route("/api/v1/announcements", get(announcements::list))
+        .route(
+            "/api/v1/announcements/{id}/dismiss",
+            post(announcements::dismiss),
+        )
+        .route(
+            "/api/v1/announcements/{id}/reactions/{name}",
+            axum::routing::put(announcements::add_reaction).delete(announcements::remove_reaction),
+        )
+        .route(
+            "/api/v1/admin/announcements",
+            get(announcements::admin_list).post(announcements::admin_create),
+        )
+        .route(
+            "/api/v1/admin/announcements/{id}",
+            get(announcements::admin_get)
+                .put(announcements::admin_update)
+                .delete(announcements::admin_withdraw),
+        )
+        .route(
+            "/api/v1/admin/announcements/{id}/remind",
+            post(announcements::admin_remind),
+        )
         .merge(uploads)
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -307,6 +336,7 @@ pub fn router(state: AppState) -> Router {
         .route("/media/{name}", get(mastodon::media::file))
         .route("/static/{name}", get(mastodon::media::default_image))
         .merge(client_api(&state))
+        .merge(console::routes())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -42,11 +42,22 @@ pub struct AccountRow {
     pub fetched_at: Option<i64>,
     /// A `Group` actor: joined by following it; it announces its members' posts.
     pub is_group: bool,
+    /// The `communicator` role, stored beside `role` (which stays `user` for a communicator).
+    pub communicator: bool,
 }
 
 impl AccountRow {
     pub fn is_local(&self) -> bool {
         self.domain.is_empty()
+    }
+
+    /// The account's role: `role`, or `communicator`.
+    pub fn effective_role(&self) -> &str {
+        if self.communicator && self.role == "user" {
+            "communicator"
+        } else {
+            &self.role
+        }
     }
 }
 
@@ -71,14 +82,18 @@ pub(crate) const COLUMNS: &str = "id, username, domain, display_name, note, fiel
     header_path, email, password_hash, private_key_pem, public_key_pem, role, locked, \
     discoverable, suspended, created_at, updated_at, bot, default_privacy, default_sensitive, \
     default_language, ap_id, inbox_url, shared_inbox_url, followers_url, profile_url, key_id, \
-    avatar_url, header_url, fetched_at, is_group";
+    avatar_url, header_url, fetched_at, is_group, communicator";
 
 impl Store {
     /// Inserts a local account and its search document.
     pub async fn insert_local_account(&self, a: &NewLocalAccount) -> Result<(), StoreError> {
         let sql = "INSERT INTO accounts (id, username, username_key, domain, display_name, email, \
             password_hash, private_key_pem, public_key_pem, role, discoverable, created_at, \
-            updated_at) VALUES ($1, $2, $3, '', $4, $5, $6, $7, $8, $9, $10, $11, $11)";
+            updated_at, communicator) VALUES ($1, $2, $3, '', $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)";
+        let (role, communicator) = match a.role.as_str() {
+            "communicator" => ("user", true),
+            other => (other, false),
+        };
         in_tx!(self, |tx| {
             sqlx::query(sql)
                 .bind(a.id)
@@ -89,9 +104,10 @@ impl Store {
                 .bind(&a.password_hash)
                 .bind(&a.private_key_pem)
                 .bind(&a.public_key_pem)
-                .bind(&a.role)
+                .bind(role)
                 .bind(a.discoverable)
                 .bind(a.created_at)
+                .bind(communicator)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| {
@@ -165,11 +181,17 @@ impl Store {
     }
 
     pub async fn set_role(&self, id: i64, role: &str) -> Result<bool, StoreError> {
-        let sql = "UPDATE accounts SET role = $1, updated_at = $2 WHERE id = $3";
+        // A communicator is a user with the communicator flag (see the accounts migration 0014).
+        let (role, communicator) = match role {
+            "communicator" => ("user", true),
+            other => (other, false),
+        };
+        let sql = "UPDATE accounts SET role = $1, communicator = $4, updated_at = $2 WHERE id = $3";
         let done = on_pool!(self, |pool| sqlx::query(sql)
             .bind(role)
             .bind(super::now_millis())
             .bind(id)
+            .bind(communicator)
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))?;

@@ -22,6 +22,15 @@ pub struct IdentityRow {
     pub retired_at: Option<i64>,
 }
 
+/// A role as the columns hold it: a communicator is a `user` with the `communicator` flag
+/// (migration 0014), as `Store::set_role` writes it.
+fn split_role(role: &str) -> (&str, bool) {
+    match role {
+        "communicator" => ("user", true),
+        other => (other, false),
+    }
+}
+
 const IDENTITY_COLUMNS: &str = "id, account_id, provider, issuer, subject, login, groups, \
     created_at, last_login_at, retired_at";
 
@@ -134,8 +143,9 @@ impl Store {
         let now = super::now_millis();
         let insert_account = "INSERT INTO accounts (id, username, username_key, domain, \
             display_name, email, password_hash, private_key_pem, public_key_pem, role, \
-            discoverable, created_at, updated_at) \
-            VALUES ($1, $2, $3, '', $4, $5, NULL, $6, $7, $8, $9, $10, $10)";
+            discoverable, created_at, updated_at, communicator) \
+            VALUES ($1, $2, $3, '', $4, $5, NULL, $6, $7, $8, $9, $10, $10, $11)";
+        let (role, communicator) = split_role(&account.role);
         let insert_identity = "INSERT INTO identities (id, account_id, provider, issuer, subject, \
             login, groups, created_at, last_login_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)";
         let select = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
@@ -148,9 +158,10 @@ impl Store {
                 .bind(&account.email)
                 .bind(&account.private_key_pem)
                 .bind(&account.public_key_pem)
-                .bind(&account.role)
+                .bind(role)
                 .bind(account.discoverable)
                 .bind(account.created_at)
+                .bind(communicator)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| {
@@ -218,7 +229,8 @@ impl Store {
     ) -> Result<AccountRow, StoreError> {
         let now = super::now_millis();
         let update_account = "UPDATE accounts SET display_name = $1, email = $2, role = $3, \
-            updated_at = $4 WHERE id = $5";
+            updated_at = $4, communicator = $6 WHERE id = $5";
+        let (role, communicator) = split_role(profile.role);
         // The directory sync refreshes the same things without it being a login.
         let update_identity = "UPDATE identities SET login = $1, groups = $2, \
             last_login_at = CASE WHEN $5 THEN $3 ELSE last_login_at END, \
@@ -228,9 +240,10 @@ impl Store {
             sqlx::query(update_account)
                 .bind(profile.display_name)
                 .bind(profile.email)
-                .bind(profile.role)
+                .bind(role)
                 .bind(now)
                 .bind(account_id)
+                .bind(communicator)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| StoreError::conflict_as(e, "an account with this email"))?;

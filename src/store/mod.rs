@@ -2,7 +2,9 @@
 //! and the backend chosen by the database URL.
 
 pub mod accounts;
+pub mod announcements;
 pub mod backfill;
+pub mod console;
 pub mod deliveries;
 pub mod directory;
 pub mod fanout;

@@ -120,6 +120,7 @@ class OpenIdProvider:
             "FIKA_OIDC_DISPLAY_NAME": "Test Company ID",
             "FIKA_OIDC_SCOPES": '["openid", "profile", "email", "groups"]',
             "FIKA_OIDC_ADMIN_GROUPS": '["it-admins"]',
+            "FIKA_OIDC_COMMUNICATOR_GROUPS": '["comms"]',
             "FIKA_OIDC_REQUIRED_GROUP": "staff",
             "FIKA_OIDC_TIMEOUT_SECONDS": "2",
         }

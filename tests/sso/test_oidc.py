@@ -80,6 +80,12 @@ def test_login_creates_the_account_with_mapped_name_and_role(oidc):
     assert users_table(node)["ada_lovelace"] == ("admin", "active")
 
 
+def test_a_member_of_a_communicator_group_is_a_communicator(oidc):
+    provider, node = oidc
+    full_login(node, "cat", "cat-pass")
+    assert users_table(node)["cat"] == ("communicator", "active")
+
+
 def test_second_login_links_to_the_same_account_and_syncs_the_profile(oidc):
     provider, node = oidc
     first = full_login(node, "bob", "bob-pass").account_verify_credentials()

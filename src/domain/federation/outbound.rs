@@ -82,7 +82,14 @@ pub fn org_peers(node: &Node) -> Vec<String> {
 /// The shared inbox of every `org` peer: the one its accounts name, or `/inbox` (where fika and
 /// Mastodon have it) on a peer we know no account of yet.
 pub async fn org_peer_inboxes(node: &Node) -> Result<Vec<(String, String)>, DomainError> {
-    let peers = org_peers(node);
+    peer_inboxes(node, org_peers(node)).await
+}
+
+/// The shared inbox of each of `peers`, as [`org_peer_inboxes`] finds them.
+pub async fn peer_inboxes(
+    node: &Node,
+    peers: Vec<String>,
+) -> Result<Vec<(String, String)>, DomainError> {
     if peers.is_empty() {
         return Ok(vec![]);
     }
@@ -438,6 +445,25 @@ pub async fn served_announce(
     .addressed(to, cc)
     .published(crate::convert::rfc3339_millis(wrapper.created_at));
     Ok(announce.to_json())
+}
+
+/// Deliveries of an announcement's Create, Update or Delete (`object`) by `author` to the
+/// peers that take this node's announcements.
+pub async fn announcement_deliveries(
+    node: &Node,
+    author: &AccountRow,
+    peers: Vec<String>,
+    kind: ActivityKind,
+    id: String,
+    object: Object,
+) -> Result<Vec<NewDelivery>, DomainError> {
+    let targets = peer_inboxes(node, peers).await?;
+    if targets.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut activity = Activity::new(kind, id, actor_id(node, author), object);
+    activity.context = Some(fika_federation::announcements::context());
+    Ok(per_peer(node, targets, &activity, author.id))
 }
 
 /// Deliveries telling peers with followers of `account`, and every `org` peer when it is or

@@ -14,6 +14,9 @@ pub(super) async fn receive(
     object: &Value,
 ) -> Result<(), DomainError> {
     let id = id_of(object).ok_or_else(|| DomainError::Invalid("Delete without object".into()))?;
+    if crate::domain::announcements::receive_delete(node, actor, id).await? {
+        return Ok(());
+    }
     if id == actor_id(node, actor) {
         // The actor itself is gone: keep the row (for history) but suspend it.
         node.store.set_suspended(actor.id, true).await?;

@@ -82,6 +82,11 @@ pub fn check_shape(activity: &Value, actor: &str) -> Result<Inbound, DomainError
                 "Undo of unsupported type {other:?}"
             ))),
         },
+        ActivityKind::Create | ActivityKind::Update
+            if crate::domain::announcements::is_announcement_object(object.kind()) =>
+        {
+            crate::domain::announcements::check(inbound.kind, &object.value(), actor)
+        }
         ActivityKind::Create => authored_note(&object.value(), actor, "Create").map(|_| ()),
         ActivityKind::Update => update::check(object, actor),
     }?;
@@ -201,6 +206,11 @@ pub async fn receive(
         ActivityKind::Accept => answer::receive(node, actor, &object, true).await,
         ActivityKind::Reject => answer::receive(node, actor, &object, false).await,
         ActivityKind::Undo => undo::receive(node, actor, &object).await,
+        ActivityKind::Create | ActivityKind::Update
+            if crate::domain::announcements::is_announcement_object(inbound.object.kind()) =>
+        {
+            crate::domain::announcements::receive(node, actor, &object).await
+        }
         ActivityKind::Create => {
             let note = authored_note(&object, &actor_id(node, actor), "Create")?;
             create::receive(node, actor, note, ancestors).await

@@ -165,21 +165,17 @@ fn in_any(groups: &[String], wanted: &[String]) -> bool {
     wanted.iter().any(|w| in_group(groups, w))
 }
 
-/// The role groups grant: admin over moderator over user.
+/// The role groups grant: admin over moderator over communicator over user.
 pub fn role_for(groups: &[String], roles: &RoleGroups<'_>) -> Role {
     if in_any(groups, roles.admin_groups) {
         Role::Admin
     } else if in_any(groups, roles.moderator_groups) {
         Role::Moderator
+    } else if in_any(groups, roles.communicator_groups) {
+        Role::Communicator
     } else {
         Role::User
     }
-}
-
-/// Whether the groups make the person a communicator. fika has no such role yet: it is
-/// recorded (the identity keeps its groups) and logged, and grants nothing.
-pub fn is_communicator(groups: &[String], roles: &RoleGroups<'_>) -> bool {
-    in_any(groups, roles.communicator_groups)
 }
 
 fn roles_of<'a>(config: &'a Config, provider: Provider) -> RoleGroups<'a> {
@@ -219,9 +215,6 @@ async fn apply(node: &Node, person: &Person, is_login: bool) -> Result<AccountRo
         }
     }
     let role = role_for(&person.groups, &roles);
-    if is_communicator(&person.groups, &roles) {
-        tracing::info!(login = %person.login, "in a communicator group; fika has no communicator role yet");
-    }
     let groups = serde_json::to_string(&person.groups).unwrap_or_else(|_| "[]".into());
     let email = person
         .email
@@ -256,8 +249,8 @@ async fn apply(node: &Node, person: &Person, is_login: bool) -> Result<AccountRo
                     }
                     other => other.into(),
                 })?;
-            if row.role != account.role {
-                tracing::info!(account = %row.username, from = %account.role, to = %row.role, "role changed by the identity provider's groups");
+            if row.effective_role() != account.effective_role() {
+                tracing::info!(account = %row.username, from = %account.effective_role(), to = %row.effective_role(), "role changed by the identity provider's groups");
             }
             Ok(row)
         }
@@ -320,7 +313,7 @@ async fn provision(
             crate::store::StoreError::Conflict(_) => SsoError::Collision(username.clone()),
             other => other.into(),
         })?;
-    tracing::info!(provider = person.provider.as_str(), account = %row.username, role = %row.role, "created an account for a company identity");
+    tracing::info!(provider = person.provider.as_str(), account = %row.username, role = %row.effective_role(), "created an account for a company identity");
     Ok(row)
 }
 
@@ -683,7 +676,11 @@ mod tests {
             Role::Moderator
         );
         assert_eq!(role_for(&g(&["moderators"]), &roles), Role::User);
-        assert!(is_communicator(&g(&["comms"]), &roles));
+        assert_eq!(
+            role_for(&g(&["comms", "staff"]), &roles),
+            Role::Communicator
+        );
+        assert_eq!(role_for(&g(&["comms", "IT-admins"]), &roles), Role::Admin);
         assert!(in_group(&g(&["cn=staff,ou=groups,dc=hq"]), "staff"));
         assert!(in_group(
             &g(&["cn=staff,ou=groups,dc=hq"]),

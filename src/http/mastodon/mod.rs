@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod announcements;
 pub mod directory;
 pub mod extract;
 pub mod groups;

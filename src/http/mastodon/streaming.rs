@@ -18,7 +18,7 @@ use tokio_stream::StreamExt;
 use super::extract::{authenticate, bearer_token, invalid_token, Query};
 use crate::convert::mastodon;
 use crate::domain::events::Event;
-use crate::domain::{notifications, statuses};
+use crate::domain::{announcements, notifications, statuses};
 use crate::http::{ApiError, AppState};
 use crate::store::accounts::AccountRow;
 
@@ -77,6 +77,13 @@ impl Stream {
             Event::Notification { account_id, .. } => {
                 return *account_id == viewer
                     && (self.name == "user" || self.name == "user:notification")
+            }
+            // Announcements are for every local member's `user` stream (a reminder: for some).
+            Event::Announcement { to, .. } => {
+                return self.name == "user" && to.as_ref().is_none_or(|t| t.contains(&viewer))
+            }
+            Event::AnnouncementReaction { .. } | Event::AnnouncementDelete { .. } => {
+                return self.name == "user"
             }
             Event::Status { audience, .. } | Event::Delete { audience, .. } => audience,
         };
@@ -143,6 +150,16 @@ async fn render(
             let rendered = mastodon::notification(&view, &state.node.urls);
             Some(("notification".into(), rendered.to_string()))
         }
+        Event::Announcement { id, .. } => {
+            let view = announcements::view(&state.node, viewer, *id).await.ok()?;
+            let rendered = mastodon::announcement(&view, &state.node.urls);
+            Some(("announcement".into(), rendered.to_string()))
+        }
+        Event::AnnouncementReaction { id, name, count } => Some((
+            "announcement.reaction".into(),
+            json!({"name": name, "count": count, "announcement_id": id.to_string()}).to_string(),
+        )),
+        Event::AnnouncementDelete { id } => Some(("announcement.delete".into(), id.to_string())),
     }
 }
 
