@@ -173,3 +173,27 @@ def test_starttls_and_ldaps_with_the_company_ca(ldap):
                 assert "bert" not in users_table(node)
         finally:
             finish_node(node)
+
+
+def test_the_web_console_follows_the_same_login_rules(ldap):
+    """The admin console's own login form: the directory, no local passwords but the
+    break-glass admin's."""
+    directory, node = ldap
+
+    def console_login(name: str, password: str) -> int:
+        browser = Browser()
+        page = browser.s.get(node.url("/admin/login"), timeout=30)
+        form = form_with(page.text, 'name="password"')
+        r = browser.s.post(
+            node.url(form["action"] or "/admin/login"),
+            data={**form["fields"], "login": name, "password": password},
+            allow_redirects=False,
+            timeout=30,
+        )
+        return r.status_code
+
+    local = node.cli("admin", "create-user", "localadmin", "--role", "admin", "--password-stdin", stdin="local-admin-pass\n")
+    assert local.returncode == 0, local.stderr
+    assert console_login("alice", "alice-pass") == 303
+    assert console_login("localadmin", "local-admin-pass") == 401
+    assert console_login("admin", node.admin_password) == 303
