@@ -44,10 +44,10 @@ pub struct NewIdentity<'a> {
     pub groups: &'a str,
 }
 
-/// What each login refreshes on the account from the provider.
+/// What each login refreshes on the account from the provider (the display name goes through
+/// the profile update, which tells peers).
 #[derive(Debug, Clone)]
 pub struct SyncedProfile<'a> {
-    pub display_name: &'a str,
     pub email: Option<&'a str>,
     pub role: &'a str,
     /// A login (not the directory sync): the identity's last login is now.
@@ -216,7 +216,7 @@ impl Store {
         Ok(())
     }
 
-    /// A later login: the account's name, email and role as the provider says now, and the
+    /// A later login: the account's email and role as the provider says now, and the
     /// identity's last login and groups. An identity retired before is active again (its
     /// account was unsuspended by an admin, or the login would not get here).
     pub async fn sync_identity(
@@ -228,8 +228,8 @@ impl Store {
         profile: &SyncedProfile<'_>,
     ) -> Result<AccountRow, StoreError> {
         let now = super::now_millis();
-        let update_account = "UPDATE accounts SET display_name = $1, email = $2, role = $3, \
-            updated_at = $4, communicator = $6 WHERE id = $5";
+        let update_account = "UPDATE accounts SET email = $1, role = $2, updated_at = $3, \
+            communicator = $5 WHERE id = $4";
         let (role, communicator) = split_role(profile.role);
         // The directory sync refreshes the same things without it being a login.
         let update_identity = "UPDATE identities SET login = $1, groups = $2, \
@@ -238,7 +238,6 @@ impl Store {
         let select = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
         let row = in_tx!(self, |tx| {
             sqlx::query(update_account)
-                .bind(profile.display_name)
                 .bind(profile.email)
                 .bind(role)
                 .bind(now)

@@ -234,7 +234,6 @@ async fn apply(node: &Node, person: &Person, is_login: bool) -> Result<AccountRo
                 return Err(SsoError::Suspended);
             }
             let profile = SyncedProfile {
-                display_name: &person.display_name,
                 email: email.as_deref(),
                 role: role.as_str(),
                 is_login,
@@ -252,7 +251,20 @@ async fn apply(node: &Node, person: &Person, is_login: bool) -> Result<AccountRo
             if row.effective_role() != account.effective_role() {
                 tracing::info!(account = %row.username, from = %account.effective_role(), to = %row.effective_role(), "role changed by the identity provider's groups");
             }
-            Ok(row)
+            if row.display_name == person.display_name {
+                return Ok(row);
+            }
+            // A profile update, so peers hear of the new name too.
+            let input = accounts::ProfileInput {
+                display_name: Some(person.display_name.clone()),
+                ..Default::default()
+            };
+            accounts::update_profile(node, &row, input).await?;
+            Ok(node
+                .store
+                .account_by_id(row.id)
+                .await?
+                .ok_or(DomainError::NotFound("account"))?)
         }
         None => provision(node, person, role, email.as_deref(), &groups).await,
     }
