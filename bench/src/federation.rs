@@ -168,6 +168,11 @@ async fn start_with(
 }
 
 async fn user(ctx: &Ctx, site: &Site, name: &str) -> Result<String> {
+    user_with(ctx, site, name, "read write follow").await
+}
+
+/// A local user logged in with `scopes` (through an app registered for them).
+async fn user_with(ctx: &Ctx, site: &Site, name: &str, scopes: &str) -> Result<String> {
     let password = format!("{name}-bench-password");
     let env = vec![
         (
@@ -187,7 +192,7 @@ async fn user(ctx: &Ctx, site: &Site, name: &str) -> Result<String> {
     let c = http();
     let app: Value = c
         .post(format!("{base}/api/v1/apps"))
-        .json(&json!({"client_name": "fika-bench", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write follow"}))
+        .json(&json!({"client_name": "fika-bench", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": scopes}))
         .send()
         .await?
         .json()
@@ -195,7 +200,7 @@ async fn user(ctx: &Ctx, site: &Site, name: &str) -> Result<String> {
     let token: Value = c
         .post(format!("{base}/oauth/token"))
         .json(&json!({"grant_type": "password", "client_id": app["client_id"], "client_secret": app["client_secret"],
-                      "username": name, "password": password, "scope": "read write follow"}))
+                      "username": name, "password": password, "scope": scopes}))
         .send()
         .await?
         .json()
@@ -272,6 +277,15 @@ async fn inbox_posts(site: &Site) -> Result<f64> {
 /// Follows a user's streaming `user` channel (SSE) and reports each update's content with
 /// the moment it arrived.
 fn watch(site: &Site, token: &str) -> mpsc::UnboundedReceiver<(String, Instant)> {
+    watch_events(site, token, "update")
+}
+
+/// [`watch`] for the events named `name` (`update`: the content; others: the raw data).
+fn watch_events(
+    site: &Site,
+    token: &str,
+    name: &'static str,
+) -> mpsc::UnboundedReceiver<(String, Instant)> {
     let (tx, rx) = mpsc::unbounded_channel();
     let url = format!(
         "http://127.0.0.1:{}/api/v1/streaming/user",
@@ -290,7 +304,7 @@ fn watch(site: &Site, token: &str) -> mpsc::UnboundedReceiver<(String, Instant)>
             buf.push_str(&String::from_utf8_lossy(&chunk));
             while let Some(end) = buf.find("\n\n") {
                 let event: String = buf.drain(..end + 2).collect();
-                if !event.lines().any(|l| l.trim() == "event: update") {
+                if !event.lines().any(|l| l.trim() == format!("event: {name}")) {
                     continue;
                 }
                 let data: String = event
@@ -298,6 +312,12 @@ fn watch(site: &Site, token: &str) -> mpsc::UnboundedReceiver<(String, Instant)>
                     .filter_map(|l| l.strip_prefix("data:"))
                     .map(str::trim_start)
                     .collect();
+                if name != "update" {
+                    if tx.send((data, now)).is_err() {
+                        return;
+                    }
+                    continue;
+                }
                 if let Ok(v) = serde_json::from_str::<Value>(&data) {
                     // A boost (a group's announce) carries the post in `reblog`.
                     let content = format!(
@@ -1049,4 +1069,177 @@ pub async fn group_run(ctx: &Ctx, sizes: &GroupSizes) -> Result<GroupResults> {
         }
     }
     Ok(r)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Announcements: published on A to the organisation, read on B, counted back at A.
+
+pub struct AnnounceSizes {
+    pub rounds: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct AnnounceResults {
+    /// From a status posted on A until B's follower stream shows it (the baseline).
+    pub status_to_stream: Stats,
+    /// From publishing an announcement on A until B's member stream gets `announcement`.
+    pub announcement_to_stream: Stats,
+    /// From a dismissal on B until A's admin API counts it (B reports at most every 3 s).
+    pub read_counted: Stats,
+}
+
+pub async fn announce_run(ctx: &Ctx, sizes: &AnnounceSizes) -> Result<AnnounceResults> {
+    let mut a = new_site(ctx, "announce", "a");
+    let mut b = new_site(ctx, "announce", "b");
+    let no_backfill = || {
+        vec![(
+            "FIKA_FEDERATION_BACKFILL_STATUSES".to_string(),
+            "0".to_string(),
+        )]
+    };
+    start_with(ctx, &mut a, &format!("[{}]", b.domain()), no_backfill()).await?;
+    start_with(ctx, &mut b, &format!("[{}]", a.domain()), no_backfill()).await?;
+    let env = vec![
+        (
+            "FIKA_DATA_DIR".to_string(),
+            a.data_dir.display().to_string(),
+        ),
+        ("FIKA_DATABASE_URL".to_string(), a.db_url.clone()),
+    ];
+    let writer = user(ctx, &a, "ann").await?;
+    fika_cli(
+        &ctx.fika,
+        &env,
+        &["admin", "create-user", "comms", "--password-stdin"],
+        Some("comms-bench-password\n"),
+    )
+    .await?;
+    fika_cli(
+        &ctx.fika,
+        &env,
+        &["admin", "set-role", "comms", "communicator"],
+        None,
+    )
+    .await?;
+    let comms = token_for(
+        &a,
+        "comms",
+        "comms-bench-password",
+        "read write admin:read admin:write",
+    )
+    .await?;
+    let reader = user(ctx, &b, "bo").await?;
+    follow(&b, &reader, &format!("ann@{}", a.domain())).await?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count(&a.db_url, "SELECT COUNT(*) FROM follows").await? < 1 {
+        if Instant::now() > deadline {
+            bail!("B's follow never reached A");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut r = AnnounceResults::default();
+    let mut updates = watch(&b, &reader);
+    latency_run(&a, &writer, &mut updates, 2, "awarm").await?;
+    (r.status_to_stream, _) =
+        latency_run(&a, &writer, &mut updates, sizes.rounds, "astatus").await?;
+    let mut events = watch_events(&b, &reader, "announcement");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (mut to_stream, mut counted, mut errors) = (Vec::new(), Vec::new(), 0);
+    let started = Instant::now();
+    for i in 0..sizes.rounds {
+        let marker = format!("bench-announcement-{i}-end");
+        let t0 = Instant::now();
+        let made: Value = http()
+            .post(format!("{}/api/v1/admin/announcements", a.base()))
+            .bearer_auth(&comms)
+            .json(&json!({"text": format!("Notice {marker}"), "audience": "org"}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let id = made["id"]
+            .as_str()
+            .ok_or_else(|| anyhow!("not published: {made}"))?
+            .to_string();
+        let mut b_id = None;
+        let deadline = t0 + Duration::from_secs(10);
+        while b_id.is_none() {
+            match tokio::time::timeout_at(deadline.into(), events.recv()).await {
+                Ok(Some((data, at))) if data.contains(&marker) => {
+                    to_stream.push(at.duration_since(t0).as_secs_f64() * 1000.0);
+                    let v: Value = serde_json::from_str(&data)?;
+                    b_id = v["id"].as_str().map(String::from);
+                }
+                Ok(Some(_)) => continue,
+                _ => break,
+            }
+        }
+        let Some(b_id) = b_id else {
+            errors += 1;
+            continue;
+        };
+        let t1 = Instant::now();
+        http()
+            .post(format!("{}/api/v1/announcements/{b_id}/dismiss", b.base()))
+            .bearer_auth(&reader)
+            .send()
+            .await?;
+        let deadline = t1 + Duration::from_secs(15);
+        loop {
+            let s: Value = http()
+                .get(format!("{}/api/v1/admin/announcements/{id}", a.base()))
+                .bearer_auth(&comms)
+                .send()
+                .await?
+                .json()
+                .await?;
+            let read = s["nodes"]
+                .as_array()
+                .and_then(|n| n.iter().find(|n| n["node"] == b.domain().as_str()))
+                .and_then(|n| n["read"].as_i64())
+                .unwrap_or(0);
+            if read == 1 {
+                counted.push(t1.elapsed().as_secs_f64() * 1000.0);
+                break;
+            }
+            if Instant::now() > deadline {
+                errors += 1;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    r.announcement_to_stream = Stats::from_samples(to_stream, errors, seconds);
+    r.read_counted = Stats::from_samples(counted, 0, seconds);
+    for s in [&mut a, &mut b] {
+        if let Some(p) = s.proc.take() {
+            p.stop().await;
+        }
+    }
+    Ok(r)
+}
+
+/// A password-grant token for an existing user.
+async fn token_for(site: &Site, name: &str, password: &str, scopes: &str) -> Result<String> {
+    let base = site.base();
+    let app: Value = http()
+        .post(format!("{base}/api/v1/apps"))
+        .json(&json!({"client_name": "fika-bench", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": scopes}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token: Value = http()
+        .post(format!("{base}/oauth/token"))
+        .json(&json!({"grant_type": "password", "client_id": app["client_id"], "client_secret": app["client_secret"],
+                      "username": name, "password": password, "scope": scopes}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    token["access_token"]
+        .as_str()
+        .map(String::from)
+        .ok_or_else(|| anyhow!("no token for {name}: {token}"))
 }

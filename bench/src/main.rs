@@ -50,7 +50,8 @@ struct Args {
         default_value = "postgres://postgres@127.0.0.1:5432"
     )]
     postgres: String,
-    /// Skip phases: any of client, directory, postgres, federation, footprint, org, group.
+    /// Skip phases: any of client, directory, postgres, federation, footprint, org, group,
+    /// announce.
     #[arg(long, value_delimiter = ',')]
     skip: Vec<String>,
 }
@@ -878,7 +879,7 @@ async fn bench(args: Args) -> Result<bool> {
         let g = federation::group_run(&ctx, &sizes).await?;
         let (via, direct) = (g.via_group.p(50.0), g.direct.p(50.0));
         rep.check(
-            "G1",
+            "GR1",
             "post on B until a member's home stream on C shows the group's boost (group on A), p50",
             ms(via),
             format!("a follower's stream on C, p50 {}", ms(direct)),
@@ -893,7 +894,7 @@ async fn bench(args: Args) -> Result<bool> {
         );
         let exact = per_node == (1.0, 1.0) && g.duplicates == 0;
         rep.check(
-            "G2",
+            "GR2",
             &format!(
                 "announces per post per member node ({} member nodes), duplicates stored",
                 g.member_nodes
@@ -909,7 +910,7 @@ async fn bench(args: Args) -> Result<bool> {
         );
         if !exact {
             wrong.push(format!(
-                "G2: {per_node:?} announces per member node, {} duplicates",
+                "GR2: {per_node:?} announces per member node, {} duplicates",
                 g.duplicates
             ));
         }
@@ -917,6 +918,44 @@ async fn bench(args: Args) -> Result<bool> {
             "via_group_p99_ms": g.via_group.p(99.0), "errors": g.via_group.errors,
             "deliveries_per_post_min": g.deliveries_per_post.0, "deliveries_per_post_max": g.deliveries_per_post.1,
             "member_nodes": g.member_nodes, "duplicates": g.duplicates}));
+    }
+
+    // Phase 6: announcements across nodes.
+    if !skip("announce") {
+        let sizes = federation::AnnounceSizes {
+            rounds: if args.smoke { 2 } else { 15 },
+        };
+        eprintln!("[announce] an announcement on A read on B, counted back at A");
+        let an = federation::announce_run(&ctx, &sizes).await?;
+        let (ann, status) = (
+            an.announcement_to_stream.p(50.0),
+            an.status_to_stream.p(50.0),
+        );
+        rep.check(
+            "AN1",
+            "announcement published on A until a member's stream on B shows it, p50",
+            ms(ann),
+            format!("a status to a follower's stream on B, p50 {}", ms(status)),
+            ann / status,
+            "<= 2x a status",
+            ann <= 2.0 * status && an.announcement_to_stream.errors == 0,
+        );
+        let counted = an.read_counted.p(50.0);
+        rep.check(
+            "AN2",
+            "dismissal on B until A's admin API counts it, p50 / max",
+            format!("{} / {}", ms(counted), ms(an.read_counted.p(100.0))),
+            "reports coalesced: at most one per 3 s".to_string(),
+            f64::NAN,
+            "max <= 5 s",
+            an.read_counted.p(100.0) <= 5000.0 && an.read_counted.ok == sizes.rounds,
+        );
+        rep.set(
+            "announce",
+            json!({"rounds": sizes.rounds, "announcement_p50_ms": ann, "status_p50_ms": status,
+            "read_counted_p50_ms": counted, "read_counted_max_ms": an.read_counted.p(100.0),
+            "errors": an.announcement_to_stream.errors}),
+        );
     }
 
     rep.set("meta", json!({"smoke": args.smoke, "seconds": total.elapsed().as_secs_f64(), "fika": fika.display().to_string(),

@@ -189,6 +189,12 @@ pub struct PeerRow {
     pub dead: i64,
     pub last_error: String,
     pub announcements: bool,
+    /// What this process saw lately (RFC 3339 times), empty when nothing yet.
+    pub last_delivered: String,
+    pub last_inbound: String,
+    /// `closed`, or `open` while deliveries to the peer wait after failures in a row.
+    pub breaker: String,
+    pub failures_in_a_row: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -231,6 +237,10 @@ pub async fn federation(node: &Node, actor: &AccountRow) -> Result<FederationPag
             dead,
             last_error: errors.get(domain).cloned().unwrap_or_default(),
             announcements: false,
+            last_delivered: String::new(),
+            last_inbound: String::new(),
+            breaker: String::new(),
+            failures_in_a_row: 0,
         });
     };
     for d in &f.allowed_domains {
@@ -250,10 +260,20 @@ pub async fn federation(node: &Node, actor: &AccountRow) -> Result<FederationPag
         };
         push(&row.domain, &row.kind, &tier, "admin", Some(row.id));
     }
+    let now = now_millis();
+    let time = crate::convert::rfc3339_millis;
     for p in &mut peers {
         if p.kind == "allow" {
             p.announcements = super::announcements::travels_with(node, &p.domain).await?;
         }
+        let h = node.fed.health.get(&p.domain);
+        p.last_delivered = h.last_delivered_at.map(time).unwrap_or_default();
+        p.last_inbound = h.last_inbound_at.map(time).unwrap_or_default();
+        p.failures_in_a_row = h.failures_in_a_row;
+        p.breaker = match h.breaker_open_until {
+            Some(t) if t > now => "open".into(),
+            _ => "closed".into(),
+        };
     }
     peers.sort_by(|a, b| a.domain.cmp(&b.domain).then(a.kind.cmp(&b.kind)));
     Ok(FederationPage {

@@ -174,6 +174,7 @@ async fn deliver(
     match result {
         Ok(()) => {
             tracing::debug!(peer = %d.peer, inbox = %d.inbox, attempts, "delivered");
+            node.fed.health.delivered(&d.peer, now_millis());
             breakers
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -187,10 +188,13 @@ async fn deliver(
                 let mut b = breakers.lock().unwrap_or_else(|p| p.into_inner());
                 let entry = b.entry(d.peer.clone()).or_default();
                 entry.failures += 1;
+                let mut open_until = None;
                 if entry.failures >= BREAKER_THRESHOLD {
                     let open = Duration::from_secs(cfg.retry_base_seconds.max(1) * 2);
                     entry.open_until = Some(Instant::now() + open);
+                    open_until = Some(now_millis() + open.as_millis() as i64);
                 }
+                node.fed.health.failed(&d.peer, entry.failures, open_until);
             }
             if permanent || attempts >= cfg.max_attempts as i64 {
                 tracing::warn!(peer = %d.peer, inbox = %d.inbox, attempts, error = %error, "delivery given up (dead letter)");

@@ -35,6 +35,60 @@ pub struct Fed {
     pub wake: Notify,
     /// Hands accepted activities to the inbox worker (`jobs::inbox`).
     pub inbox: InboxHandoff,
+    /// What this process saw of each peer lately (for the console).
+    pub health: PeerHealth,
+}
+
+/// What this process saw of one peer: its last successful delivery, its last accepted inbound
+/// activity, and its delivery circuit breaker. Kept in memory, per process: it starts empty
+/// after a restart.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct PeerStatus {
+    pub last_delivered_at: Option<i64>,
+    pub last_inbound_at: Option<i64>,
+    pub failures_in_a_row: u32,
+    /// The breaker is open (deliveries wait) until then.
+    pub breaker_open_until: Option<i64>,
+}
+
+#[derive(Default)]
+pub struct PeerHealth {
+    peers: Mutex<HashMap<String, PeerStatus>>,
+}
+
+impl PeerHealth {
+    fn with(&self, peer: &str, change: impl FnOnce(&mut PeerStatus)) {
+        let mut peers = self.peers.lock().unwrap_or_else(|p| p.into_inner());
+        change(peers.entry(peer.to_string()).or_default());
+    }
+
+    pub fn delivered(&self, peer: &str, at: i64) {
+        self.with(peer, |s| {
+            s.last_delivered_at = Some(at);
+            s.failures_in_a_row = 0;
+            s.breaker_open_until = None;
+        });
+    }
+
+    pub fn failed(&self, peer: &str, failures: u32, open_until: Option<i64>) {
+        self.with(peer, |s| {
+            s.failures_in_a_row = failures;
+            s.breaker_open_until = open_until;
+        });
+    }
+
+    pub fn received(&self, peer: &str, at: i64) {
+        self.with(peer, |s| s.last_inbound_at = Some(at));
+    }
+
+    pub fn get(&self, peer: &str) -> PeerStatus {
+        self.peers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(peer)
+            .cloned()
+            .unwrap_or_default()
+    }
 }
 
 /// A job handed to the worker with what the inbox already has: the parsed activity and its
@@ -88,6 +142,7 @@ impl Fed {
             signer_keys: Default::default(),
             wake: Notify::new(),
             inbox: InboxHandoff::new(),
+            health: PeerHealth::default(),
         }
     }
 }

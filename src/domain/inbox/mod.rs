@@ -122,6 +122,9 @@ pub async fn accept(
         tracing::info!(activity = %id, actor = %actor_id(node, signer), error = %e, "activity refused");
         return Err(e);
     }
+    node.fed
+        .health
+        .received(&signer.domain, crate::store::now_millis());
     if node.store.inbox_seen(id).await? {
         return Ok(false);
     }

@@ -502,6 +502,10 @@ async fn show(
         Ok(p) => p,
         Err(r) => return *r,
     };
+    let notice = query
+        .get("notice")
+        .filter(|k| matches!(k.as_str(), "saved" | "ann-published"))
+        .map(|k| text(c.lang, k));
     view(
         &state,
         &c,
@@ -509,7 +513,7 @@ async fn show(
         &me,
         &query,
         StatusCode::OK,
-        Value::UNDEFINED,
+        context! { notice },
     )
     .await
 }
@@ -690,7 +694,12 @@ async fn act(
         (_, other) => Err(DomainError::Invalid(format!("unknown action {other:?}"))),
     };
     match outcome {
-        Ok(extra) => view(&state, &c, page, &me, &query, StatusCode::OK, extra).await,
+        // What shows a password once is answered in place; everything else redirects, so a
+        // reload does not send the form again.
+        Ok(extra) if matches!(f("action"), "create" | "reset") => {
+            view(&state, &c, page, &me, &query, StatusCode::OK, extra).await
+        }
+        Ok(_) => Redirect::to(&format!("/admin/{}?notice=saved", page.slug())).into_response(),
         Err(e @ (DomainError::Invalid(_) | DomainError::Conflict(_))) => {
             let message = e.to_string();
             view(
@@ -732,7 +741,6 @@ async fn announce(
         text => f("text"), audience => f("audience"), starts_at => f("starts_at"),
         ends_at => f("ends_at"), all_day => f("all_day") == "true",
     };
-    let query = HashMap::new();
     if f("action") == "preview" {
         let html = console::preview(&state.node, &f("text"));
         return render_with_draft(state, c, me, draft, Some(html), None).await;
@@ -746,20 +754,7 @@ async fn announce(
         language: None,
     };
     match crate::domain::announcements::publish(&state.node, me, input).await {
-        Ok(_) => {
-            let notice = text(c.lang, "ann-published");
-            view(
-                state,
-                c,
-                Page::Announcements,
-                me,
-                &query,
-                StatusCode::OK,
-                context! { notice },
-            )
-            .await
-        }
-        // Shown again with the reason; nothing was written.
+        Ok(_) => Redirect::to("/admin/announcements?notice=ann-published").into_response(),
         Err(DomainError::Invalid(m)) => render_with_draft(state, c, me, draft, None, Some(m)).await,
         Err(e) => refused(state, c, e),
     }
