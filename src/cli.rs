@@ -70,6 +70,19 @@ enum AdminCommand {
     Suspend { username: String },
     /// Lift a suspension.
     Unsuspend { username: String },
+    /// Link a local account to a company identity, so that identity logs in to it: how an
+    /// admin resolves a username collision when the account is that person's. The subject is
+    /// in the node's log line of the refused login.
+    LinkIdentity {
+        username: String,
+        #[arg(value_parser = ["oidc", "ldap"])]
+        provider: String,
+        /// OIDC `sub`; LDAP entry UUID (objectGUID as hex) or DN, as the log shows it.
+        subject: String,
+        /// The OIDC issuer (default: `oidc.issuer`).
+        #[arg(long)]
+        issuer: Option<String>,
+    },
     /// Show the delivery queue: deliveries pending and given up (dead), per peer.
     Deliveries,
     /// Write a consistent backup (database, keys, media) into a new directory, also while the
@@ -222,6 +235,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("configuration is valid; effective settings:\n");
             let mut shown = config.clone();
             shown.database.url = crate::server::redact_password(&config.database_url());
+            for secret in [&mut shown.oidc.client_secret, &mut shown.ldap.bind_password] {
+                if !secret.is_empty() {
+                    *secret = "***".into();
+                }
+            }
             print!("{}", toml_string(&shown)?);
             Ok(())
         }
@@ -589,6 +607,23 @@ async fn run_admin(
         AdminCommand::Unsuspend { username } => {
             accounts::set_suspended(store, &username, false).await?;
             println!("{username} is no longer suspended");
+        }
+        AdminCommand::LinkIdentity {
+            username,
+            provider,
+            subject,
+            issuer,
+        } => {
+            let issuer = match provider.as_str() {
+                "oidc" => issuer.unwrap_or_else(|| config.oidc.issuer.clone()),
+                _ => "ldap".to_string(),
+            };
+            let who = format!(
+                "cli:{}",
+                std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+            );
+            crate::domain::sso::link(store, &who, &username, &provider, &issuer, &subject).await?;
+            println!("{username} is linked to the {provider} identity {subject:?}");
         }
     }
     Ok(())

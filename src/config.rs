@@ -25,6 +25,31 @@ const SECTIONS: &[&str] = &[
     "accounts",
     "groups",
     "console",
+    "auth",
+    "oidc",
+    "ldap",
+];
+/// `FIKA_*` variables that are not settings: the configuration file's path, and the test
+/// suites', benchmark's and deployment scripts' own (see README, "Configuration"). Anything else
+/// named `FIKA_*` must be a setting, so a typo is refused instead of ignored.
+const NOT_SETTINGS: &[&str] = &[
+    "FIKA_CONFIG",
+    "FIKA_BIN",
+    "FIKA_DB_PASSWORD",
+    // tests/clients/js/masto_smoke.mjs
+    "FIKA_BASE_URL",
+    "FIKA_TOKEN",
+    "FIKA_PNG",
+];
+/// Prefixes of the same, for families of such variables.
+const NOT_SETTINGS_PREFIXES: &[&str] = &[
+    "FIKA_TEST_",
+    "FIKA_BENCH_",
+    "FIKA_DEMO_",
+    "FIKA_DEPLOY_",
+    "FIKA_INTEROP_",
+    "FIKA_CLIENT_",
+    "FIKA_SSO_TEST_",
 ];
 /// Top-level keys that contain an underscore, so `FIKA_DATA_DIR` is not read as `[data] dir`.
 const TOP_LEVEL_KEYS: &[&str] = &["data_dir"];
@@ -47,6 +72,202 @@ pub struct Config {
     pub accounts: AccountsConfig,
     pub groups: GroupsConfig,
     pub console: ConsoleConfig,
+    pub auth: AuthConfig,
+    pub oidc: OidcConfig,
+    pub ldap: LdapConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Whether local accounts may log in with a password kept by fika. Off makes the company's
+    /// identity provider (`[oidc]`, `[ldap]`) the only way in, except for `break_glass_admin`.
+    pub local_passwords: bool,
+    /// Username of the one local account that still logs in with its fika password when
+    /// `local_passwords` is off: for when the identity provider is down. Must be an admin.
+    pub break_glass_admin: String,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            local_passwords: true,
+            break_glass_admin: String::new(),
+        }
+    }
+}
+
+/// Which role a directory group grants, as `[oidc]` and `[ldap]` both set it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RoleGroups<'a> {
+    pub admin_groups: &'a [String],
+    pub moderator_groups: &'a [String],
+    pub communicator_groups: &'a [String],
+    pub required_group: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct OidcConfig {
+    /// The provider's issuer URL (`https://login.example.com/realms/staff`); its discovery
+    /// document is `ISSUER/.well-known/openid-configuration`. Empty turns OpenID Connect off.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Shown on the login page's button: "Log in with DISPLAY_NAME".
+    pub display_name: String,
+    /// Scopes asked for; `openid` is always added.
+    pub scopes: Vec<String>,
+    /// The claim the username comes from (normalised to fika's rules).
+    pub username_claim: String,
+    pub display_name_claim: String,
+    pub email_claim: String,
+    /// The claim listing the user's groups (an array of names, or one name).
+    pub groups_claim: String,
+    /// Members of any of these groups are admins.
+    pub admin_groups: Vec<String>,
+    /// Members of any of these groups are moderators (unless also admins).
+    pub moderator_groups: Vec<String>,
+    /// Members of any of these groups are communicators (they publish announcements), unless
+    /// also admins or moderators.
+    pub communicator_groups: Vec<String>,
+    /// When set, only members of this group may log in; others are refused and, if they had
+    /// an account, retired.
+    pub required_group: Option<String>,
+    /// Seconds each request to the provider may take.
+    pub timeout_seconds: u64,
+}
+
+impl Default for OidcConfig {
+    fn default() -> Self {
+        OidcConfig {
+            issuer: String::new(),
+            client_id: String::new(),
+            client_secret: String::new(),
+            display_name: "company login".into(),
+            scopes: vec!["openid".into(), "profile".into(), "email".into()],
+            username_claim: "preferred_username".into(),
+            display_name_claim: "name".into(),
+            email_claim: "email".into(),
+            groups_claim: "groups".into(),
+            admin_groups: vec![],
+            moderator_groups: vec![],
+            communicator_groups: vec![],
+            required_group: None,
+            timeout_seconds: 10,
+        }
+    }
+}
+
+impl OidcConfig {
+    pub fn enabled(&self) -> bool {
+        !self.issuer.is_empty()
+    }
+
+    pub fn roles(&self) -> RoleGroups<'_> {
+        RoleGroups {
+            admin_groups: &self.admin_groups,
+            moderator_groups: &self.moderator_groups,
+            communicator_groups: &self.communicator_groups,
+            required_group: self.required_group.as_deref().filter(|g| !g.is_empty()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LdapConfig {
+    /// `ldap://host:389` (with `starttls`) or `ldaps://host:636`. Empty turns LDAP off.
+    pub url: String,
+    /// Upgrade an `ldap://` connection with StartTLS before binding.
+    pub starttls: bool,
+    /// Skip checking the server's certificate (labs only).
+    pub tls_insecure: bool,
+    /// A PEM file of the CA that signed the directory's certificate (a company CA), trusted
+    /// besides the system's.
+    pub ca_file: Option<PathBuf>,
+    /// The account fika searches with; empty for an anonymous search.
+    pub bind_dn: String,
+    pub bind_password: String,
+    /// Where users are searched (`ou=people,dc=example,dc=com`), the whole subtree.
+    pub user_base: String,
+    /// The search filter; `{username}` is replaced by the login name, escaped (RFC 4515).
+    /// Active Directory: `(&(objectClass=user)(sAMAccountName={username}))`.
+    pub user_filter: String,
+    /// Filter that lists every user the periodic sync checks; `{username}` is not used.
+    pub sync_filter: String,
+    pub username_attribute: String,
+    pub display_name_attribute: String,
+    pub email_attribute: String,
+    /// The entry's stable id: `entryUUID` (OpenLDAP), `objectGUID` (Active Directory); accounts
+    /// link by it. Empty links by DN.
+    pub uuid_attribute: String,
+    /// Where groups are searched; empty reads the user's `memberOf` attribute instead.
+    pub group_base: String,
+    /// Finds a user's groups under `group_base`; `{dn}` is the user's DN, escaped.
+    pub group_filter: String,
+    /// The attribute naming a group (compared with the `*_groups` settings); a setting may
+    /// also name the group's whole DN.
+    pub group_name_attribute: String,
+    /// Members of any of these groups are admins.
+    pub admin_groups: Vec<String>,
+    /// Members of any of these groups are moderators (unless also admins).
+    pub moderator_groups: Vec<String>,
+    /// Members of any of these groups are communicators (they publish announcements), unless
+    /// also admins or moderators.
+    pub communicator_groups: Vec<String>,
+    /// When set, only members of this group may log in; others are refused and, if they had
+    /// an account, retired.
+    pub required_group: Option<String>,
+    /// Seconds between two runs of the sync that retires accounts gone from the directory;
+    /// 0 turns it off.
+    pub sync_interval_seconds: u64,
+    /// Seconds each LDAP operation may take.
+    pub timeout_seconds: u64,
+}
+
+impl Default for LdapConfig {
+    fn default() -> Self {
+        LdapConfig {
+            url: String::new(),
+            starttls: false,
+            tls_insecure: false,
+            ca_file: None,
+            bind_dn: String::new(),
+            bind_password: String::new(),
+            user_base: String::new(),
+            user_filter: "(&(objectClass=inetOrgPerson)(uid={username}))".into(),
+            sync_filter: "(objectClass=inetOrgPerson)".into(),
+            username_attribute: "uid".into(),
+            display_name_attribute: "cn".into(),
+            email_attribute: "mail".into(),
+            uuid_attribute: "entryUUID".into(),
+            group_base: String::new(),
+            group_filter: "(|(member={dn})(uniqueMember={dn}))".into(),
+            group_name_attribute: "cn".into(),
+            admin_groups: vec![],
+            moderator_groups: vec![],
+            communicator_groups: vec![],
+            required_group: None,
+            sync_interval_seconds: 3600,
+            timeout_seconds: 10,
+        }
+    }
+}
+
+impl LdapConfig {
+    pub fn enabled(&self) -> bool {
+        !self.url.is_empty()
+    }
+
+    pub fn roles(&self) -> RoleGroups<'_> {
+        RoleGroups {
+            admin_groups: &self.admin_groups,
+            moderator_groups: &self.moderator_groups,
+            communicator_groups: &self.communicator_groups,
+            required_group: self.required_group.as_deref().filter(|g| !g.is_empty()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -297,6 +518,9 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             statuses: StatusesConfig::default(),
             accounts: AccountsConfig::default(),
+            auth: AuthConfig::default(),
+            oidc: OidcConfig::default(),
+            ldap: LdapConfig::default(),
             groups: GroupsConfig::default(),
             console: ConsoleConfig::default(),
         }
@@ -351,6 +575,11 @@ pub enum ConfigError {
     Parse(String),
     #[error("configuration key `{key}`: {message}")]
     Invalid { key: &'static str, message: String },
+    #[error(
+        "environment variable {0}: no such setting (variables named FIKA_<SECTION>_<KEY> set \
+         `key` in `[section]`; see `fika config check` for every setting)"
+    )]
+    UnknownVariable(String),
 }
 
 /// Which database engine a URL selects.
@@ -373,6 +602,7 @@ impl Config {
             }
             figment = figment.merge(Toml::file(path));
         }
+        check_env_names(std::env::vars_os().map(|(k, _)| k.to_string_lossy().into_owned()))?;
         figment = figment.merge(env_provider());
         let config: Config = figment
             .extract()
@@ -488,6 +718,70 @@ impl Config {
                 message,
             })?;
         }
+        self.validate_sso()
+    }
+
+    fn validate_sso(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &'static str, message: &str| ConfigError::Invalid {
+            key,
+            message: message.into(),
+        };
+        let name = &self.auth.break_glass_admin;
+        if !name.is_empty() {
+            crate::names::check_username(name)
+                .map_err(|m| invalid("auth.break_glass_admin", &m))?;
+        }
+        if !self.auth.local_passwords && !self.oidc.enabled() && !self.ldap.enabled() {
+            return Err(invalid(
+                "auth.local_passwords",
+                "can be off only when [oidc] or [ldap] is configured: nobody could log in",
+            ));
+        }
+        let o = &self.oidc;
+        if o.enabled() {
+            let url = url::Url::parse(&o.issuer)
+                .map_err(|e| invalid("oidc.issuer", &format!("not a URL: {e}")))?;
+            if !matches!(url.scheme(), "https" | "http") {
+                return Err(invalid("oidc.issuer", "must be an https:// URL"));
+            }
+            if o.client_id.is_empty() {
+                return Err(invalid("oidc.client_id", "must be set when oidc.issuer is"));
+            }
+            if o.username_claim.is_empty() {
+                return Err(invalid("oidc.username_claim", "must not be empty"));
+            }
+            if o.timeout_seconds == 0 {
+                return Err(invalid("oidc.timeout_seconds", "must be at least 1"));
+            }
+        }
+        let l = &self.ldap;
+        if l.enabled() {
+            let url = url::Url::parse(&l.url)
+                .map_err(|e| invalid("ldap.url", &format!("not a URL: {e}")))?;
+            match url.scheme() {
+                "ldap" => {}
+                "ldaps" if l.starttls => {
+                    return Err(invalid(
+                        "ldap.starttls",
+                        "StartTLS is for ldap:// URLs; ldaps:// is TLS already",
+                    ))
+                }
+                "ldaps" => {}
+                _ => return Err(invalid("ldap.url", "must start with ldap:// or ldaps://")),
+            }
+            if l.user_base.is_empty() {
+                return Err(invalid("ldap.user_base", "must be set when ldap.url is"));
+            }
+            if !l.user_filter.contains("{username}") {
+                return Err(invalid("ldap.user_filter", "must contain {username}"));
+            }
+            if l.username_attribute.is_empty() {
+                return Err(invalid("ldap.username_attribute", "must not be empty"));
+            }
+            if l.timeout_seconds == 0 {
+                return Err(invalid("ldap.timeout_seconds", "must be at least 1"));
+            }
+        }
         Ok(())
     }
 
@@ -564,6 +858,32 @@ fn validate_domain(domain: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Refuses a `FIKA_*` variable that is neither a setting nor one of the documented others, as
+/// an unknown key in the file is refused. Keys inside a known section are left to serde, whose
+/// `deny_unknown_fields` names them; this catches what would otherwise be dropped silently: an
+/// unknown section (`FIKA_OIDC_ISSUER` on a node without `[oidc]`) or top-level key.
+fn check_env_names(names: impl Iterator<Item = String>) -> Result<(), ConfigError> {
+    for name in names {
+        let Some(rest) = name.strip_prefix("FIKA_") else {
+            continue;
+        };
+        if NOT_SETTINGS.contains(&name.as_str())
+            || NOT_SETTINGS_PREFIXES.iter().any(|p| name.starts_with(p))
+        {
+            continue;
+        }
+        let key = rest.to_ascii_lowercase();
+        let known = TOP_LEVEL_KEYS.contains(&key.as_str())
+            || key
+                .split_once('_')
+                .is_some_and(|(section, k)| SECTIONS.contains(&section) && !k.is_empty());
+        if !known {
+            return Err(ConfigError::UnknownVariable(name));
+        }
+    }
+    Ok(())
+}
+
 fn env_provider() -> Env {
     Env::prefixed("FIKA_")
         .map(|key| {
@@ -621,6 +941,75 @@ mod tests {
     }
 
     #[test]
+    fn unknown_variables_are_refused_by_name() {
+        let check = |names: &[&str]| check_env_names(names.iter().map(|s| s.to_string()));
+        check(&[
+            "FIKA_CONFIG",
+            "FIKA_BIN",
+            "FIKA_TEST_BACKEND",
+            "FIKA_TEST_POSTGRES_URL",
+            "FIKA_BENCH_NODE_ENV",
+            "FIKA_DEMO_PORTS",
+            "FIKA_DEPLOY_TOOLS",
+            "FIKA_INTEROP_NODE",
+            "FIKA_CLIENT_VENV",
+            "FIKA_DB_PASSWORD",
+            "FIKA_DATA_DIR",
+            "FIKA_OIDC_ISSUER",
+            "FIKA_LDAP_URL",
+            "FIKA_AUTH_LOCAL_PASSWORDS",
+            "PATH",
+        ])
+        .unwrap();
+        for bad in [
+            "FIKA_OIDCX_ISSUER",
+            "FIKA_DATADIR",
+            "FIKA_SERVER",
+            "FIKA_",
+            "FIKA_X",
+        ] {
+            let err = check(&[bad]).unwrap_err().to_string();
+            assert!(err.contains(bad), "{err}");
+        }
+    }
+
+    #[test]
+    fn sso_settings_are_checked() {
+        let mut c = Config::default();
+        c.auth.local_passwords = false;
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("auth.local_passwords"));
+        c.oidc.issuer = "https://login.example.com".into();
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("oidc.client_id"));
+        c.oidc.client_id = "fika".into();
+        c.validate().unwrap();
+        c.ldap.url = "ldaps://dir.example.com".into();
+        c.ldap.starttls = true;
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("ldap.starttls"));
+        c.ldap.starttls = false;
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("ldap.user_base"));
+        c.ldap.user_base = "ou=people,dc=example,dc=com".into();
+        c.validate().unwrap();
+        c.ldap.user_filter = "(uid=*)".into();
+        assert!(c.validate().unwrap_err().to_string().contains("{username}"));
+    }
+
+    #[test]
     fn https_unless_loopback() {
         let c = Config::default();
         assert_eq!(c.public_scheme("hq.example.com"), "https");
@@ -671,11 +1060,22 @@ mod tests {
             assert_eq!(c.server.listen.port(), 9999);
             assert_eq!(c.backend().unwrap(), Backend::Postgres);
             assert_eq!(c.data_dir, PathBuf::from("/var/lib/fika"));
+            jail.set_env("FIKA_OIDC_ISSUER", "https://login.example.com");
+            jail.set_env("FIKA_OIDC_CLIENT_ID", "fika");
+            jail.set_env("FIKA_OIDC_ADMIN_GROUPS", "[\"it-admins\"]");
+            let c = Config::load(Some(Path::new("ok.toml"))).unwrap();
+            assert_eq!(c.oidc.issuer, "https://login.example.com");
+            assert_eq!(c.oidc.admin_groups, vec!["it-admins".to_string()]);
             jail.create_file("typo.toml", "[server]\nlisten_addr = \"x\"\n")?;
             let err = Config::load(Some(Path::new("typo.toml")))
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("listen_addr"), "{err}");
+            jail.set_env("FIKA_OIDCC_ISSUER", "https://login.example.com");
+            let err = Config::load(Some(Path::new("ok.toml")))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("FIKA_OIDCC_ISSUER"), "{err}");
             Ok(())
         });
     }

@@ -79,6 +79,10 @@ pub async fn offline_node(store: Store, config: Config) -> anyhow::Result<crate:
     let urls = NodeUrls::new(config.public_scheme(&domain), &domain)
         .with_context(|| format!("building the public URL from domain {domain:?}"))?;
     let fed = federation_setup(&store, &config, &urls).await?;
+    let sso = Arc::new(
+        crate::domain::sso::Sso::new(&config)
+            .map_err(|e| anyhow::anyhow!("setting up company login: {e}"))?,
+    );
     Ok(crate::domain::Node {
         store,
         urls: Arc::new(urls),
@@ -86,6 +90,7 @@ pub async fn offline_node(store: Store, config: Config) -> anyhow::Result<crate:
         hub: crate::domain::events::Hub::new(),
         fed,
         fanout_wake: Default::default(),
+        sso,
     })
 }
 
@@ -100,8 +105,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let urls = NodeUrls::new(config.public_scheme(&domain), &domain)
         .with_context(|| format!("building the public URL from domain {domain:?}"))?;
     bootstrap_admin(&store, &config, &urls).await?;
+    for warning in crate::domain::login::setup_warnings(&store, &config).await? {
+        tracing::warn!("{warning}");
+    }
 
     let fed = federation_setup(&store, &config, &urls).await?;
+    let sso = Arc::new(
+        crate::domain::sso::Sso::new(&config)
+            .map_err(|e| anyhow::anyhow!("setting up company login: {e}"))?,
+    );
     let rate_limiter = crate::http::ratelimit::RateLimiter::new(
         config.limits.requests_per_window,
         config.limits.window_seconds,
@@ -114,6 +126,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             hub: crate::domain::events::Hub::new(),
             fed,
             fanout_wake: Default::default(),
+            sso,
         },
         // Authorized fetch is always on: see fika_federation::policy.
         read_policy: ReadPolicy::SignedPeersOnly,
@@ -140,6 +153,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // queued by a stop are processed now.
     let inbox = tokio::spawn(crate::jobs::inbox::run(state.node.clone(), stop_rx.clone()));
     let backfill = tokio::spawn(crate::jobs::backfill::run(
+        state.node.clone(),
+        stop_rx.clone(),
+    ));
+    let directory_sync = tokio::spawn(crate::jobs::directory_sync::run(
         state.node.clone(),
         stop_rx.clone(),
     ));
@@ -193,6 +210,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     if let Err(e) = backfill.await {
         tracing::error!(error = %e, "the backfill worker failed");
+    }
+    if let Err(e) = directory_sync.await {
+        tracing::error!(error = %e, "the directory sync failed");
     }
     if let Err(e) = announcements.await {
         tracing::error!(error = %e, "the announcements worker failed");

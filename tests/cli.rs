@@ -164,3 +164,34 @@ fn the_example_configuration_is_valid() {
     assert!(shown.contains("mode = \"allowlist\""), "{shown}");
     assert!(shown.contains("postgres://fika@localhost/fika"), "{shown}");
 }
+
+#[test]
+fn unknown_environment_variables_are_refused_by_name() {
+    let db = TestDb::new();
+    for command in [&["config", "check"][..], &["serve"][..]] {
+        let out = base_command()
+            .args(command)
+            .envs(db.env())
+            .env("FIKA_OIDCX_ISSUER", "https://login.example.com")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("FIKA_OIDCX_ISSUER"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // The settings themselves, the file's path and the test suites' own variables pass.
+    let out = base_command()
+        .args(["config", "check"])
+        .envs(db.env())
+        .env("FIKA_OIDC_ISSUER", "https://login.example.com")
+        .env("FIKA_OIDC_CLIENT_ID", "fika")
+        .env("FIKA_TEST_BACKEND", "sqlite")
+        .env("FIKA_BENCH_NODE_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("issuer = \"https://login.example.com\""));
+}

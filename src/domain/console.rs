@@ -85,9 +85,22 @@ pub async fn login(
     login: &str,
     password: &str,
 ) -> Result<Result<NewSession, LoginRefused>, DomainError> {
-    let Some(account) = accounts::authenticate(&node.store, login.trim(), password).await? else {
-        tracing::info!(login = %login.trim(), "console login refused: wrong credentials");
-        return Ok(Err(LoginRefused::WrongCredentials));
+    // The same policy as the OAuth login page: the company directory, local passwords only
+    // where `auth.local_passwords` allows them, the break-glass admin.
+    let account = match super::login::password(node, login.trim(), password).await {
+        Ok(a) => a,
+        Err(super::login::LoginError::Invalid) => {
+            tracing::info!(login = %login.trim().escape_debug(), "console login refused: wrong credentials");
+            return Ok(Err(LoginRefused::WrongCredentials));
+        }
+        Err(super::login::LoginError::Sso(super::sso::SsoError::Unavailable(m))) => {
+            return Err(DomainError::Unavailable(m))
+        }
+        Err(super::login::LoginError::Sso(super::sso::SsoError::Domain(e))) => return Err(e),
+        Err(super::login::LoginError::Sso(e)) => {
+            tracing::info!(login = %login.trim().escape_debug(), reason = %e, "console login refused");
+            return Ok(Err(LoginRefused::NotAllowed));
+        }
     };
     if pages_for(&account).is_empty() {
         tracing::info!(user = %account.username, "console login refused: role");

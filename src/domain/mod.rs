@@ -12,12 +12,14 @@ pub mod group_posts;
 pub mod groups;
 pub mod inbox;
 pub mod instance;
+pub mod login;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod policy;
 pub mod search;
 pub mod signer_keys;
+pub mod sso;
 pub mod statuses;
 pub mod text;
 pub mod timelines;
@@ -39,6 +41,8 @@ pub struct Node {
     pub fed: Arc<federation::fed::Fed>,
     /// Wakes the home-feed fan-out worker (`jobs::fanout`) when a fan-out was queued.
     pub fanout_wake: Arc<tokio::sync::Notify>,
+    /// The company identity providers (`[oidc]`, `[ldap]`) and their caches.
+    pub sso: Arc<sso::Sso>,
 }
 
 use crate::store::StoreError;

@@ -418,13 +418,21 @@ pub async fn grant(node: &Node, r: &TokenRequest<'_>) -> Result<IssuedToken, Gra
                 return Err(GrantError::InvalidClient);
             }
             let scopes = requested(&Scopes::parse("read").unwrap_or_default())?;
-            let account = super::accounts::authenticate(
-                &node.store,
-                r.username.unwrap_or(""),
-                r.password.unwrap_or(""),
-            )
-            .await?
-            .ok_or(GrantError::InvalidLogin)?;
+            let account =
+                super::login::password(node, r.username.unwrap_or(""), r.password.unwrap_or(""))
+                    .await
+                    .map_err(|e| match e {
+                        super::login::LoginError::Invalid => GrantError::InvalidLogin,
+                        super::login::LoginError::Sso(super::sso::SsoError::Unavailable(m)) => {
+                            GrantError::Domain(DomainError::Unavailable(m))
+                        }
+                        super::login::LoginError::Sso(super::sso::SsoError::Domain(e)) => {
+                            GrantError::Domain(e)
+                        }
+                        super::login::LoginError::Sso(other) => {
+                            GrantError::Domain(DomainError::Invalid(other.to_string()))
+                        }
+                    })?;
             (Some(account.id), scopes)
         }
         other => return Err(GrantError::UnsupportedGrantType(other.to_string())),

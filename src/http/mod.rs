@@ -92,6 +92,8 @@ fn client_api(state: &AppState) -> Router<AppState> {
             "/oauth/authorize",
             get(oauth::authorize_page).post(oauth::authorize_submit),
         )
+        .route("/oauth/oidc/start", post(oauth::oidc_start))
+        .route("/oauth/oidc/callback", get(oauth::oidc_callback))
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/api/v1/instance", get(instance::v1))

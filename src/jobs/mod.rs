@@ -1,9 +1,11 @@
 //! Side effects after a write commits: deliveries to peers, home-feed fan-out, streaming events;
 //! acting on activities the inbox accepted; backfilling new `org` peers' public statuses;
-//! reporting announcement counts to their origins.
+//! reporting announcement counts to their origins; retiring accounts gone from the company
+//! directory.
 
 pub mod announcements;
 pub mod backfill;
 pub mod delivery;
+pub mod directory_sync;
 pub mod fanout;
 pub mod inbox;

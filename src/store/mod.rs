@@ -10,6 +10,7 @@ pub mod directory;
 pub mod fanout;
 pub mod federation;
 pub mod groups;
+pub mod identities;
 pub mod inbox;
 pub mod media;
 pub mod oauth;

@@ -7,15 +7,17 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::extract::{Auth, Body, Query};
 use crate::convert::mastodon;
 use crate::convert::text::escape;
-use crate::domain::accounts;
+use crate::domain::login::{self, LoginError};
 use crate::domain::oauth::{self, GrantError, RevokeError, Scopes, OOB};
+use crate::domain::sso::{self, SsoError};
 use crate::http::{ApiError, AppState};
+use crate::store::accounts::AccountRow;
 use crate::store::oauth::AppRow;
 
 /// OAuth errors have their own shape: `{"error": code, "error_description": text}`.
@@ -108,8 +110,9 @@ pub async fn server_metadata(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
-/// The parameters of an authorization request, carried through the login form.
-#[derive(Deserialize, Default, Clone)]
+/// The parameters of an authorization request, carried through the login form (and, for a
+/// company login, kept by the domain while the user is at the provider).
+#[derive(Deserialize, Serialize, Default, Clone)]
 pub struct AuthorizeParams {
     #[serde(default)]
     response_type: String,
@@ -133,6 +136,8 @@ pub struct LoginForm {
     password: String,
     #[serde(default)]
     decision: String,
+    /// Set on the consent page after a company login: stands for the account.
+    sso_ticket: Option<String>,
 }
 
 /// Validates an authorization request; errors are shown on our page, never redirected to an
@@ -167,6 +172,13 @@ fn page(node_name: &str, body: &str) -> Html<String> {
     ))
 }
 
+/// A page for people with an error status, kept as HTML (not turned into API JSON).
+fn human_page(status: StatusCode, page: Html<String>) -> Response {
+    let mut r = (status, page).into_response();
+    r.extensions_mut().insert(crate::http::error::HumanPage);
+    r
+}
+
 fn hidden(name: &str, value: &str) -> String {
     format!(
         "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
@@ -175,13 +187,7 @@ fn hidden(name: &str, value: &str) -> String {
     )
 }
 
-fn login_page(
-    state: &AppState,
-    p: &AuthorizeParams,
-    app: &AppRow,
-    scopes: &Scopes,
-    error: Option<&str>,
-) -> Html<String> {
+fn request_fields(p: &AuthorizeParams, scopes: &Scopes) -> String {
     let mut fields = String::new();
     for (k, v) in [
         ("response_type", Some(p.response_type.as_str())),
@@ -196,17 +202,47 @@ fn login_page(
             fields.push_str(&hidden(k, v));
         }
     }
+    fields
+}
+
+fn login_page(
+    state: &AppState,
+    p: &AuthorizeParams,
+    app: &AppRow,
+    scopes: &Scopes,
+    error: Option<&str>,
+) -> Html<String> {
+    let fields = request_fields(p, scopes);
     let error = error
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
         .unwrap_or_default();
-    let node_name = &state.node.config.server.node_name;
+    let config = &state.node.config;
+    let node_name = &config.server.node_name;
+    let company = if config.oidc.enabled() {
+        format!(
+            "<form method=\"post\" action=\"/oauth/oidc/start\">{fields}\
+             <button type=\"submit\" id=\"oidc-login\">Log in with {name}</button></form>\
+             <p>or with a password:</p>",
+            name = escape(&config.oidc.display_name)
+        )
+    } else {
+        String::new()
+    };
+    let label = if config.ldap.enabled() {
+        "Company username"
+    } else if !config.auth.local_passwords {
+        // Only the break-glass admin gets in this way.
+        "Emergency admin username"
+    } else {
+        "Username or email"
+    };
     page(
         node_name,
         &format!(
             "<h1>{node}</h1><p><strong>{app}</strong> asks to use your account with these \
-             permissions: <code>{scopes}</code>.</p>{error}\
+             permissions: <code>{scopes}</code>.</p>{error}{company}\
              <form method=\"post\" action=\"/oauth/authorize\">{fields}\
-             <label for=\"username\">Username or email</label>\
+             <label for=\"username\">{label}</label>\
              <input id=\"username\" name=\"username\" autocomplete=\"username\" required>\
              <label for=\"password\">Password</label>\
              <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
@@ -220,9 +256,66 @@ fn login_page(
     )
 }
 
+/// After a company login: the user approves or denies the app as themselves.
+fn consent_page(
+    state: &AppState,
+    checked: &oauth::Authorization,
+    account: &AccountRow,
+    ticket: &str,
+) -> Html<String> {
+    let node_name = &state.node.config.server.node_name;
+    page(
+        node_name,
+        &format!(
+            "<h1>{node}</h1><p>You are logged in as <strong>@{user}</strong>.</p>\
+             <p><strong>{app}</strong> asks to use your account with these permissions: \
+             <code>{scopes}</code>.</p>\
+             <form method=\"post\" action=\"/oauth/authorize\">{ticket}\
+             <button type=\"submit\" name=\"decision\" value=\"approve\">Authorize</button>\
+             <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button>\
+             </form>",
+            node = escape(node_name),
+            user = escape(&account.username),
+            app = escape(&checked.app.name),
+            scopes = escape(&checked.scopes.to_string()),
+            ticket = hidden("sso_ticket", ticket),
+        ),
+    )
+}
+
+/// The page for a company login that let nobody in; the status says why.
+fn sso_error_page(state: &AppState, e: SsoError) -> Response {
+    let status = match &e {
+        SsoError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        SsoError::Refused(_) => StatusCode::BAD_REQUEST,
+        SsoError::NotInRequiredGroup(_) | SsoError::Suspended => StatusCode::FORBIDDEN,
+        SsoError::Collision(_) => StatusCode::CONFLICT,
+        SsoError::NoUsername(..) => StatusCode::UNPROCESSABLE_ENTITY,
+        SsoError::Domain(d) => {
+            tracing::error!(error = %d, "company login failed");
+            return error_page(
+                state,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on this node; nothing was changed. Try again.",
+            );
+        }
+    };
+    tracing::info!(status = status.as_u16(), reason = %e, "company login refused");
+    human_page(
+        status,
+        page(
+            &state.node.config.server.node_name,
+            &format!(
+                "<h1>Cannot log in</h1><p class=\"error\" role=\"alert\">{}</p>",
+                escape(&e.to_string())
+            ),
+        ),
+    )
+}
+
 fn error_page(state: &AppState, status: StatusCode, message: &str) -> Response {
     tracing::info!(reason = message, "authorization request refused");
-    (
+    human_page(
         status,
         page(
             &state.node.config.server.node_name,
@@ -232,7 +325,6 @@ fn error_page(state: &AppState, status: StatusCode, message: &str) -> Response {
             ),
         ),
     )
-        .into_response()
 }
 
 pub async fn authorize_page(
@@ -263,45 +355,81 @@ pub async fn authorize_submit(
     State(state): State<AppState>,
     Body(form): Body<LoginForm>,
 ) -> Response {
+    if let Some(ticket) = &form.sso_ticket {
+        return consent_submit(&state, ticket, &form.decision).await;
+    }
     let p = form.params.clone();
     let checked = match check_request(&state, &p).await {
         Ok(c) => c,
         Err(m) => return error_page(&state, StatusCode::BAD_REQUEST, &m),
     };
-    let state_param = p.state.clone().unwrap_or_default();
     if form.decision == "deny" {
-        if p.redirect_uri == OOB {
-            return error_page(&state, StatusCode::OK, "You denied the request.");
-        }
-        let mut params = vec![
-            ("error", "access_denied"),
-            ("error_description", "The user denied the request"),
-        ];
-        if p.state.is_some() {
-            params.push(("state", &state_param));
-        }
-        return redirect_with(&p.redirect_uri, &params);
+        return deny(&state, &p);
     }
-    let account =
-        match accounts::authenticate(&state.node.store, &form.username, &form.password).await {
-            Ok(Some(a)) => a,
-            Ok(None) => {
-                tracing::info!(login = %form.username, "failed login on the authorization page");
-                let page = login_page(
-                    &state,
-                    &p,
-                    &checked.app,
-                    &checked.scopes,
-                    Some("Invalid username or password."),
-                );
-                return (StatusCode::UNAUTHORIZED, page).into_response();
-            }
-            Err(e) => return ApiError::from(e).into_response(),
-        };
+    let account = match login::password(&state.node, &form.username, &form.password).await {
+        Ok(a) => a,
+        Err(LoginError::Invalid) => {
+            tracing::info!(login = %form.username.escape_debug(), "failed login on the authorization page");
+            let page = login_page(
+                &state,
+                &p,
+                &checked.app,
+                &checked.scopes,
+                Some("Invalid username or password."),
+            );
+            return human_page(StatusCode::UNAUTHORIZED, page);
+        }
+        Err(LoginError::Sso(e)) => return sso_error_page(&state, e),
+    };
+    approve(&state, &p, &checked, &account).await
+}
+
+/// The consent page's decision after a company login.
+async fn consent_submit(state: &AppState, ticket: &str, decision: &str) -> Response {
+    let (account, request) = match sso::take_consent(&state.node, ticket).await {
+        Ok(v) => v,
+        Err(e) => return sso_error_page(state, e),
+    };
+    let p: AuthorizeParams = match serde_json::from_str(&request) {
+        Ok(p) => p,
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    let checked = match check_request(state, &p).await {
+        Ok(c) => c,
+        Err(m) => return error_page(state, StatusCode::BAD_REQUEST, &m),
+    };
+    if decision == "deny" {
+        return deny(state, &p);
+    }
+    approve(state, &p, &checked, &account).await
+}
+
+fn deny(state: &AppState, p: &AuthorizeParams) -> Response {
+    if p.redirect_uri == OOB {
+        return error_page(state, StatusCode::OK, "You denied the request.");
+    }
+    let state_param = p.state.clone().unwrap_or_default();
+    let mut params = vec![
+        ("error", "access_denied"),
+        ("error_description", "The user denied the request"),
+    ];
+    if p.state.is_some() {
+        params.push(("state", &state_param));
+    }
+    redirect_with(&p.redirect_uri, &params)
+}
+
+/// Issues the code for an approved request and hands it to the app.
+async fn approve(
+    state: &AppState,
+    p: &AuthorizeParams,
+    checked: &oauth::Authorization,
+    account: &AccountRow,
+) -> Response {
     let code = match oauth::issue_code(
         &state.node,
-        &checked,
-        &account,
+        checked,
+        account,
         &p.redirect_uri,
         p.code_challenge.as_deref(),
     )
@@ -322,11 +450,100 @@ pub async fn authorize_submit(
         )
         .into_response();
     }
+    let state_param = p.state.clone().unwrap_or_default();
     let mut params = vec![("code", code.as_str())];
     if p.state.is_some() {
         params.push(("state", &state_param));
     }
     redirect_with(&p.redirect_uri, &params)
+}
+
+/// "Log in with …": sends the browser to the OpenID provider, keeping the app's request.
+pub async fn oidc_start(State(state): State<AppState>, Body(p): Body<AuthorizeParams>) -> Response {
+    if let Err(m) = check_request(&state, &p).await {
+        return error_page(&state, StatusCode::BAD_REQUEST, &m);
+    }
+    let request = match serde_json::to_string(&p) {
+        Ok(r) => r,
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    match sso::begin_oidc(&state.node, &request).await {
+        Ok(begun) => {
+            let secure = if state.node.urls.base.scheme() == "https" {
+                "; Secure"
+            } else {
+                ""
+            };
+            // Lax: sent on the provider's top-level redirect back, not on cross-site requests.
+            let cookie = format!(
+                "{}={}; Path=/oauth/oidc/callback; Max-Age=600; HttpOnly; SameSite=Lax{secure}",
+                sso::binding_cookie(&begun.state),
+                begun.state
+            );
+            let mut r = Redirect::to(&begun.url).into_response();
+            if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            r
+        }
+        Err(e) => sso_error_page(&state, e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct CallbackParams {
+    #[serde(default)]
+    state: String,
+    code: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// The OpenID provider sends the browser back here; the app's authorization goes on with the
+/// consent page.
+pub async fn oidc_callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(c): Query<CallbackParams>,
+) -> Response {
+    let name = sso::binding_cookie(&c.state);
+    let bound = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string());
+    let provider_error = c
+        .error
+        .as_deref()
+        .map(|e| match c.error_description.as_deref() {
+            Some(d) => format!("{e}: {d}"),
+            None => e.to_string(),
+        });
+    let vouched = match sso::finish_oidc(
+        &state.node,
+        &c.state,
+        bound.as_deref(),
+        c.code.as_deref(),
+        provider_error.as_deref(),
+    )
+    .await
+    {
+        Ok(v) => v,
+        Err(e) => return sso_error_page(&state, e),
+    };
+    let p: AuthorizeParams = match serde_json::from_str(&vouched.request) {
+        Ok(p) => p,
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    match check_request(&state, &p).await {
+        Ok(checked) => {
+            consent_page(&state, &checked, &vouched.account, &vouched.ticket).into_response()
+        }
+        Err(m) => error_page(&state, StatusCode::BAD_REQUEST, &m),
+    }
 }
 
 #[derive(Deserialize, Default)]
