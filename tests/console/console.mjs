@@ -134,6 +134,25 @@ try {
     await page.goto(`${base}/admin/${p}?lang=en`);
     await shot(`${p}-phone`);
   }
+  // The login page apps open (/oauth/authorize) has the console's look, in the chosen language.
+  const app = await (
+    await fetch(`${base}/api/v1/apps`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ client_name: "Tusky", redirect_uris: "urn:ietf:wg:oauth:2.0:oob", scopes: "read write" }),
+    })
+  ).json();
+  for (const lang of ["es", "en"]) {
+    await page.goto(`${base}/admin/federation?lang=${lang}`);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const r = await page.goto(
+      `${base}/oauth/authorize?response_type=code&client_id=${app.client_id}&redirect_uri=urn:ietf:wg:oauth:2.0:oob&scope=read+write`,
+    );
+    report.pages[`oauth.${lang}`] = { status: r.status(), lang: await page.getAttribute("html", "lang") };
+    report.oauthStyled = (await page.locator('link[rel="stylesheet"]').count()) > 0;
+    await shot(`oauth-login-${lang}`);
+  }
+  await page.goto(`${base}/admin/federation?lang=en`);
   // Log out: the console needs a login again.
   await page.getByRole("button", { name: "Log out" }).click();
   await page.waitForURL(/\/admin\/login$/);

@@ -83,6 +83,7 @@ def test_an_admin_runs_the_node_from_the_console(nodes):
         f"A's log:\n{a.log()[-3000:]}\nB's log:\n{b.log()[-3000:]}"
     )
     assert report["loggedOut"]
+    assert report["oauthStyled"], "the login page apps open lacks the console's stylesheet"
     for page, seen in report["pages"].items():
         assert seen["status"] == 200, (page, seen)
         assert seen["lang"] == page.split(".")[1], (page, seen)

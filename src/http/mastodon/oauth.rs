@@ -159,16 +159,42 @@ async fn check_request(
         .map_err(|e| e.to_string())
 }
 
-fn page(node_name: &str, body: &str) -> Html<String> {
+/// The language of a login page: the console's switch (its cookie), else `Accept-Language`.
+pub fn page_lang(headers: &HeaderMap) -> &'static str {
+    let chosen = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == "fika_lang")
+        .map(|(_, v)| v);
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    crate::i18n::negotiate(chosen, accept)
+}
+
+/// A message of the login pages in `lang`, with `args`, escaped for HTML.
+fn tr(lang: &str, key: &str, args: &[(&str, String)]) -> String {
+    escape(&crate::i18n::catalogues().text(lang, key, args))
+}
+
+/// The login pages' frame: the console's look (stylesheet, favicon, the node's colour).
+fn page(state: &AppState, lang: &str, body: &str) -> Html<String> {
+    let config = &state.node.config;
     Html(format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Log in to {name}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem}}\
-         label,input,button{{display:block;width:100%;margin:.4rem 0}}input{{padding:.5rem}}\
-         button{{padding:.6rem;margin-top:1rem}}.error{{color:#b00020}}code{{font-size:1.2rem;word-break:break-all}}</style>\
-         </head><body><main>{body}</main></body></html>\n",
-        name = escape(node_name)
+         <title>{title}</title>\
+         <link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\
+         <link rel=\"stylesheet\" href=\"/admin/static/console.css\">\
+         <style>:root {{ --accent: {accent}; }}</style>\
+         </head><body class=\"login\"><header class=\"top\"><span class=\"brand\">{name}</span></header>\
+         <main id=\"main\"><div class=\"card narrow\">{body}</div></main></body></html>\n",
+        title = tr(lang, "oauth-title", &[("node", config.server.node_name.clone())]),
+        name = escape(&config.server.node_name),
+        accent = escape(&config.console.accent_colour),
     ))
 }
 
@@ -207,6 +233,7 @@ fn request_fields(p: &AuthorizeParams, scopes: &Scopes) -> String {
 
 fn login_page(
     state: &AppState,
+    lang: &str,
     p: &AuthorizeParams,
     app: &AppRow,
     scopes: &Scopes,
@@ -217,74 +244,98 @@ fn login_page(
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
         .unwrap_or_default();
     let config = &state.node.config;
-    let node_name = &config.server.node_name;
     let company = if config.oidc.enabled() {
         format!(
             "<form method=\"post\" action=\"/oauth/oidc/start\">{fields}\
-             <button type=\"submit\" id=\"oidc-login\">Log in with {name}</button></form>\
-             <p>or with a password:</p>",
-            name = escape(&config.oidc.display_name)
+             <button type=\"submit\" id=\"oidc-login\">{login_with}</button></form>\
+             <p>{or_password}</p>",
+            login_with = tr(
+                lang,
+                "oauth-login-with",
+                &[("provider", config.oidc.display_name.clone())]
+            ),
+            or_password = tr(lang, "oauth-or-password", &[]),
         )
     } else {
         String::new()
     };
     let label = if config.ldap.enabled() {
-        "Company username"
+        "oauth-company-username"
     } else if !config.auth.local_passwords {
         // Only the break-glass admin gets in this way.
-        "Emergency admin username"
+        "oauth-emergency-username"
     } else {
-        "Username or email"
+        "login-username"
     };
     page(
-        node_name,
+        state,
+        lang,
         &format!(
-            "<h1>{node}</h1><p><strong>{app}</strong> asks to use your account with these \
-             permissions: <code>{scopes}</code>.</p>{error}{company}\
+            "<h1>{node}</h1><p>{asks}</p>{error}{company}\
              <form method=\"post\" action=\"/oauth/authorize\">{fields}\
              <label for=\"username\">{label}</label>\
              <input id=\"username\" name=\"username\" autocomplete=\"username\" required>\
-             <label for=\"password\">Password</label>\
+             <label for=\"password\">{password}</label>\
              <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-             <button type=\"submit\" name=\"decision\" value=\"approve\">Log in and authorize</button>\
-             <button type=\"submit\" name=\"decision\" value=\"deny\" formnovalidate>Deny</button>\
-             </form>",
-            node = escape(node_name),
-            app = escape(&app.name),
-            scopes = escape(&scopes.to_string()),
+             <div class=\"buttons\">\
+             <button type=\"submit\" name=\"decision\" value=\"approve\">{approve}</button>\
+             <button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\" formnovalidate>{deny}</button>\
+             </div></form>",
+            node = escape(&config.server.node_name),
+            asks = asks(lang, &app.name, scopes),
+            label = tr(lang, label, &[]),
+            password = tr(lang, "login-password", &[]),
+            approve = tr(lang, "oauth-login-authorize", &[]),
+            deny = tr(lang, "oauth-deny", &[]),
         ),
     )
+}
+
+/// "APP asks to use your account with these permissions: SCOPES."
+fn asks(lang: &str, app: &str, scopes: &Scopes) -> String {
+    let text = crate::i18n::catalogues().text(
+        lang,
+        "oauth-asks",
+        &[("app", "\u{1}".into()), ("scopes", "\u{2}".into())],
+    );
+    escape(&text)
+        .replace('\u{1}', &format!("<strong>{}</strong>", escape(app)))
+        .replace(
+            '\u{2}',
+            &format!("<code>{}</code>", escape(&scopes.to_string())),
+        )
 }
 
 /// After a company login: the user approves or denies the app as themselves.
 fn consent_page(
     state: &AppState,
+    lang: &str,
     checked: &oauth::Authorization,
     account: &AccountRow,
     ticket: &str,
 ) -> Html<String> {
-    let node_name = &state.node.config.server.node_name;
     page(
-        node_name,
+        state,
+        lang,
         &format!(
-            "<h1>{node}</h1><p>You are logged in as <strong>@{user}</strong>.</p>\
-             <p><strong>{app}</strong> asks to use your account with these permissions: \
-             <code>{scopes}</code>.</p>\
+            "<h1>{node}</h1><p>{logged_in}</p><p>{asks}</p>\
              <form method=\"post\" action=\"/oauth/authorize\">{ticket}\
-             <button type=\"submit\" name=\"decision\" value=\"approve\">Authorize</button>\
-             <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button>\
-             </form>",
-            node = escape(node_name),
-            user = escape(&account.username),
-            app = escape(&checked.app.name),
-            scopes = escape(&checked.scopes.to_string()),
+             <div class=\"buttons\">\
+             <button type=\"submit\" name=\"decision\" value=\"approve\">{approve}</button>\
+             <button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">{deny}</button>\
+             </div></form>",
+            node = escape(&state.node.config.server.node_name),
+            logged_in = tr(lang, "oauth-logged-in-as", &[("user", format!("@{}", account.username))]),
+            asks = asks(lang, &checked.app.name, &checked.scopes),
+            approve = tr(lang, "oauth-authorize", &[]),
+            deny = tr(lang, "oauth-deny", &[]),
             ticket = hidden("sso_ticket", ticket),
         ),
     )
 }
 
 /// The page for a company login that let nobody in; the status says why.
-fn sso_error_page(state: &AppState, e: SsoError) -> Response {
+fn sso_error_page(state: &AppState, lang: &str, e: SsoError) -> Response {
     let status = match &e {
         SsoError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         SsoError::Refused(_) => StatusCode::BAD_REQUEST,
@@ -293,34 +344,35 @@ fn sso_error_page(state: &AppState, e: SsoError) -> Response {
         SsoError::NoUsername(..) => StatusCode::UNPROCESSABLE_ENTITY,
         SsoError::Domain(d) => {
             tracing::error!(error = %d, "company login failed");
-            return error_page(
-                state,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong on this node; nothing was changed. Try again.",
-            );
+            let message = crate::i18n::catalogues().text(lang, "oauth-went-wrong", &[]);
+            return error_page(state, lang, StatusCode::INTERNAL_SERVER_ERROR, &message);
         }
     };
     tracing::info!(status = status.as_u16(), reason = %e, "company login refused");
     human_page(
         status,
         page(
-            &state.node.config.server.node_name,
+            state,
+            lang,
             &format!(
-                "<h1>Cannot log in</h1><p class=\"error\" role=\"alert\">{}</p>",
+                "<h1>{}</h1><p class=\"error\" role=\"alert\">{}</p>",
+                tr(lang, "oauth-cannot-login", &[]),
                 escape(&e.to_string())
             ),
         ),
     )
 }
 
-fn error_page(state: &AppState, status: StatusCode, message: &str) -> Response {
+fn error_page(state: &AppState, lang: &str, status: StatusCode, message: &str) -> Response {
     tracing::info!(reason = message, "authorization request refused");
     human_page(
         status,
         page(
-            &state.node.config.server.node_name,
+            state,
+            lang,
             &format!(
-                "<h1>Cannot authorize</h1><p class=\"error\">{}</p>",
+                "<h1>{}</h1><p class=\"error\">{}</p>",
+                tr(lang, "oauth-cannot-authorize", &[]),
                 escape(message)
             ),
         ),
@@ -329,11 +381,13 @@ fn error_page(state: &AppState, status: StatusCode, message: &str) -> Response {
 
 pub async fn authorize_page(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(p): Query<AuthorizeParams>,
 ) -> Response {
+    let lang = page_lang(&headers);
     match check_request(&state, &p).await {
-        Ok(c) => login_page(&state, &p, &c.app, &c.scopes, None).into_response(),
-        Err(m) => error_page(&state, StatusCode::BAD_REQUEST, &m),
+        Ok(c) => login_page(&state, lang, &p, &c.app, &c.scopes, None).into_response(),
+        Err(m) => error_page(&state, lang, StatusCode::BAD_REQUEST, &m),
     }
 }
 
@@ -353,42 +407,46 @@ fn redirect_with(uri: &str, params: &[(&str, &str)]) -> Response {
 
 pub async fn authorize_submit(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Body(form): Body<LoginForm>,
 ) -> Response {
+    let lang = page_lang(&headers);
     if let Some(ticket) = &form.sso_ticket {
-        return consent_submit(&state, ticket, &form.decision).await;
+        return consent_submit(&state, lang, ticket, &form.decision).await;
     }
     let p = form.params.clone();
     let checked = match check_request(&state, &p).await {
         Ok(c) => c,
-        Err(m) => return error_page(&state, StatusCode::BAD_REQUEST, &m),
+        Err(m) => return error_page(&state, lang, StatusCode::BAD_REQUEST, &m),
     };
     if form.decision == "deny" {
-        return deny(&state, &p);
+        return deny(&state, lang, &p);
     }
     let account = match login::password(&state.node, &form.username, &form.password).await {
         Ok(a) => a,
         Err(LoginError::Invalid) => {
             tracing::info!(login = %form.username.escape_debug(), "failed login on the authorization page");
+            let invalid = crate::i18n::catalogues().text(lang, "oauth-invalid-login", &[]);
             let page = login_page(
                 &state,
+                lang,
                 &p,
                 &checked.app,
                 &checked.scopes,
-                Some("Invalid username or password."),
+                Some(&invalid),
             );
             return human_page(StatusCode::UNAUTHORIZED, page);
         }
-        Err(LoginError::Sso(e)) => return sso_error_page(&state, e),
+        Err(LoginError::Sso(e)) => return sso_error_page(&state, lang, e),
     };
-    approve(&state, &p, &checked, &account).await
+    approve(&state, lang, &p, &checked, &account).await
 }
 
 /// The consent page's decision after a company login.
-async fn consent_submit(state: &AppState, ticket: &str, decision: &str) -> Response {
+async fn consent_submit(state: &AppState, lang: &str, ticket: &str, decision: &str) -> Response {
     let (account, request) = match sso::take_consent(&state.node, ticket).await {
         Ok(v) => v,
-        Err(e) => return sso_error_page(state, e),
+        Err(e) => return sso_error_page(state, lang, e),
     };
     let p: AuthorizeParams = match serde_json::from_str(&request) {
         Ok(p) => p,
@@ -396,17 +454,18 @@ async fn consent_submit(state: &AppState, ticket: &str, decision: &str) -> Respo
     };
     let checked = match check_request(state, &p).await {
         Ok(c) => c,
-        Err(m) => return error_page(state, StatusCode::BAD_REQUEST, &m),
+        Err(m) => return error_page(state, lang, StatusCode::BAD_REQUEST, &m),
     };
     if decision == "deny" {
-        return deny(state, &p);
+        return deny(state, lang, &p);
     }
-    approve(state, &p, &checked, &account).await
+    approve(state, lang, &p, &checked, &account).await
 }
 
-fn deny(state: &AppState, p: &AuthorizeParams) -> Response {
+fn deny(state: &AppState, lang: &str, p: &AuthorizeParams) -> Response {
     if p.redirect_uri == OOB {
-        return error_page(state, StatusCode::OK, "You denied the request.");
+        let denied = crate::i18n::catalogues().text(lang, "oauth-denied", &[]);
+        return error_page(state, lang, StatusCode::OK, &denied);
     }
     let state_param = p.state.clone().unwrap_or_default();
     let mut params = vec![
@@ -422,6 +481,7 @@ fn deny(state: &AppState, p: &AuthorizeParams) -> Response {
 /// Issues the code for an approved request and hands it to the app.
 async fn approve(
     state: &AppState,
+    lang: &str,
     p: &AuthorizeParams,
     checked: &oauth::Authorization,
     account: &AccountRow,
@@ -440,11 +500,16 @@ async fn approve(
     };
     if p.redirect_uri == OOB {
         return page(
-            &state.node.config.server.node_name,
+            state,
+            lang,
             &format!(
-                "<h1>Authorization code</h1><p>Copy this code and paste it into {}:</p>\
-                 <p><code id=\"authorization-code\">{}</code></p>",
-                escape(&checked.app.name),
+                "<h1>{}</h1><p>{}</p><p><code id=\"authorization-code\">{}</code></p>",
+                tr(lang, "oauth-code-heading", &[]),
+                tr(
+                    lang,
+                    "oauth-code-copy",
+                    &[("app", checked.app.name.clone())]
+                ),
                 escape(&code)
             ),
         )
@@ -459,9 +524,14 @@ async fn approve(
 }
 
 /// "Log in with …": sends the browser to the OpenID provider, keeping the app's request.
-pub async fn oidc_start(State(state): State<AppState>, Body(p): Body<AuthorizeParams>) -> Response {
+pub async fn oidc_start(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Body(p): Body<AuthorizeParams>,
+) -> Response {
+    let lang = page_lang(&headers);
     if let Err(m) = check_request(&state, &p).await {
-        return error_page(&state, StatusCode::BAD_REQUEST, &m);
+        return error_page(&state, lang, StatusCode::BAD_REQUEST, &m);
     }
     let request = match serde_json::to_string(&p) {
         Ok(r) => r,
@@ -486,7 +556,7 @@ pub async fn oidc_start(State(state): State<AppState>, Body(p): Body<AuthorizePa
             }
             r
         }
-        Err(e) => sso_error_page(&state, e),
+        Err(e) => sso_error_page(&state, lang, e),
     }
 }
 
@@ -506,6 +576,7 @@ pub async fn oidc_callback(
     headers: HeaderMap,
     Query(c): Query<CallbackParams>,
 ) -> Response {
+    let lang = page_lang(&headers);
     let name = sso::binding_cookie(&c.state);
     let bound = headers
         .get_all(header::COOKIE)
@@ -532,7 +603,7 @@ pub async fn oidc_callback(
     .await
     {
         Ok(v) => v,
-        Err(e) => return sso_error_page(&state, e),
+        Err(e) => return sso_error_page(&state, lang, e),
     };
     let p: AuthorizeParams = match serde_json::from_str(&vouched.request) {
         Ok(p) => p,
@@ -540,9 +611,9 @@ pub async fn oidc_callback(
     };
     match check_request(&state, &p).await {
         Ok(checked) => {
-            consent_page(&state, &checked, &vouched.account, &vouched.ticket).into_response()
+            consent_page(&state, lang, &checked, &vouched.account, &vouched.ticket).into_response()
         }
-        Err(m) => error_page(&state, StatusCode::BAD_REQUEST, &m),
+        Err(m) => error_page(&state, lang, StatusCode::BAD_REQUEST, &m),
     }
 }
 
