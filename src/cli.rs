@@ -322,6 +322,24 @@ fn read_password_line() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
+/// An account change made from the CLI, in the audit log like the console's and the API's.
+async fn audit_account(
+    store: &crate::store::Store,
+    action: &str,
+    detail: &str,
+) -> anyhow::Result<()> {
+    let who = cli_actor();
+    store
+        .record_audit(&crate::store::policy::Audit {
+            actor: &who,
+            action,
+            domain: None,
+            detail,
+        })
+        .await?;
+    Ok(())
+}
+
 fn cli_actor() -> String {
     format!(
         "cli:{}",
@@ -539,6 +557,8 @@ async fn run_admin(
                 },
             )
             .await?;
+            let detail = format!("{} {}", account.username, account.effective_role());
+            audit_account(store, "account.create", &detail).await?;
             println!(
                 "created {} ({})",
                 account.username,
@@ -575,6 +595,7 @@ async fn run_admin(
                 (accounts::generate_password(), true)
             };
             accounts::set_password(store, &username, &password).await?;
+            audit_account(store, "account.password", &username).await?;
             println!("password of {username} changed");
             if generated {
                 println!("password: {password}");
@@ -582,10 +603,12 @@ async fn run_admin(
         }
         AdminCommand::SetRole { username, role } => {
             accounts::set_role(store, &username, role).await?;
+            audit_account(store, "account.role", &format!("{username} {role}")).await?;
             println!("{username} is now {role}");
         }
         AdminCommand::Suspend { username } => {
             accounts::set_suspended(store, &username, true).await?;
+            audit_account(store, "account.suspend", &username).await?;
             println!("{username} is suspended");
         }
         AdminCommand::Federation(f) => run_federation(f, store, config).await?,
@@ -606,6 +629,7 @@ async fn run_admin(
         }
         AdminCommand::Unsuspend { username } => {
             accounts::set_suspended(store, &username, false).await?;
+            audit_account(store, "account.unsuspend", &username).await?;
             println!("{username} is no longer suspended");
         }
         AdminCommand::LinkIdentity {
