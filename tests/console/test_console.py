@@ -27,7 +27,7 @@ def _load_client_harness():
 
 
 harness = _load_client_harness()
-SHOTS = Path(os.environ.get("FIKA_CONSOLE_SHOTS", Path.home() / ".cache/fika/console-screenshots"))
+SHOTS = Path(os.environ.get("FIKA_TEST_CONSOLE_SHOTS", Path.home() / ".cache/fika/console-screenshots"))
 
 
 @pytest.fixture(scope="module")
