@@ -357,6 +357,29 @@ async fn errors_are_mastodon_json_and_never_500() {
         .await
         .unwrap();
     assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    // A preflight for an authenticated call is answered with the headers it names, not `*`
+    // (which the Fetch standard says does not cover Authorization).
+    let r = c
+        .request(reqwest::Method::OPTIONS, node.url("/api/v1/timelines/home"))
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "GET")
+        .header(
+            "access-control-request-headers",
+            "authorization,idempotency-key",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let allowed = r.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        allowed.contains("authorization") && allowed.contains("idempotency-key"),
+        "{allowed}"
+    );
+    assert_ne!(allowed, "*");
 }
 
 #[tokio::test]
