@@ -182,6 +182,22 @@ pub fn media(m: &MediaRow, urls: &NodeUrls) -> Value {
     })
 }
 
+/// A hashtag with the viewer's follow and its history (the Tag entity in full).
+pub fn tag_view(t: &crate::convert::views::TagView, urls: &NodeUrls) -> Value {
+    let mut v = tag(&t.display, urls);
+    v["following"] = json!(t.following);
+    v["history"] = json!(t
+        .history
+        .iter()
+        .map(|(day, uses, accounts)| json!({
+            "day": (day * 86_400).to_string(),
+            "uses": uses.to_string(),
+            "accounts": accounts.to_string(),
+        }))
+        .collect::<Vec<_>>());
+    v
+}
+
 pub fn tag(display: &str, urls: &NodeUrls) -> Value {
     json!({
         "name": display,

@@ -15,6 +15,15 @@ pub struct AccountView {
     pub counts: AccountCounts,
 }
 
+/// A hashtag for one viewer: its spelling, whether they follow it, and its use per day (day
+/// since the epoch, statuses, accounts), newest first.
+#[derive(Debug, Clone)]
+pub struct TagView {
+    pub display: String,
+    pub following: bool,
+    pub history: Vec<(i64, i64, i64)>,
+}
+
 /// An announcement as one member sees it: whether they dismissed it, the reactions (with
 /// whether they are among them), its hashtags.
 #[derive(Debug, Clone)]

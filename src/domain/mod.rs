@@ -21,6 +21,7 @@ pub mod search;
 pub mod signer_keys;
 pub mod sso;
 pub mod statuses;
+pub mod tags;
 pub mod text;
 pub mod timelines;
 

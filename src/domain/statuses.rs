@@ -464,12 +464,15 @@ pub async fn post(
         group_id: group.as_ref().map(|g| g.id),
     };
     let mentioned_ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
+    let tags = text::hashtags(&text);
+    let tag_names: Vec<String> = tags.iter().map(|t| t.0.clone()).collect();
     let home = home_recipients(
         node,
         status_audience,
         author.id,
         row.in_reply_to_account_id,
         &mentioned_ids,
+        &tag_names,
     )
     .await?;
     let notifications: Vec<NewNotification> = mentioned
@@ -483,7 +486,6 @@ pub async fn post(
             status_id: Some(id),
         })
         .collect();
-    let tags = text::hashtags(&text);
     let parent = reply_to.clone();
     let deliveries = outbound(
         node,
@@ -648,6 +650,7 @@ pub(crate) async fn home_recipients(
     author: i64,
     reply_to_account: Option<i64>,
     mentioned: &[i64],
+    tags: &[String],
 ) -> Result<Vec<i64>, DomainError> {
     let store = &node.store;
     let followers = store.follower_ids(author).await?;
@@ -659,13 +662,25 @@ pub(crate) async fn home_recipients(
         .into_iter()
         .map(|f| (f, followers_of_replied.contains(&f)))
         .collect();
-    Ok(audience::home_recipients(
+    let mut out = audience::home_recipients(
         status_audience,
         author,
         reply_to_account,
         &followers,
         mentioned,
-    ))
+    );
+    // Those who follow one of its hashtags, where the hashtag's timeline would list it.
+    if audience::reaches(
+        status_audience,
+        Some(Relation::STRANGER),
+        audience::Surface::Hashtag(Origin::Local),
+    ) && !tags.is_empty()
+    {
+        out.extend(store.tag_followers(tags).await?);
+        out.sort_unstable();
+        out.dedup();
+    }
+    Ok(out)
 }
 
 /// Who saw a status, for update and delete events (local or remote).

@@ -109,6 +109,14 @@ fn client_api(state: &AppState) -> Router<AppState> {
             get(accounts::verify_credentials),
         )
         .route("/api/v1/accounts/lookup", get(accounts::lookup))
+        .route(
+            "/api/v1/accounts/familiar_followers",
+            get(tags::familiar_followers),
+        )
+        .route("/api/v1/tags/{name}", get(tags::get))
+        .route("/api/v1/tags/{name}/follow", post(tags::follow))
+        .route("/api/v1/tags/{name}/unfollow", post(tags::unfollow))
+        .route("/api/v1/followed_tags", get(tags::followed))
         .route("/api/v1/accounts/search", get(accounts::search))
         .route(
             "/api/v1/accounts/relationships",

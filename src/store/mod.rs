@@ -18,6 +18,7 @@ pub mod policy;
 pub mod profile_index;
 pub mod social;
 pub mod statuses;
+pub mod tags;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -236,12 +236,18 @@ async fn store_note(
         Arrival::Backfill => crate::ids::id_at(created_at),
     };
     let reply_account = reply_to.as_ref().map(|r| r.account_id);
+    // Followed hashtags bring news into home feeds, not history.
+    let tag_names: Vec<String> = match arrival {
+        Arrival::News => note.hashtags.iter().map(|t| t.to_lowercase()).collect(),
+        Arrival::Backfill => vec![],
+    };
     let home = crate::domain::statuses::home_recipients(
         node,
         status_audience,
         author.id,
         reply_account,
         &local_mentioned,
+        &tag_names,
     )
     .await?
     .into_iter()

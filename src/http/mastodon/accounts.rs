@@ -326,6 +326,13 @@ pub struct IdsQuery {
     id: Vec<String>,
 }
 
+impl IdsQuery {
+    /// The ids given that are ids (others name nothing).
+    pub fn parsed_ids(&self) -> Result<Vec<i64>, ApiError> {
+        Ok(self.id.iter().filter_map(|s| s.parse().ok()).collect())
+    }
+}
+
 pub async fn relationships(
     State(state): State<AppState>,
     auth: Auth,

@@ -13,6 +13,7 @@ pub mod oauth;
 pub mod search;
 pub mod statuses;
 pub mod streaming;
+pub mod tags;
 pub mod timelines;
 
 use axum::http::{header, HeaderValue};
