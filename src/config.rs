@@ -28,6 +28,7 @@ const SECTIONS: &[&str] = &[
     "auth",
     "oidc",
     "ldap",
+    "instance",
 ];
 /// `FIKA_*` variables that are not settings: the configuration file's path, and the test
 /// suites', benchmark's and deployment scripts' own (see README, "Configuration"). Anything else
@@ -72,6 +73,7 @@ pub struct Config {
     pub accounts: AccountsConfig,
     pub groups: GroupsConfig,
     pub console: ConsoleConfig,
+    pub instance: InstanceConfig,
     pub auth: AuthConfig,
     pub oidc: OidcConfig,
     pub ldap: LdapConfig,
@@ -285,6 +287,18 @@ impl Default for AccountsConfig {
             default_discoverable: true,
         }
     }
+}
+
+/// What the node tells apps about its rules and policies (`/api/v1/instance/...`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct InstanceConfig {
+    /// The node's rules, one sentence each, shown by apps.
+    pub rules: Vec<String>,
+    /// A longer description of the node (plain text; paragraphs by blank lines).
+    pub extended_description: String,
+    /// The privacy policy staff are pointed to (plain text; paragraphs by blank lines).
+    pub privacy_policy: String,
 }
 
 /// The web console (`/admin`).
@@ -523,6 +537,7 @@ impl Default for Config {
             ldap: LdapConfig::default(),
             groups: GroupsConfig::default(),
             console: ConsoleConfig::default(),
+            instance: InstanceConfig::default(),
         }
     }
 }

@@ -207,6 +207,20 @@ impl DomainPolicy {
         }
     }
 
+    /// Every allowed peer, of either tier, that is not blocked.
+    pub fn allowed_peers(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .allowed
+            .iter()
+            .chain(self.partners.iter())
+            .filter(|d| !self.blocked.contains(*d))
+            .cloned()
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// The organisation's peers: allowed, not blocked, not partners.
     pub fn org_peers(&self) -> Vec<String> {
         self.allowed

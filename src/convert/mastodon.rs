@@ -511,9 +511,71 @@ pub fn instance_v2(i: &InstanceView, urls: &NodeUrls) -> Value {
         "registrations": {"enabled": false, "approval_required": true, "message": null, "url": null},
         "api_versions": {"mastodon": 1},
         "contact": {"email": "", "account": contact_account(i, urls)},
-        "rules": [],
+        "rules": instance_rules(&i.rules),
     })
 }
+
+/// The Rule entities.
+pub fn instance_rules(rules: &[(usize, String)]) -> Value {
+    Value::Array(
+        rules
+            .iter()
+            .map(|(id, text)| json!({"id": id.to_string(), "text": text, "hint": ""}))
+            .collect(),
+    )
+}
+
+/// Languages statuses may be tagged with: ISO 639-1 codes and their English names.
+pub const LANGUAGES: &[(&str, &str)] = &[
+    ("ar", "Arabic"),
+    ("bg", "Bulgarian"),
+    ("ca", "Catalan"),
+    ("cs", "Czech"),
+    ("cy", "Welsh"),
+    ("da", "Danish"),
+    ("de", "German"),
+    ("el", "Greek"),
+    ("en", "English"),
+    ("eo", "Esperanto"),
+    ("es", "Spanish"),
+    ("et", "Estonian"),
+    ("eu", "Basque"),
+    ("fa", "Persian"),
+    ("fi", "Finnish"),
+    ("fr", "French"),
+    ("ga", "Irish"),
+    ("gl", "Galician"),
+    ("he", "Hebrew"),
+    ("hi", "Hindi"),
+    ("hr", "Croatian"),
+    ("hu", "Hungarian"),
+    ("id", "Indonesian"),
+    ("is", "Icelandic"),
+    ("it", "Italian"),
+    ("ja", "Japanese"),
+    ("ko", "Korean"),
+    ("lt", "Lithuanian"),
+    ("lv", "Latvian"),
+    ("ms", "Malay"),
+    ("mt", "Maltese"),
+    ("nb", "Norwegian Bokmål"),
+    ("nl", "Dutch"),
+    ("nn", "Norwegian Nynorsk"),
+    ("pl", "Polish"),
+    ("pt", "Portuguese"),
+    ("ro", "Romanian"),
+    ("ru", "Russian"),
+    ("sk", "Slovak"),
+    ("sl", "Slovenian"),
+    ("sq", "Albanian"),
+    ("sr", "Serbian"),
+    ("sv", "Swedish"),
+    ("th", "Thai"),
+    ("tr", "Turkish"),
+    ("uk", "Ukrainian"),
+    ("vi", "Vietnamese"),
+    ("zh", "Chinese"),
+];
 
 /// `GET /api/v1/instance`: the same facts in the older shape.
 pub fn instance_v1(i: &InstanceView, urls: &NodeUrls) -> Value {
@@ -537,7 +599,7 @@ pub fn instance_v1(i: &InstanceView, urls: &NodeUrls) -> Value {
         "invites_enabled": false,
         "configuration": config,
         "contact_account": contact_account(i, urls),
-        "rules": [],
+        "rules": instance_rules(&i.rules),
     })
 }
 

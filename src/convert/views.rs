@@ -165,6 +165,8 @@ pub struct InstanceView {
     /// The first admin, whom apps show as the contact.
     pub contact: Option<AccountView>,
     pub limits: InstanceLimits,
+    /// The node's rules, numbered from 1.
+    pub rules: Vec<(usize, String)>,
 }
 
 /// The limits apps adapt their compose screens to.

@@ -32,6 +32,7 @@ pub async fn describe(node: &Node) -> Result<InstanceView, DomainError> {
             image_matrix_limit: super::media::MAX_PIXELS,
             default_local_only: node.config.statuses.default_local_only,
         },
+        rules: rules(node),
     })
 }
 
@@ -122,4 +123,47 @@ pub async fn schema(node: &Node) -> Result<Schema, DomainError> {
         applied: node.store.applied_migration().await?,
         expected: node.store.latest_known_migration(),
     })
+}
+
+/// The node's rules, as configured (`instance.rules`), numbered from 1.
+pub fn rules(node: &Node) -> Vec<(usize, String)> {
+    node.config
+        .instance
+        .rules
+        .iter()
+        .filter(|r| !r.trim().is_empty())
+        .enumerate()
+        .map(|(i, r)| (i + 1, r.trim().to_string()))
+        .collect()
+}
+
+/// The peers this node federates with, for signed-in staff: the other nodes of the
+/// organisation (and partners) they can find colleagues on.
+pub fn peers(node: &Node) -> Vec<String> {
+    let own = node.urls.domain.to_ascii_lowercase();
+    node.fed
+        .net
+        .policy()
+        .allowed_peers()
+        .into_iter()
+        .filter(|d| *d != own)
+        .collect()
+}
+
+/// Weekly activity over the last twelve weeks, newest first: (week start in seconds, local
+/// statuses, logins (tokens issued), registrations).
+pub async fn activity(node: &Node) -> Result<Vec<(i64, i64, i64, i64)>, DomainError> {
+    const DAY_MS: i64 = 86_400_000;
+    const WEEK_MS: i64 = 7 * DAY_MS;
+    let now = crate::store::now_millis();
+    // Weeks start on Monday, as Mastodon's do (the epoch was a Thursday).
+    let this_week = (now - 4 * DAY_MS).div_euclid(WEEK_MS) * WEEK_MS + 4 * DAY_MS;
+    let mut out = Vec::new();
+    for back in 0..12 {
+        let start = this_week - back * WEEK_MS;
+        let (statuses, logins, registrations) =
+            node.store.activity_between(start, start + WEEK_MS).await?;
+        out.push((start / 1000, statuses, logins, registrations));
+    }
+    Ok(out)
 }

@@ -132,4 +132,30 @@ impl Store {
             .fetch_all(pool)
             .await)?)
     }
+
+    /// Local statuses written, tokens issued and local accounts created in [from, to).
+    pub async fn activity_between(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> Result<(i64, i64, i64), StoreError> {
+        let statuses = "SELECT COUNT(*) FROM statuses s JOIN accounts a ON a.id = s.account_id \
+                        WHERE a.domain = '' AND s.reblog_of_id IS NULL AND s.created_at >= $1 AND s.created_at < $2";
+        let logins =
+            "SELECT COUNT(DISTINCT account_id) FROM oauth_tokens WHERE account_id IS NOT NULL \
+                      AND created_at >= $1 AND created_at < $2";
+        let registrations = "SELECT COUNT(*) FROM accounts WHERE domain = '' AND NOT is_group \
+                             AND created_at >= $1 AND created_at < $2";
+        Ok(on_pool!(self, |pool| {
+            let mut out = [0i64; 3];
+            for (i, sql) in [statuses, logins, registrations].into_iter().enumerate() {
+                out[i] = sqlx::query_scalar::<_, i64>(sql)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_one(pool)
+                    .await?;
+            }
+            Ok::<_, sqlx::Error>((out[0], out[1], out[2]))
+        })?)
+    }
 }

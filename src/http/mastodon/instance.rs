@@ -92,3 +92,53 @@ pub async fn set_markers(
     let rows = instance::set_markers(&state.node, me, &values).await?;
     Ok(Json(mastodon::markers(&rows)))
 }
+
+/// The node's rules (`instance.rules`), open to every caller as on Mastodon.
+pub async fn rules(State(state): State<AppState>) -> Json<Value> {
+    Json(mastodon::instance_rules(&instance::rules(&state.node)))
+}
+
+pub async fn extended_description(State(state): State<AppState>) -> Json<Value> {
+    let text = &state.node.config.instance.extended_description;
+    Json(json!({"updated_at": null, "content": crate::convert::text::plain_to_html(text)}))
+}
+
+pub async fn privacy_policy(State(state): State<AppState>) -> Json<Value> {
+    let text = &state.node.config.instance.privacy_policy;
+    Json(json!({"updated_at": null, "content": crate::convert::text::plain_to_html(text)}))
+}
+
+/// The peers this node federates with: for signed-in staff only (an internal network does not
+/// tell outsiders which nodes it has).
+pub async fn peers(State(state): State<AppState>, auth: Auth) -> Result<Json<Value>, ApiError> {
+    auth.user("read")?;
+    Ok(Json(json!(instance::peers(&state.node))))
+}
+
+pub async fn activity(State(state): State<AppState>, auth: Auth) -> Result<Json<Value>, ApiError> {
+    auth.user("read")?;
+    let weeks = instance::activity(&state.node).await?;
+    Ok(Json(Value::Array(
+        weeks
+            .iter()
+            .map(|(week, statuses, logins, registrations)| {
+                json!({
+                    "week": week.to_string(),
+                    "statuses": statuses.to_string(),
+                    "logins": logins.to_string(),
+                    "registrations": registrations.to_string(),
+                })
+            })
+            .collect(),
+    )))
+}
+
+/// Languages staff may tag their statuses with (ISO 639-1), as Mastodon lists them.
+pub async fn languages() -> Json<Value> {
+    Json(Value::Array(
+        mastodon::LANGUAGES
+            .iter()
+            .map(|(code, name)| json!({"code": code, "name": name}))
+            .collect(),
+    ))
+}
