@@ -180,7 +180,8 @@ pub async fn set_peer_setting(
     Ok(domain)
 }
 
-fn render(node: &Node, text: &str) -> String {
+/// The HTML an announcement's text is shown as (hashtags linked, as in statuses).
+pub fn render(node: &Node, text: &str) -> String {
     super::text::render(text, |_, _| None, |tag| node.urls.tag(tag).to_string())
 }
 

@@ -582,7 +582,7 @@ fn local_minute(ms: i64) -> String {
 
 /// The HTML an announcement's text renders to, for the compose form's preview.
 pub fn preview(node: &Node, text: &str) -> String {
-    super::text::render(text, |_, _| None, |tag| node.urls.tag(tag).to_string())
+    super::announcements::render(node, text)
 }
 
 #[derive(Debug, Clone, Serialize)]

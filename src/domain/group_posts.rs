@@ -11,7 +11,8 @@ use crate::store::accounts::AccountRow;
 use crate::store::now_millis;
 use crate::store::statuses::{NewStatus, StatusRow};
 
-fn handle(a: &AccountRow) -> String {
+/// `@name` for a local account, `@name@domain` for a remote one (log lines, audit details).
+pub(super) fn handle(a: &AccountRow) -> String {
     if a.is_local() {
         format!("@{}", a.username)
     } else {

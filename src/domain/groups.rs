@@ -10,6 +10,7 @@
 use fika_federation::protocol::ActivityKind;
 
 use super::accounts::{self, Role};
+use super::group_posts::handle;
 use super::{DomainError, Node};
 use crate::config::GroupCreators;
 use crate::convert::views::GroupView;
@@ -394,14 +395,6 @@ pub async fn answer_request(
         .record_audit(&audit(acting, action, &detail))
         .await?;
     Ok(())
-}
-
-fn handle(a: &AccountRow) -> String {
-    if a.is_local() {
-        format!("@{}", a.username)
-    } else {
-        format!("@{}@{}", a.username, a.domain)
-    }
 }
 
 /// The members of a group hosted here.

@@ -751,16 +751,8 @@ async fn announce(
 ) -> Response {
     let f = |k: &str| form.get(k).cloned().unwrap_or_default();
     // `datetime-local` gives local time without a zone: read as UTC, as the page says.
-    let time = |k: &str| {
-        let v = f(k);
-        if v.is_empty() {
-            None
-        } else if v.len() == 16 {
-            Some(format!("{v}:00Z"))
-        } else {
-            Some(v)
-        }
-    };
+    // `datetime-local` gives local time without a zone: read as UTC, as the form says.
+    let time = |k: &str| Some(utc_minute(&f(k))).filter(|v| !v.is_empty());
     let draft = context! {
         text => f("text"), audience => f("audience"), starts_at => f("starts_at"),
         ends_at => f("ends_at"), all_day => f("all_day") == "true",
