@@ -29,6 +29,7 @@ const SECTIONS: &[&str] = &[
     "oidc",
     "ldap",
     "instance",
+    "insights",
 ];
 /// `FIKA_*` variables that are not settings: the configuration file's path, and the test
 /// suites', benchmark's and deployment scripts' own (see README, "Configuration"). Anything else
@@ -77,6 +78,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub oidc: OidcConfig,
     pub ldap: LdapConfig,
+    pub insights: InsightsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -320,6 +322,30 @@ impl Default for ConsoleConfig {
     }
 }
 
+/// Insights (`/admin/insights`, the admin dashboard API): weekly aggregates, shared with `org`
+/// peers as counts only.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct InsightsConfig {
+    /// Counts below this are left out of what is shared with peers (and shown as "fewer than"),
+    /// so that no small group of people can be told apart.
+    pub threshold: i64,
+    /// How often the current week's figures are recomputed and, where they changed, shared.
+    pub interval_seconds: u64,
+    /// Whether this node shares its weekly aggregates with its `org` peers at all.
+    pub share: bool,
+}
+
+impl Default for InsightsConfig {
+    fn default() -> Self {
+        InsightsConfig {
+            threshold: 5,
+            interval_seconds: 300,
+            share: true,
+        }
+    }
+}
+
 /// Who may create groups over the API (`fika admin group create` is always allowed).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
@@ -535,6 +561,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             oidc: OidcConfig::default(),
             ldap: LdapConfig::default(),
+            insights: InsightsConfig::default(),
             groups: GroupsConfig::default(),
             console: ConsoleConfig::default(),
             instance: InstanceConfig::default(),
@@ -661,6 +688,18 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "console.accent_colour",
                 message: "must be a colour like #2457a6".into(),
+            });
+        }
+        if self.insights.threshold < 1 {
+            return Err(ConfigError::Invalid {
+                key: "insights.threshold",
+                message: "must be at least 1".into(),
+            });
+        }
+        if self.insights.interval_seconds == 0 {
+            return Err(ConfigError::Invalid {
+                key: "insights.interval_seconds",
+                message: "must be at least 1".into(),
             });
         }
         if self.console.idle_minutes == 0 {

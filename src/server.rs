@@ -90,6 +90,7 @@ pub async fn offline_node(store: Store, config: Config) -> anyhow::Result<crate:
         hub: crate::domain::events::Hub::new(),
         fed,
         fanout_wake: Default::default(),
+        activity: Default::default(),
         sso,
     })
 }
@@ -126,6 +127,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             hub: crate::domain::events::Hub::new(),
             fed,
             fanout_wake: Default::default(),
+            activity: Default::default(),
             sso,
         },
         // Authorized fetch is always on: see fika_federation::policy.
@@ -161,6 +163,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         stop_rx.clone(),
     ));
     let announcements = tokio::spawn(crate::jobs::announcements::run(
+        state.node.clone(),
+        stop_rx.clone(),
+    ));
+    let insights = tokio::spawn(crate::jobs::insights::run(
         state.node.clone(),
         stop_rx.clone(),
     ));
@@ -216,6 +222,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     if let Err(e) = announcements.await {
         tracing::error!(error = %e, "the announcements worker failed");
+    }
+    if let Err(e) = insights.await {
+        tracing::error!(error = %e, "the insights worker failed");
     }
     store.close().await;
     tracing::info!("stopped");

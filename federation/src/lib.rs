@@ -5,6 +5,7 @@
 pub mod activities;
 pub mod actor;
 pub mod announcements;
+pub mod insights;
 pub mod nodeinfo;
 pub mod policy;
 pub mod protocol;

@@ -183,6 +183,8 @@ pub enum Object {
     /// fika's announcement, or a node's counts of it (`crate::announcements`).
     Announcement(Box<crate::announcements::Announcement>),
     AnnouncementCounts(Box<crate::announcements::AnnouncementCounts>),
+    /// A node's weekly aggregates (`crate::insights`).
+    WeeklyAggregates(Box<crate::insights::WeeklyAggregates>),
 }
 
 /// An activity we send.

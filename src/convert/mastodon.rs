@@ -867,3 +867,79 @@ mod tests {
         assert_eq!(status(&view, &urls)["text"], "@bo hi");
     }
 }
+
+/// A dashboard date as Mastodon writes it: midnight UTC with milliseconds and `+00:00`.
+fn dashboard_date(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S%.3f+00:00")
+        .to_string()
+}
+
+/// `Admin::Measure`: numbers as strings, as Mastodon sends them.
+pub fn admin_measure(m: &super::views::MeasureView) -> Value {
+    let mut v = json!({
+        "key": m.key,
+        "unit": m.unit,
+        "total": m.total.to_string(),
+        "data": m.data.iter().map(|(day, n)| json!({
+            "date": dashboard_date(*day),
+            "value": n.to_string(),
+        })).collect::<Vec<_>>(),
+    });
+    if let Some(h) = &m.human_value {
+        v["human_value"] = json!(h);
+    }
+    if let Some(p) = m.previous_total {
+        v["previous_total"] = json!(p.to_string());
+    }
+    v
+}
+
+/// `Admin::Dimension`.
+pub fn admin_dimension(d: &super::views::DimensionView) -> Value {
+    let mut data: Vec<Value> = d
+        .data
+        .iter()
+        .map(|(key, human, n, human_value)| {
+            let mut item = json!({"key": key, "human_key": human, "value": n.to_string()});
+            if let Some(u) = &d.unit {
+                item["unit"] = json!(u);
+            }
+            if let Some(h) = human_value {
+                item["human_value"] = json!(h);
+            }
+            item
+        })
+        .collect();
+    data.extend(
+        d.text_values
+            .iter()
+            .map(|(key, human, value)| json!({"key": key, "human_key": human, "value": value})),
+    );
+    json!({"key": d.key, "data": data})
+}
+
+/// `Admin::Cohort`.
+pub fn admin_cohort(c: &super::views::RetentionView) -> Value {
+    json!({
+        "period": dashboard_date(c.period),
+        "frequency": c.frequency,
+        "data": c.data.iter().map(|(p, rate, n)| json!({
+            "date": dashboard_date(*p),
+            "rate": rate,
+            "value": n.to_string(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// `Admin::Tag`: a tag with its id and review flags (fika reviews no tags: all usable).
+pub fn admin_tag(t: &super::views::AdminTagView, urls: &NodeUrls) -> Value {
+    let mut v = tag_view(&t.tag, urls);
+    v["id"] = json!(t.id.to_string());
+    v["trendable"] = json!(true);
+    v["usable"] = json!(true);
+    v["requires_review"] = json!(false);
+    v["listable"] = json!(true);
+    v
+}

@@ -181,3 +181,98 @@ pub struct InstanceLimits {
     /// What a status gets when the app sends neither `local_only` nor `visibility: "local"`.
     pub default_local_only: bool,
 }
+
+/// One week of this node's own figures, for the insights page.
+#[derive(Debug, Clone, Default)]
+pub struct WeekSummary {
+    /// The week's Monday, milliseconds.
+    pub week: i64,
+    pub label: String,
+    pub active_users: i64,
+    pub cross_node_active_users: i64,
+    /// Interactions among this node's people.
+    pub inside: i64,
+    /// Interactions with other nodes' people, both ways.
+    pub across: i64,
+    /// (node, sent, received, shared groups) for each other node.
+    pub peers: Vec<(String, i64, i64, i64)>,
+}
+
+/// The organisation's node × node matrix for a week: `cells[row][col]` is what the row's node
+/// reported its people sent towards the column's (absent: no report, or below the threshold).
+#[derive(Debug, Clone, Default)]
+pub struct MatrixView {
+    pub nodes: Vec<String>,
+    /// Whether each row's node has reported the week.
+    pub reported: Vec<bool>,
+    pub cells: Vec<Vec<Option<i64>>>,
+}
+
+/// A hashtag across the organisation's aggregates.
+#[derive(Debug, Clone, Default)]
+pub struct RisingTag {
+    pub name: String,
+    pub uses: i64,
+    pub accounts: i64,
+    pub previous_uses: i64,
+    /// The nodes that reported it this week.
+    pub nodes: Vec<String>,
+}
+
+/// A group hosted here whose members are on more than one node: (node, members).
+#[derive(Debug, Clone, Default)]
+pub struct CrossNodeGroup {
+    pub username: String,
+    pub display_name: String,
+    pub members: Vec<(String, i64)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct InsightsView {
+    pub week: i64,
+    pub label: String,
+    /// This node's domain.
+    pub own: String,
+    pub threshold: i64,
+    /// Oldest first.
+    pub weeks: Vec<WeekSummary>,
+    pub matrix: MatrixView,
+    pub rising: Vec<RisingTag>,
+    pub groups: Vec<CrossNodeGroup>,
+}
+
+/// One measure of the admin dashboard: a total over the range, the previous range's where
+/// Mastodon gives one, and a value per day (day in milliseconds).
+#[derive(Debug, Clone, Default)]
+pub struct MeasureView {
+    pub key: String,
+    pub unit: Option<String>,
+    pub total: i64,
+    pub human_value: Option<String>,
+    pub previous_total: Option<i64>,
+    pub data: Vec<(i64, i64)>,
+}
+
+/// One dimension: (key, human key, value, human value) items, or text values (versions).
+#[derive(Debug, Clone, Default)]
+pub struct DimensionView {
+    pub key: String,
+    pub data: Vec<(String, String, i64, Option<String>)>,
+    pub unit: Option<String>,
+    pub text_values: Vec<(String, String, String)>,
+}
+
+/// A retention cohort: its period (milliseconds) and (period, rate, active members) after it.
+#[derive(Debug, Clone, Default)]
+pub struct RetentionView {
+    pub period: i64,
+    pub frequency: String,
+    pub data: Vec<(i64, f64, i64)>,
+}
+
+/// A hashtag as the admin trends API shows it.
+#[derive(Debug, Clone)]
+pub struct AdminTagView {
+    pub id: i64,
+    pub tag: TagView,
+}

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod announcements;
 pub mod audience;
 pub mod console;
+pub mod dashboard;
 pub mod directory;
 pub mod events;
 pub mod federation;
@@ -11,6 +12,7 @@ pub mod follows;
 pub mod group_posts;
 pub mod groups;
 pub mod inbox;
+pub mod insights;
 pub mod instance;
 pub mod login;
 pub mod media;
@@ -44,6 +46,8 @@ pub struct Node {
     pub fanout_wake: Arc<tokio::sync::Notify>,
     /// The company identity providers (`[oidc]`, `[ldap]`) and their caches.
     pub sso: Arc<sso::Sso>,
+    /// Accounts already noted active today by this process (`insights::note_activity`).
+    pub activity: Arc<insights::ActivitySeen>,
 }
 
 use crate::store::StoreError;

@@ -180,6 +180,9 @@ pub async fn authenticate(node: &Node, bearer: &str) -> Result<Option<Authentica
         },
         None => None,
     };
+    if let Some(a) = &account {
+        super::insights::note_activity(node, a).await;
+    }
     Ok(Some(Authenticated {
         token,
         scopes,

@@ -264,6 +264,15 @@ fn client_api(state: &AppState) -> Router<AppState> {
             get(admin::get_block).delete(admin::delete_block),
         )
         .route("/api/v1/admin/federation/audit", get(admin::audit))
+        .route("/api/v1/admin/measures", post(dashboard::measures))
+        .route("/api/v1/admin/dimensions", post(dashboard::dimensions))
+        .route("/api/v1/admin/retention", post(dashboard::retention))
+        .route("/api/v1/admin/trends/tags", get(dashboard::trending_tags))
+        .route(
+            "/api/v1/admin/trends/statuses",
+            get(dashboard::trending_statuses),
+        )
+        .route("/api/v1/admin/trends/links", get(dashboard::trending_links))
         .route("/api/v1/trends/tags", get(instance::empty_list))
         .route("/api/v1/trends/statuses", get(instance::empty_list))
         .route("/api/v1/announcements", get(announcements::list))

@@ -12,6 +12,7 @@ pub mod federation;
 pub mod groups;
 pub mod identities;
 pub mod inbox;
+pub mod insights;
 pub mod media;
 pub mod oauth;
 pub mod policy;

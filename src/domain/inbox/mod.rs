@@ -87,6 +87,11 @@ pub fn check_shape(activity: &Value, actor: &str) -> Result<Inbound, DomainError
         {
             crate::domain::announcements::check(inbound.kind, &object.value(), actor)
         }
+        ActivityKind::Create | ActivityKind::Update
+            if crate::domain::insights::is_insights_object(object.kind()) =>
+        {
+            crate::domain::insights::check(&object.value(), actor)
+        }
         ActivityKind::Create => authored_note(&object.value(), actor, "Create").map(|_| ()),
         ActivityKind::Update => update::check(object, actor),
     }?;
@@ -213,6 +218,11 @@ pub async fn receive(
             if crate::domain::announcements::is_announcement_object(inbound.object.kind()) =>
         {
             crate::domain::announcements::receive(node, actor, &object).await
+        }
+        ActivityKind::Create | ActivityKind::Update
+            if crate::domain::insights::is_insights_object(inbound.object.kind()) =>
+        {
+            crate::domain::insights::receive(node, actor, &object).await
         }
         ActivityKind::Create => {
             let note = authored_note(&object, &actor_id(node, actor), "Create")?;

@@ -15,7 +15,7 @@ use crate::store::accounts::AccountRow;
 use crate::store::policy::DomainRow;
 
 /// The admin behind a request: the scope, then the role.
-fn admin<'a>(auth: &'a Auth, scope: &str) -> Result<&'a AccountRow, ApiError> {
+pub(super) fn admin<'a>(auth: &'a Auth, scope: &str) -> Result<&'a AccountRow, ApiError> {
     let me = auth.user(scope)?;
     if me.role != "admin" {
         return Err(ApiError::new(

@@ -170,6 +170,90 @@ where
     }
 }
 
+/// A request's parameters as flat (name, value) pairs, from the query and the body (JSON,
+/// form-urlencoded or multipart): JSON objects flatten to `key[sub]` and arrays to `key[]`, as
+/// a form spells them, so one reader serves every encoding (the admin dashboard's
+/// `tag_accounts[id]`, sent as `{"tag_accounts": {"id": …}}` in JSON).
+pub struct Pairs(pub Vec<(String, String)>);
+
+impl Pairs {
+    /// The value of `name` (the last one given).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let name = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}[{k}]")
+                };
+                flatten(&name, v, out);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                flatten(&format!("{prefix}[]"), item, out);
+            }
+        }
+        Value::String(s) => out.push((prefix.to_string(), s.clone())),
+        Value::Number(n) => out.push((prefix.to_string(), n.to_string())),
+        Value::Bool(b) => out.push((prefix.to_string(), b.to_string())),
+        Value::Null => {}
+    }
+}
+
+impl<S> FromRequest<S> for Pairs
+where
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let mut pairs: Vec<(String, String)> =
+            serde_html_form::from_str(req.uri().query().unwrap_or(""))
+                .map_err(|e| ApiError::bad_request(format!("Invalid query: {e}")))?;
+        let ct = content_type(&req);
+        if ct.starts_with("multipart/form-data") {
+            pairs.extend(MultipartForm::from_request(req, state).await?.fields);
+            return Ok(Pairs(pairs));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large")
+            } else {
+                ApiError::bad_request(e.body_text())
+            }
+        })?;
+        let json = ct.starts_with("application/json")
+            || ct.ends_with("+json")
+            || (ct.is_empty() && bytes.first() == Some(&b'{'));
+        if json {
+            let value: serde_json::Value = parse_json(&bytes)?;
+            if !value.is_object() {
+                return Err(ApiError::unprocessable(
+                    "Validation failed: the body must be a JSON object",
+                ));
+            }
+            flatten("", &value, &mut pairs);
+        } else {
+            let form: Vec<(String, String)> = serde_html_form::from_bytes(&bytes)
+                .map_err(|e| ApiError::unprocessable(format!("Validation failed: {e}")))?;
+            pairs.extend(form);
+        }
+        Ok(Pairs(pairs))
+    }
+}
+
 /// An uploaded file.
 pub struct FilePart {
     pub file_name: Option<String>,

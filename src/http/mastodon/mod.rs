@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod announcements;
+pub mod dashboard;
 pub mod directory;
 pub mod extract;
 pub mod groups;
