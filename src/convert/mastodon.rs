@@ -943,3 +943,41 @@ pub fn admin_tag(t: &super::views::AdminTagView, urls: &NodeUrls) -> Value {
     v["listable"] = json!(true);
     v
 }
+
+/// fika's insights for a week (`GET /api/v1/admin/insights`): this node's weekly figures, the
+/// organisation's node × node matrix (`null`: no report, or fewer than the threshold), rising
+/// hashtags and the groups spanning nodes. Counts as numbers; nothing names a person.
+pub fn insights(v: &super::views::InsightsView) -> Value {
+    json!({
+        "week": v.label,
+        "node": v.own,
+        "threshold": v.threshold,
+        "weeks": v.weeks.iter().map(|w| json!({
+            "week": w.label,
+            "active_users": w.active_users,
+            "cross_node_active_users": w.cross_node_active_users,
+            "interactions_inside": w.inside,
+            "interactions_across": w.across,
+            "peers": w.peers.iter().map(|(peer, sent, received, groups)| json!({
+                "peer": peer, "sent": sent, "received": received, "shared_groups": groups,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "matrix": {
+            "nodes": v.matrix.nodes,
+            "reported": v.matrix.reported,
+            "cells": v.matrix.cells,
+        },
+        "hashtags": v.rising.iter().map(|t| json!({
+            "name": t.name,
+            "uses": t.uses,
+            "accounts": t.accounts,
+            "previous_uses": t.previous_uses,
+            "nodes": t.nodes,
+        })).collect::<Vec<_>>(),
+        "groups": v.groups.iter().map(|g| json!({
+            "username": g.username,
+            "display_name": g.display_name,
+            "members": g.members.iter().map(|(node, n)| json!({"node": node, "members": n})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}

@@ -264,6 +264,7 @@ fn client_api(state: &AppState) -> Router<AppState> {
             get(admin::get_block).delete(admin::delete_block),
         )
         .route("/api/v1/admin/federation/audit", get(admin::audit))
+        .route("/api/v1/admin/insights", get(dashboard::insights))
         .route("/api/v1/admin/measures", post(dashboard::measures))
         .route("/api/v1/admin/dimensions", post(dashboard::dimensions))
         .route("/api/v1/admin/retention", post(dashboard::retention))

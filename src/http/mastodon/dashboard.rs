@@ -114,3 +114,19 @@ pub async fn trending_links(auth: Auth) -> Result<Json<Value>, ApiError> {
     admin(&auth, "admin:read")?;
     Ok(Json(json!([])))
 }
+
+#[derive(Deserialize, Default)]
+pub struct InsightsQuery {
+    week: Option<String>,
+}
+
+/// `GET /api/v1/admin/insights` (fika's own): the insights page's figures as JSON.
+pub async fn insights(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<InsightsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    admin(&auth, "admin:read")?;
+    let view = crate::domain::insights::overview(&state.node, q.week.as_deref()).await?;
+    Ok(Json(mastodon::insights(&view)))
+}
