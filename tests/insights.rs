@@ -452,7 +452,7 @@ async fn org_nodes_share_the_same_matrix_with_small_cells_left_out_and_the_partn
                 let date = s.len() >= 10
                     && s.as_bytes()[4] == b'-'
                     && s.chars().take(4).all(|c| c.is_ascii_digit());
-                let host = hosts.iter().any(|h| s == *h);
+                let host = hosts.contains(&s);
                 let tag = s == "roadmap";
                 let known = ["WeeklyAggregates"].contains(&s.as_str());
                 assert!(

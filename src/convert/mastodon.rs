@@ -760,114 +760,6 @@ pub fn admin_announcement(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::convert::views::ViewerMarks;
-    use crate::store::statuses::StatusCounts;
-
-    fn account_row(id: i64, username: &str) -> AccountRow {
-        AccountRow {
-            id,
-            username: username.into(),
-            domain: String::new(),
-            display_name: username.into(),
-            note: String::new(),
-            fields: "[]".into(),
-            avatar_path: String::new(),
-            header_path: String::new(),
-            email: None,
-            password_hash: None,
-            private_key_pem: None,
-            public_key_pem: String::new(),
-            role: "user".into(),
-            locked: false,
-            discoverable: true,
-            suspended: false,
-            created_at: 0,
-            updated_at: 0,
-            bot: false,
-            default_privacy: "public".into(),
-            default_sensitive: false,
-            default_language: None,
-            ap_id: None,
-            inbox_url: None,
-            shared_inbox_url: None,
-            followers_url: None,
-            profile_url: None,
-            key_id: None,
-            avatar_url: None,
-            header_url: None,
-            fetched_at: None,
-            is_group: false,
-            communicator: false,
-        }
-    }
-
-    fn direct_status(author: AccountRow) -> StatusView {
-        StatusView {
-            row: StatusRow {
-                id: 7,
-                account_id: author.id,
-                uri: None,
-                url: None,
-                text: "@bo hi".into(),
-                content: "<p>hi</p>".into(),
-                spoiler_text: String::new(),
-                sensitive: false,
-                visibility: crate::domain::audience::Scope::Direct,
-                language: None,
-                in_reply_to_id: None,
-                in_reply_to_account_id: None,
-                reblog_of_id: None,
-                app_name: None,
-                app_website: None,
-                created_at: 1_700_000_000_000,
-                edited_at: None,
-                locality: crate::domain::audience::Locality::Federated,
-                group_id: None,
-            },
-            author,
-            author_counts: AccountCounts::default(),
-            counts: StatusCounts::default(),
-            media: vec![],
-            mentions: vec![account_row(2, "bo")],
-            tags: vec!["Rust".into()],
-            marks: Some(ViewerMarks::default()),
-            reblog: None,
-            source_text: None,
-        }
-    }
-
-    #[test]
-    fn a_conversation_wraps_the_rendered_status() {
-        let urls = NodeUrls::new("http", "127.0.0.1:8080").unwrap();
-        let view = direct_status(account_row(1, "ada"));
-        let last = status(&view, &urls);
-        assert_eq!(
-            last["tags"],
-            json!([{"name": "Rust", "url": "http://127.0.0.1:8080/tags/rust"}])
-        );
-        assert_eq!(last["mentions"][0]["acct"], "bo");
-        assert_eq!(last["favourited"], false);
-        assert!(last.get("text").is_none());
-        let for_recipient = conversation(&view, 2, &urls);
-        assert_eq!(
-            for_recipient,
-            json!({"id": "7", "unread": true, "accounts": [last["account"].clone()], "last_status": last})
-        );
-        assert_eq!(conversation(&view, 1, &urls)["unread"], false);
-    }
-
-    #[test]
-    fn redraft_carries_the_source_text() {
-        let urls = NodeUrls::new("http", "127.0.0.1:8080").unwrap();
-        let mut view = direct_status(account_row(1, "ada"));
-        view.source_text = Some(view.row.text.clone());
-        assert_eq!(status(&view, &urls)["text"], "@bo hi");
-    }
-}
-
 /// A dashboard date as Mastodon writes it: midnight UTC with milliseconds and `+00:00`.
 fn dashboard_date(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
@@ -980,4 +872,112 @@ pub fn insights(v: &super::views::InsightsView) -> Value {
             "members": g.members.iter().map(|(node, n)| json!({"node": node, "members": n})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::convert::views::ViewerMarks;
+    use crate::store::statuses::StatusCounts;
+
+    fn account_row(id: i64, username: &str) -> AccountRow {
+        AccountRow {
+            id,
+            username: username.into(),
+            domain: String::new(),
+            display_name: username.into(),
+            note: String::new(),
+            fields: "[]".into(),
+            avatar_path: String::new(),
+            header_path: String::new(),
+            email: None,
+            password_hash: None,
+            private_key_pem: None,
+            public_key_pem: String::new(),
+            role: "user".into(),
+            locked: false,
+            discoverable: true,
+            suspended: false,
+            created_at: 0,
+            updated_at: 0,
+            bot: false,
+            default_privacy: "public".into(),
+            default_sensitive: false,
+            default_language: None,
+            ap_id: None,
+            inbox_url: None,
+            shared_inbox_url: None,
+            followers_url: None,
+            profile_url: None,
+            key_id: None,
+            avatar_url: None,
+            header_url: None,
+            fetched_at: None,
+            is_group: false,
+            communicator: false,
+        }
+    }
+
+    fn direct_status(author: AccountRow) -> StatusView {
+        StatusView {
+            row: StatusRow {
+                id: 7,
+                account_id: author.id,
+                uri: None,
+                url: None,
+                text: "@bo hi".into(),
+                content: "<p>hi</p>".into(),
+                spoiler_text: String::new(),
+                sensitive: false,
+                visibility: crate::domain::audience::Scope::Direct,
+                language: None,
+                in_reply_to_id: None,
+                in_reply_to_account_id: None,
+                reblog_of_id: None,
+                app_name: None,
+                app_website: None,
+                created_at: 1_700_000_000_000,
+                edited_at: None,
+                locality: crate::domain::audience::Locality::Federated,
+                group_id: None,
+            },
+            author,
+            author_counts: AccountCounts::default(),
+            counts: StatusCounts::default(),
+            media: vec![],
+            mentions: vec![account_row(2, "bo")],
+            tags: vec!["Rust".into()],
+            marks: Some(ViewerMarks::default()),
+            reblog: None,
+            source_text: None,
+        }
+    }
+
+    #[test]
+    fn a_conversation_wraps_the_rendered_status() {
+        let urls = NodeUrls::new("http", "127.0.0.1:8080").unwrap();
+        let view = direct_status(account_row(1, "ada"));
+        let last = status(&view, &urls);
+        assert_eq!(
+            last["tags"],
+            json!([{"name": "Rust", "url": "http://127.0.0.1:8080/tags/rust"}])
+        );
+        assert_eq!(last["mentions"][0]["acct"], "bo");
+        assert_eq!(last["favourited"], false);
+        assert!(last.get("text").is_none());
+        let for_recipient = conversation(&view, 2, &urls);
+        assert_eq!(
+            for_recipient,
+            json!({"id": "7", "unread": true, "accounts": [last["account"].clone()], "last_status": last})
+        );
+        assert_eq!(conversation(&view, 1, &urls)["unread"], false);
+    }
+
+    #[test]
+    fn redraft_carries_the_source_text() {
+        let urls = NodeUrls::new("http", "127.0.0.1:8080").unwrap();
+        let mut view = direct_status(account_row(1, "ada"));
+        view.source_text = Some(view.row.text.clone());
+        assert_eq!(status(&view, &urls)["text"], "@bo hi");
+    }
 }

@@ -20,14 +20,16 @@ pub enum Page {
     Federation,
     Accounts,
     Announcements,
+    Insights,
     Audit,
 }
 
 impl Page {
-    pub const ALL: [Page; 4] = [
+    pub const ALL: [Page; 5] = [
         Page::Federation,
         Page::Accounts,
         Page::Announcements,
+        Page::Insights,
         Page::Audit,
     ];
 
@@ -35,7 +37,9 @@ impl Page {
         match self {
             Page::Federation => role == Role::Admin,
             Page::Accounts | Page::Audit => matches!(role, Role::Admin | Role::Moderator),
-            Page::Announcements => matches!(role, Role::Admin | Role::Communicator),
+            Page::Announcements | Page::Insights => {
+                matches!(role, Role::Admin | Role::Communicator)
+            }
         }
     }
 
@@ -44,6 +48,7 @@ impl Page {
             Page::Federation => "federation",
             Page::Accounts => "accounts",
             Page::Announcements => "announcements",
+            Page::Insights => "insights",
             Page::Audit => "audit",
         }
     }
@@ -616,6 +621,352 @@ pub async fn audit(
         .collect())
 }
 
+// ---------------------------------------------------------------------------------------------
+// Insights
+
+/// A point of a line chart, in the chart's own units (0..[`CHART_W`], 0..[`CHART_H`]).
+pub const CHART_W: i64 = 600;
+pub const CHART_H: i64 = 160;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChartLine {
+    pub name: &'static str,
+    /// `x,y x,y ...` for an SVG polyline.
+    pub points: String,
+    pub last: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Chart {
+    pub lines: Vec<ChartLine>,
+    pub max: i64,
+    /// (x, label) under the axis.
+    pub labels: Vec<(i64, String)>,
+}
+
+/// One cell of the heat map: what it shows and how strongly it is coloured (0 to 1).
+#[derive(Debug, Clone, Serialize)]
+pub struct HeatCell {
+    pub value: Option<i64>,
+    pub shown: String,
+    pub strength: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HeatRow {
+    pub node: String,
+    pub reported: bool,
+    pub cells: Vec<HeatCell>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TagItem {
+    pub name: String,
+    pub uses: i64,
+    pub previous: i64,
+    pub change: i64,
+    pub nodes: Vec<String>,
+    pub several: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WeekItem {
+    pub label: String,
+    pub active_users: i64,
+    pub cross_node_active_users: i64,
+    /// Share of active users with an interaction across nodes, 0 to 100.
+    pub cross_share: i64,
+    pub inside: i64,
+    pub across: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerItem {
+    pub peer: String,
+    pub sent: i64,
+    pub received: i64,
+    pub shared_groups: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupItem {
+    pub name: String,
+    pub handle: String,
+    pub members: Vec<(String, i64)>,
+    pub total: i64,
+}
+
+/// The insights page, ready to draw.
+#[derive(Debug, Clone, Serialize)]
+pub struct InsightsPage {
+    pub week: String,
+    pub previous_week: String,
+    pub next_week: Option<String>,
+    pub node: String,
+    pub threshold: i64,
+    pub weeks: Vec<WeekItem>,
+    pub chart: Chart,
+    pub nodes: Vec<String>,
+    pub matrix: Vec<HeatRow>,
+    pub hashtags: Vec<TagItem>,
+    pub peers: Vec<PeerItem>,
+    pub groups: Vec<GroupItem>,
+}
+
+/// Draws series of equal length as polylines sharing one scale.
+fn chart(series: Vec<(&'static str, Vec<i64>)>, labels: &[String]) -> Chart {
+    let max = series
+        .iter()
+        .flat_map(|(_, v)| v.iter().copied())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let n = labels.len().max(2) as i64;
+    let x = |i: usize| i as i64 * CHART_W / (n - 1);
+    let y = |v: i64| CHART_H - v * CHART_H / max;
+    Chart {
+        lines: series
+            .into_iter()
+            .map(|(name, values)| ChartLine {
+                name,
+                last: values.last().copied().unwrap_or(0),
+                points: values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| format!("{},{}", x(i), y(*v)))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            })
+            .collect(),
+        max,
+        labels: labels
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 2 == (labels.len() + 1) % 2)
+            .map(|(i, l)| (x(i), l[5..].to_string()))
+            .collect(),
+    }
+}
+
+/// The heat map of the organisation's matrix: cells coloured by their share of the largest.
+fn heat_map(m: &crate::convert::views::MatrixView, threshold: i64) -> Vec<HeatRow> {
+    let max = m
+        .cells
+        .iter()
+        .flatten()
+        .flatten()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    m.nodes
+        .iter()
+        .zip(&m.cells)
+        .zip(&m.reported)
+        .map(|((node, row), reported)| HeatRow {
+            node: node.clone(),
+            reported: *reported,
+            cells: row
+                .iter()
+                .map(|c| HeatCell {
+                    value: *c,
+                    shown: match (c, reported) {
+                        (Some(n), _) => n.to_string(),
+                        (None, true) => format!("<{threshold}"),
+                        (None, false) => "–".into(),
+                    },
+                    strength: c.map_or(0.0, |n| (n as f64 / max as f64 * 100.0).round() / 100.0),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The insights page for `week` (a Monday, `YYYY-MM-DD`; empty: this week), for admins and
+/// communicators.
+pub async fn insights(
+    node: &Node,
+    actor: &AccountRow,
+    week: &str,
+) -> Result<InsightsPage, DomainError> {
+    require(actor, Page::Insights)?;
+    let v = super::insights::overview(node, Some(week)).await?;
+    let labels: Vec<String> = v.weeks.iter().map(|w| w.label.clone()).collect();
+    let chart = chart(
+        vec![
+            ("active", v.weeks.iter().map(|w| w.active_users).collect()),
+            (
+                "cross",
+                v.weeks.iter().map(|w| w.cross_node_active_users).collect(),
+            ),
+            ("inside", v.weeks.iter().map(|w| w.inside).collect()),
+            ("across", v.weeks.iter().map(|w| w.across).collect()),
+        ],
+        &labels,
+    );
+    let this = v.weeks.iter().find(|w| w.week == v.week);
+    let this_week = super::insights::week_start(now_millis());
+    Ok(InsightsPage {
+        previous_week: super::insights::week_label(v.week - super::insights::WEEK_MS),
+        next_week: (v.week < this_week)
+            .then(|| super::insights::week_label(v.week + super::insights::WEEK_MS)),
+        week: v.label.clone(),
+        node: v.own.clone(),
+        threshold: v.threshold,
+        weeks: v
+            .weeks
+            .iter()
+            .rev()
+            .map(|w| WeekItem {
+                label: w.label.clone(),
+                active_users: w.active_users,
+                cross_node_active_users: w.cross_node_active_users,
+                cross_share: if w.active_users > 0 {
+                    w.cross_node_active_users * 100 / w.active_users
+                } else {
+                    0
+                },
+                inside: w.inside,
+                across: w.across,
+            })
+            .collect(),
+        chart,
+        nodes: v.matrix.nodes.clone(),
+        matrix: heat_map(&v.matrix, v.threshold),
+        hashtags: v
+            .rising
+            .iter()
+            .take(20)
+            .map(|t| TagItem {
+                name: t.name.clone(),
+                uses: t.uses,
+                previous: t.previous_uses,
+                change: t.uses - t.previous_uses,
+                nodes: t.nodes.clone(),
+                several: t.nodes.len() > 1,
+            })
+            .collect(),
+        peers: this
+            .map(|w| {
+                w.peers
+                    .iter()
+                    .map(|(peer, sent, received, groups)| PeerItem {
+                        peer: peer.clone(),
+                        sent: *sent,
+                        received: *received,
+                        shared_groups: *groups,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        groups: v
+            .groups
+            .iter()
+            .map(|g| GroupItem {
+                name: if g.display_name.is_empty() {
+                    g.username.clone()
+                } else {
+                    g.display_name.clone()
+                },
+                handle: g.username.clone(),
+                total: g.members.iter().map(|(_, n)| n).sum(),
+                members: g.members.clone(),
+            })
+            .collect(),
+    })
+}
+
+/// One of the page's tables as CSV (RFC 4180): `weeks`, `matrix`, `hashtags`, `peers` or
+/// `groups`.
+pub fn insights_csv(page: &InsightsPage, table: &str) -> Option<String> {
+    fn field(s: &str) -> String {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    }
+    let rows: Vec<Vec<String>> = match table {
+        "weeks" => std::iter::once(
+            [
+                "week",
+                "active_users",
+                "cross_node_active_users",
+                "interactions_inside",
+                "interactions_across",
+            ]
+            .map(String::from)
+            .to_vec(),
+        )
+        .chain(page.weeks.iter().map(|w| {
+            vec![
+                w.label.clone(),
+                w.active_users.to_string(),
+                w.cross_node_active_users.to_string(),
+                w.inside.to_string(),
+                w.across.to_string(),
+            ]
+        }))
+        .collect(),
+        "matrix" => std::iter::once(
+            std::iter::once("from \\ to".to_string())
+                .chain(page.nodes.iter().cloned())
+                .collect(),
+        )
+        .chain(page.matrix.iter().map(|r| {
+            std::iter::once(r.node.clone())
+                .chain(
+                    r.cells
+                        .iter()
+                        .map(|c| c.value.map(|n| n.to_string()).unwrap_or_default()),
+                )
+                .collect()
+        }))
+        .collect(),
+        "hashtags" => std::iter::once(
+            ["hashtag", "uses", "previous_week", "nodes"]
+                .map(String::from)
+                .to_vec(),
+        )
+        .chain(page.hashtags.iter().map(|t| {
+            vec![
+                t.name.clone(),
+                t.uses.to_string(),
+                t.previous.to_string(),
+                t.nodes.join(" "),
+            ]
+        }))
+        .collect(),
+        "peers" => std::iter::once(
+            ["node", "sent", "received", "shared_groups"]
+                .map(String::from)
+                .to_vec(),
+        )
+        .chain(page.peers.iter().map(|p| {
+            vec![
+                p.peer.clone(),
+                p.sent.to_string(),
+                p.received.to_string(),
+                p.shared_groups.to_string(),
+            ]
+        }))
+        .collect(),
+        "groups" => std::iter::once(["group", "node", "members"].map(String::from).to_vec())
+            .chain(page.groups.iter().flat_map(|g| {
+                g.members
+                    .iter()
+                    .map(|(node, n)| vec![g.handle.clone(), node.clone(), n.to_string()])
+            }))
+            .collect(),
+        _ => return None,
+    };
+    Some(
+        rows.iter()
+            .map(|r| r.iter().map(|f| field(f)).collect::<Vec<_>>().join(",") + "\r\n")
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -631,12 +982,62 @@ mod tests {
         };
         assert_eq!(
             allowed(Role::Admin),
-            vec![Federation, Accounts, Announcements, Audit]
+            vec![Federation, Accounts, Announcements, Insights, Audit]
         );
         assert_eq!(allowed(Role::Moderator), vec![Accounts, Audit]);
-        assert_eq!(allowed(Role::Communicator), vec![Announcements]);
+        assert_eq!(allowed(Role::Communicator), vec![Announcements, Insights]);
         assert_eq!(allowed(Role::User), vec![]);
         assert_eq!(bar("x", 2, 3).percent, 66);
         assert_eq!(bar("x", 0, 0).percent, 0);
+    }
+
+    #[test]
+    fn charts_scale_and_tables_quote() {
+        let labels: Vec<String> = ["2026-11-16", "2026-11-23", "2026-11-30"]
+            .map(String::from)
+            .to_vec();
+        let c = chart(vec![("active", vec![0, 5, 10])], &labels);
+        assert_eq!(c.max, 10);
+        assert_eq!(
+            c.lines[0].points,
+            format!("0,{CHART_H} 300,{} 600,0", CHART_H / 2)
+        );
+        let m = crate::convert::views::MatrixView {
+            nodes: vec!["a".into(), "b".into()],
+            reported: vec![true, false],
+            cells: vec![vec![Some(10), None], vec![None, None]],
+        };
+        let rows = heat_map(&m, 5);
+        assert_eq!(rows[0].cells[0].strength, 1.0);
+        assert_eq!(rows[0].cells[1].shown, "<5");
+        assert_eq!(rows[1].cells[0].shown, "–");
+        let page = InsightsPage {
+            week: "2026-11-30".into(),
+            previous_week: String::new(),
+            next_week: None,
+            node: "a".into(),
+            threshold: 5,
+            weeks: vec![],
+            chart: c,
+            nodes: m.nodes.clone(),
+            matrix: rows,
+            hashtags: vec![],
+            peers: vec![],
+            groups: vec![GroupItem {
+                name: "Design, \"UX\"".into(),
+                handle: "design, ux".into(),
+                members: vec![("a".into(), 3)],
+                total: 3,
+            }],
+        };
+        assert_eq!(
+            insights_csv(&page, "matrix").unwrap(),
+            "from \\ to,a,b\r\na,10,\r\nb,,\r\n"
+        );
+        assert_eq!(
+            insights_csv(&page, "groups").unwrap(),
+            "group,node,members\r\n\"design, ux\",a,3\r\n"
+        );
+        assert!(insights_csv(&page, "people").is_none());
     }
 }

@@ -1,6 +1,7 @@
 // Drives fika's web console in Debian's Chromium with playwright-core, as an admin would:
 // log in, add a peer, publish an announcement to the organisation, watch its read count change
-// after a member of the peer node dismisses it, and open every page in three languages,
+// after a member of the peer node dismisses it, see the organisation's insights matrix fill
+// in, and open every page in three languages,
 // recording console errors. Screenshots of each page go to SHOTS. Prints one JSON report.
 //
 //   node console.mjs   (settings in the environment, set by test_console.py)
@@ -9,6 +10,7 @@
 //     PEER_DOMAIN       the peer node's domain (already allowed by the node's configuration)
 //     PEER_BASE, PEER_TOKEN  the peer node and a member's token there, for the dismissal
 //     NEW_PEER          a domain to allow from the console
+//     EXPECT_CELL       what the matrix should show for the peer's staff towards ours
 //     SHOTS             where screenshots go
 //     CHROMIUM          the browser (default /usr/bin/chromium)
 
@@ -121,16 +123,45 @@ try {
   report.readCountChanged = seen.some((t) => want.test(t));
   await shot("announcements-after");
 
+  // Insights: the matrix shows the peer's report of its staff's interactions with ours (the
+  // peer's followers of one of ours), the charts are drawn, and each table downloads as CSV.
+  const matrixCell = async () =>
+    page.evaluate((peerDomain) => {
+      const table = document.querySelector("#ins-matrix")?.closest("section")?.querySelector("table");
+      if (!table) return null;
+      const head = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+      const row = [...table.querySelectorAll("tbody tr")].find((tr) =>
+        tr.querySelector("th").textContent.trim().startsWith(peerDomain),
+      );
+      if (!row) return null;
+      // The first column after the header is this node.
+      return { head, cells: [...row.querySelectorAll("td")].map((td) => td.textContent.trim()) };
+    }, peer);
+  let matrix = null;
+  for (let i = 0; i < 60; i++) {
+    await page.goto(`${base}/admin/insights?lang=en`);
+    matrix = await matrixCell();
+    if (matrix && matrix.cells[0] === process.env.EXPECT_CELL) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  report.insightsMatrix = matrix;
+  report.insightsLines = await page.locator("svg.chart polyline").count();
+  report.insightsHeatCells = await page.locator("svg.heat rect.heat-fill").count();
+  await shot("insights-en");
+  const csv = await page.request.get(`${base}/admin/insights?csv=matrix`);
+  report.insightsCsv = { status: csv.status(), type: csv.headers()["content-type"], body: await csv.text() };
+  step("insights");
+
   // Every page, in every language, on a laptop and on a phone.
   for (const lang of ["en", "es", "sv"]) {
-    for (const p of ["federation", "accounts", "announcements", "audit"]) {
+    for (const p of ["federation", "accounts", "announcements", "insights", "audit"]) {
       const r = await page.goto(`${base}/admin/${p}?lang=${lang}`);
       report.pages[`${p}.${lang}`] = { status: r.status(), lang: await page.getAttribute("html", "lang") };
       await shot(`${p}-${lang}`);
     }
   }
   await page.setViewportSize({ width: 390, height: 844 });
-  for (const p of ["federation", "announcements"]) {
+  for (const p of ["federation", "announcements", "insights"]) {
     await page.goto(`${base}/admin/${p}?lang=en`);
     await shot(`${p}-phone`);
   }

@@ -39,6 +39,7 @@ def nodes():
         "FIKA_FEDERATION_ALLOW_HTTP": "true",
         "FIKA_FEDERATION_RETRY_BASE_SECONDS": "1",
         "FIKA_FEDERATION_BACKFILL_STATUSES": "0",
+        "FIKA_INSIGHTS_INTERVAL_SECONDS": "1",
     }
     started = []
     try:
@@ -53,6 +54,14 @@ def nodes():
 def test_an_admin_runs_the_node_from_the_console(nodes):
     a, b = nodes
     member = b.user("c_member")
+    # Five of B's staff follow one of A's: B reports 5 interactions towards A, which A's
+    # insights matrix shows (five is the threshold, so the cell is not left out).
+    author = a.user("c_author")
+    for i in range(5):
+        fan = b.user(f"c_fan{i}")
+        found = fan.api.account_search(f"{author.username}@{a.domain}", resolve=True)
+        assert found, f"{author.username}@{a.domain} not found from B"
+        fan.api.account_follow(found[0]["id"])
     backend = os.environ.get("FIKA_TEST_BACKEND", "sqlite")
     shots = SHOTS / backend
     run = subprocess.run(
@@ -67,6 +76,7 @@ def test_an_admin_runs_the_node_from_the_console(nodes):
             "PEER_BASE": b.base,
             "PEER_TOKEN": member.token,
             "NEW_PEER": "social.new-site.example",
+            "EXPECT_CELL": "5",
             "SHOTS": str(shots),
         },
         capture_output=True,
@@ -82,12 +92,26 @@ def test_an_admin_runs_the_node_from_the_console(nodes):
         f"before {report['chartBefore']}, after {report['chartAfter']}\n"
         f"A's log:\n{a.log()[-3000:]}\nB's log:\n{b.log()[-3000:]}"
     )
+    matrix = report["insightsMatrix"]
+    assert matrix and matrix["cells"][0] == "5", (matrix, f"B's log:\n{b.log()[-3000:]}")
+    assert matrix["head"][1] == a.domain, matrix
+    # The matrix spans A, B and the peer added from the console (an org peer too, not reported).
+    nodes = matrix["head"][1:]
+    assert set(nodes) == {a.domain, b.domain, "social.new-site.example"}, nodes
+    assert report["insightsLines"] == 4 and report["insightsHeatCells"] == len(nodes) ** 2, report
+    csv = report["insightsCsv"]
+    assert csv["status"] == 200 and csv["type"].startswith("text/csv"), csv
+    lines = csv["body"].splitlines()
+    assert lines[0] == "from \\ to," + ",".join(nodes), lines
+    row_b = next(line for line in lines if line.startswith(b.domain + ",")).split(",")
+    assert row_b[1] == "5" and row_b[2:] == ["", ""], lines
     assert report["loggedOut"]
     assert report["oauthStyled"], "the login page apps open lacks the console's stylesheet"
     for page, seen in report["pages"].items():
         assert seen["status"] == 200, (page, seen)
         assert seen["lang"] == page.split(".")[1], (page, seen)
-    for name in ["login", "federation", "announcements-after", "audit-sv", "accounts-es", "federation-phone"]:
+    for name in ["login", "federation", "announcements-after", "audit-sv", "accounts-es", "federation-phone",
+                 "insights-en", "insights-sv", "insights-phone"]:
         assert (shots / f"{name}.png").stat().st_size > 5000, name
     # The console's changes are in A's audit log, as any other admin action.
     entries = harness.raw(a, "GET", "/api/v1/admin/federation/audit", token=admin_token(a)).json()

@@ -60,6 +60,7 @@ fn templates() -> &'static Environment<'static> {
                 include_str!("templates/announcements.html"),
             ),
             ("audit.html", include_str!("templates/audit.html")),
+            ("insights.html", include_str!("templates/insights.html")),
             ("error.html", include_str!("templates/error.html")),
         ] {
             env.add_template(name, source)
@@ -502,6 +503,9 @@ async fn show(
         Ok(p) => p,
         Err(r) => return *r,
     };
+    if let (Page::Insights, Some(table)) = (page, query.get("csv")) {
+        return insights_csv(&state, &c, &me, &query, table).await;
+    }
     let notice = query
         .get("notice")
         .filter(|k| matches!(k.as_str(), "saved" | "ann-published"))
@@ -516,6 +520,45 @@ async fn show(
         context! { notice },
     )
     .await
+}
+
+/// One table of the insights page as a CSV download.
+async fn insights_csv(
+    state: &AppState,
+    c: &Ctx,
+    me: &AccountRow,
+    query: &HashMap<String, String>,
+    table: &str,
+) -> Response {
+    let week = query.get("week").cloned().unwrap_or_default();
+    let page = match console::insights(&state.node, me, &week).await {
+        Ok(p) => p,
+        Err(e) => return refused(state, c, e),
+    };
+    let Some(csv) = console::insights_csv(&page, table) else {
+        return error_page(
+            state,
+            c,
+            StatusCode::NOT_FOUND,
+            text(c.lang, "ins-no-table"),
+        );
+    };
+    let name = format!("fika-insights-{table}-{}.csv", page.week);
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        csv,
+    )
+        .into_response();
+    response
+        .extensions_mut()
+        .insert(crate::http::error::HumanPage);
+    response
 }
 
 /// Renders `page` as it is now, with `extra` (a notice, an error, a draft) on top.
@@ -554,6 +597,10 @@ async fn view(
                 "ann-heading",
                 context! { items, draft => context! {} },
             ),
+            Err(e) => return refused(state, c, e),
+        },
+        Page::Insights => match console::insights(node, me, &q("week")).await {
+            Ok(p) => ("insights.html", "ins-heading", context! { page => p }),
             Err(e) => return refused(state, c, e),
         },
         Page::Audit => match console::audit(node, me, &q("action"), &q("by")).await {
