@@ -8,7 +8,10 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{create_user, db_scalar, eventually, free_port, login, Api, Node, TestDb};
+use common::{
+    create_user, db_scalar, eventually, free_port, login, node_private_key, signed_post, Api, Node,
+    TestDb,
+};
 use serde_json::{json, Value};
 use sqlx::Connection;
 
