@@ -103,6 +103,13 @@ enum AdminCommand {
     /// Groups hosted on this node, which staff on every allowed node can join.
     #[command(subcommand)]
     Group(GroupCommand),
+    /// Compute this node's insights for a week now (the running node does so on its own every
+    /// `insights.interval_seconds`) and print the figures and how long it took.
+    Insights {
+        /// The week's Monday, YYYY-MM-DD (default: this week).
+        #[arg(long)]
+        week: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -268,6 +275,24 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let result = run_group(command, &node).await;
             store.close().await;
             result
+        }
+        Command::Admin(AdminCommand::Insights { week }) => {
+            let store = crate::server::open_store(&config).await?;
+            let node = crate::server::offline_node(store.clone(), config).await?;
+            let started = std::time::Instant::now();
+            let result = crate::domain::insights::recompute(&node, week.as_deref()).await;
+            let elapsed = started.elapsed();
+            store.close().await;
+            let (week, figures) = result?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "week": crate::domain::insights::week_label(week),
+                    "seconds": elapsed.as_secs_f64(),
+                    "figures": figures,
+                }))?
+            );
+            Ok(())
         }
         Command::Admin(admin) => {
             let store = crate::server::open_store(&config).await?;
@@ -615,7 +640,8 @@ async fn run_admin(
         AdminCommand::Backup { .. }
         | AdminCommand::Restore { .. }
         | AdminCommand::ExportUser { .. }
-        | AdminCommand::Group(_) => {
+        | AdminCommand::Group(_)
+        | AdminCommand::Insights { .. } => {
             unreachable!("handled before the store is opened")
         }
         AdminCommand::Deliveries => {

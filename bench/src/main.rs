@@ -7,6 +7,7 @@ mod client_api;
 mod db;
 mod directory;
 mod federation;
+mod insights;
 mod load;
 mod procs;
 mod report;
@@ -51,7 +52,7 @@ struct Args {
     )]
     postgres: String,
     /// Skip phases: any of client, directory, postgres, federation, footprint, org, group,
-    /// announce.
+    /// announce, insights.
     #[arg(long, value_delimiter = ',')]
     skip: Vec<String>,
 }
@@ -956,6 +957,54 @@ async fn bench(args: Args) -> Result<bool> {
             "read_counted_p50_ms": counted, "read_counted_max_ms": an.read_counted.p(100.0),
             "errors": an.announcement_to_stream.errors}),
         );
+    }
+
+    // Phase 7: insights.
+    if !skip("insights") {
+        let sizes = insights::Sizes {
+            accounts: if args.smoke { 100 } else { 10_000 },
+            statuses: if args.smoke { 2_000 } else { 1_000_000 },
+            favourites: if args.smoke { 2_000 } else { 1_000_000 },
+        };
+        eprintln!(
+            "[insights] a week of {} statuses and {} favourites",
+            sizes.statuses, sizes.favourites
+        );
+        let i = insights::run(&ctx, &sizes).await?;
+        let exact = i.counted == i.expected;
+        rep.check(
+            "IN1",
+            &format!(
+                "compute a week's figures ({} statuses, {} favourites in the week), seconds",
+                sizes.statuses, sizes.favourites
+            ),
+            format!("{:.2} s ({} interactions)", i.compute_s, i.counted),
+            format!("one pass over the week's rows {:.2} s", i.scan_s),
+            i.compute_s / i.scan_s,
+            // The figures read the interactions twice (pairs, people across nodes) and the
+            // statuses for hashtags; each read is that pass or less.
+            "<= 8x one pass, exact",
+            i.compute_s <= 8.0 * i.scan_s && exact,
+        );
+        if !exact {
+            wrong.push(format!(
+                "IN1: the figures count {} interactions, a plain query {}",
+                i.counted, i.expected
+            ));
+        }
+        let p50 = i.measures.p(50.0);
+        rep.check(
+            "IN2",
+            "POST /api/v1/admin/measures (active users, new users, interactions; that week), p50",
+            ms(p50),
+            format!("one pass over the week's rows {}", ms(i.scan_s * 1000.0)),
+            p50 / (i.scan_s * 1000.0),
+            "<= 3x one pass",
+            p50 <= 3.0 * i.scan_s * 1000.0 && i.measures.errors == 0,
+        );
+        rep.set("insights", json!({"statuses": sizes.statuses, "favourites": sizes.favourites,
+            "compute_s": i.compute_s, "scan_s": i.scan_s, "counted": i.counted, "expected": i.expected,
+            "measures": i.measures.json()}));
     }
 
     rep.set("meta", json!({"smoke": args.smoke, "seconds": total.elapsed().as_secs_f64(), "fika": fika.display().to_string(),

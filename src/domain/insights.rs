@@ -305,6 +305,24 @@ pub async fn refresh(node: &Node) -> Result<(usize, usize), DomainError> {
     Ok((computed, sent))
 }
 
+/// Computes and keeps one week now (default: this one): the CLI's `fika admin insights`.
+pub async fn recompute(
+    node: &Node,
+    week: Option<&str>,
+) -> Result<(i64, WeekFigures), DomainError> {
+    let week = match week {
+        Some(label) => parse_week(label).ok_or_else(|| {
+            DomainError::Invalid(format!("{label} is not the Monday of a week (YYYY-MM-DD)"))
+        })?,
+        None => week_start(now_millis()),
+    };
+    let figures = compute_week(node, week).await?;
+    let json =
+        serde_json::to_string(&figures).map_err(|e| DomainError::Internal(e.to_string()))?;
+    node.store.save_insight_week(week, &json).await?;
+    Ok((week, figures))
+}
+
 fn digest(doc: &WeeklyAggregates) -> String {
     // Everything but the time of computing: a week recomputed unchanged is not sent again.
     let mut v = serde_json::to_value(doc).unwrap_or_default();
