@@ -306,3 +306,38 @@ def test_scopes(node, people):
     r = raw(node, "POST", "/api/v1/lists", token=reader.access_token, data={"title": "no"})
     assert r.status_code == 403, r.text
     assert ann.api.lists() == []
+
+
+def test_groups_and_suspension_clear_or_hide_members(node, people):
+    ann, ben, cat, dan, eve = people
+    r = raw(node, "POST", "/api/v1/groups", token=ben.token, json={"name": "l_makers"})
+    assert r.status_code == 200, r.text
+    group = r.json()
+    lst = ann.api.list_create("Groups")
+    ann.api.account_follow(group["id"])
+    assert wait_for(lambda: ann.api.account_relationships(group["id"])[0]["following"])
+    ann.api.list_accounts_add(lst["id"], [group["id"], cat.id])
+
+    # Removed from the group by a moderator: no longer following it, so out of the list.
+    r = raw(node, "POST", f"/api/v1/groups/{group['id']}/members/{ann.id}/remove", token=ben.token)
+    assert r.status_code == 200, r.text
+    assert member_ids(ann, lst["id"]) == [cat.id]
+
+    # Joined again and listed again, then the group is deleted: out of the list.
+    ann.api.account_follow(group["id"])
+    assert wait_for(lambda: ann.api.account_relationships(group["id"])[0]["following"])
+    ann.api.list_accounts_add(lst["id"], [group["id"]])
+    assert sorted(member_ids(ann, lst["id"])) == sorted([group["id"], cat.id])
+    r = raw(node, "DELETE", f"/api/v1/groups/{group['id']}", token=ben.token)
+    assert r.status_code == 200, r.text
+    assert member_ids(ann, lst["id"]) == [cat.id]
+
+    # A suspended account keeps its follows (suspension is undone), so its membership is kept
+    # but not shown while it lasts.
+    out = node.cli("admin", "suspend", cat.username)
+    assert out.returncode == 0, out.stderr
+    assert member_ids(ann, lst["id"]) == []
+    out = node.cli("admin", "unsuspend", cat.username)
+    assert out.returncode == 0, out.stderr
+    assert member_ids(ann, lst["id"]) == [cat.id]
+    ann.api.list_delete(lst["id"])
