@@ -134,21 +134,26 @@ pub async fn add(
         ));
     }
     let followed = node.store.following_among(viewer.id, &wanted).await?;
-    if wanted.iter().any(|a| !followed.contains(a)) {
+    let not_followed = || {
         // Mastodon's wording.
-        return Err(DomainError::Invalid(
-            "Account follow relationship missing".into(),
-        ));
+        DomainError::Invalid("Account follow relationship missing".into())
+    };
+    if wanted.iter().any(|a| !followed.contains(a)) {
+        return Err(not_followed());
     }
-    node.store
-        .add_list_members(list.id, &wanted)
+    // Checked again as it is written, against an unfollow in between.
+    match node
+        .store
+        .add_list_members(list.id, viewer.id, &wanted)
         .await
-        .map_err(|e| match e {
-            crate::store::StoreError::Conflict(_) => {
-                DomainError::Invalid("Account has already been taken".into())
-            }
-            other => other.into(),
-        })
+    {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(not_followed()),
+        Err(crate::store::StoreError::Conflict(_)) => Err(DomainError::Invalid(
+            "Account has already been taken".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn remove(

@@ -205,23 +205,38 @@ impl Store {
         })?)
     }
 
-    /// Adds members, all or none: a member added meanwhile makes the whole call a conflict.
-    pub async fn add_list_members(&self, list: i64, accounts: &[i64]) -> Result<(), StoreError> {
+    /// Adds members of `owner`'s list, all or none: `false` (and nothing written) when one is
+    /// not followed by the owner at this moment; a member added meanwhile is a conflict.
+    pub async fn add_list_members(
+        &self,
+        list: i64,
+        owner: i64,
+        accounts: &[i64],
+    ) -> Result<bool, StoreError> {
         let now = super::now_millis();
-        in_tx!(self, |tx| {
+        let added = in_tx!(self, |tx| {
             for a in accounts {
-                sqlx::query(
-                    "INSERT INTO list_accounts (list_id, account_id, created_at) VALUES ($1, $2, $3)",
+                let n = sqlx::query(
+                    "INSERT INTO list_accounts (list_id, account_id, created_at) \
+                     SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM follows \
+                     WHERE account_id = $4 AND target_account_id = $2)",
                 )
                 .bind(list)
                 .bind(a)
                 .bind(now)
+                .bind(owner)
                 .execute(&mut *tx)
                 .await
-                .map_err(|e| StoreError::conflict_as(e, "Account"))?;
+                .map_err(|e| StoreError::conflict_as(e, "Account"))?
+                .rows_affected();
+                if n == 0 {
+                    // Returning drops the transaction uncommitted: nothing is kept.
+                    return Ok(false);
+                }
             }
+            true
         });
-        Ok(())
+        Ok(added)
     }
 
     pub async fn remove_list_members(&self, list: i64, accounts: &[i64]) -> Result<(), StoreError> {
