@@ -198,6 +198,20 @@ pub fn tag_view(t: &crate::convert::views::TagView, urls: &NodeUrls) -> Value {
     v
 }
 
+/// The List entity.
+pub fn list(l: &crate::store::lists::ListRow) -> Value {
+    json!({
+        "id": l.id.to_string(),
+        "title": l.title,
+        "replies_policy": l.replies_policy.as_str(),
+        "exclusive": l.exclusive,
+    })
+}
+
+pub fn lists(ls: &[crate::store::lists::ListRow]) -> Vec<Value> {
+    ls.iter().map(list).collect()
+}
+
 pub fn tag(display: &str, urls: &NodeUrls) -> Value {
     json!({
         "name": display,

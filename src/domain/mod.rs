@@ -14,6 +14,7 @@ pub mod groups;
 pub mod inbox;
 pub mod insights;
 pub mod instance;
+pub mod lists;
 pub mod login;
 pub mod media;
 pub mod notifications;

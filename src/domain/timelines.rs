@@ -1,5 +1,5 @@
 //! Lists of statuses: the home feed, the public and hashtag timelines, a profile's statuses,
-//! bookmarks and favourites. The audience rules pick which scopes each list may hold.
+//! bookmarks and favourites, a list's timeline. The audience rules pick which scopes each list may hold.
 
 use super::audience::{self, Origin, Relation};
 use super::{statuses, DomainError, Node};
@@ -31,7 +31,7 @@ fn keys_of(ids: &[i64]) -> Option<(i64, i64)> {
     ids.first().zip(ids.last()).map(|(a, b)| (*a, *b))
 }
 
-/// The viewer's home feed.
+/// The viewer's home feed (without the members of their exclusive lists).
 pub async fn home(
     node: &Node,
     viewer: &AccountRow,
@@ -137,4 +137,16 @@ pub async fn marked(
     let keys = rows.first().zip(rows.last()).map(|(a, b)| (a.0, b.0));
     let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
     page_of(node, viewer, &ids, keys).await
+}
+
+/// The timeline of the viewer's list `id` (another's is "not found").
+pub async fn list(
+    node: &Node,
+    viewer: &AccountRow,
+    id: i64,
+    page: &Page,
+) -> Result<TimelinePage, DomainError> {
+    let list = super::lists::get(node, viewer, id).await?;
+    let ids = node.store.list_feed(&list, page, None).await?;
+    page_of(node, viewer, &ids, keys_of(&ids)).await
 }

@@ -142,6 +142,7 @@ fn client_api(state: &AppState) -> Router<AppState> {
         .route("/api/v1/accounts/{id}/statuses", get(accounts::statuses))
         .route("/api/v1/accounts/{id}/followers", get(accounts::followers))
         .route("/api/v1/accounts/{id}/following", get(accounts::following))
+        .route("/api/v1/accounts/{id}/lists", get(lists::of_account))
         .route("/api/v1/accounts/{id}/follow", post(accounts::follow))
         .route("/api/v1/accounts/{id}/unfollow", post(accounts::unfollow))
         .route("/api/v1/follow_requests", get(accounts::follow_requests))
@@ -189,6 +190,18 @@ fn client_api(state: &AppState) -> Router<AppState> {
         .route("/api/v1/timelines/home", get(timelines::home))
         .route("/api/v1/timelines/public", get(timelines::public))
         .route("/api/v1/timelines/tag/{tag}", get(timelines::tag))
+        .route("/api/v1/timelines/list/{id}", get(timelines::list_timeline))
+        .route("/api/v1/lists", get(lists::all).post(lists::create))
+        .route(
+            "/api/v1/lists/{id}",
+            get(lists::get).put(lists::update).delete(lists::delete),
+        )
+        .route(
+            "/api/v1/lists/{id}/accounts",
+            get(lists::members)
+                .post(lists::add_members)
+                .delete(lists::remove_members),
+        )
         .route("/api/v1/bookmarks", get(timelines::bookmarks))
         .route("/api/v1/favourites", get(timelines::favourites))
         .route("/api/v1/notifications", get(notifications::list))

@@ -221,6 +221,11 @@ impl Store {
                 .await?
                 .rows_affected();
             }
+            sqlx::query("DELETE FROM list_accounts WHERE account_id = $1 AND list_id IN (SELECT id FROM lists WHERE account_id = $2)")
+                .bind(group)
+                .bind(member)
+                .execute(&mut *tx)
+                .await?;
             if let Some(reason) = ban {
                 sqlx::query(
                     "INSERT INTO group_bans (group_id, account_id, reason, created_at) VALUES ($1, $2, $3, $4) \
@@ -243,7 +248,8 @@ impl Store {
     }
 
     /// Deletes a group: its account is suspended (peers are told it is gone by the 410 its
-    /// actor answers) and its settings removed, with the audit entry.
+    /// actor answers), its members' follows and list entries of it removed, with the audit
+    /// entry.
     pub async fn delete_group(&self, group: i64, audit: &Audit<'_>) -> Result<(), StoreError> {
         in_tx!(self, |tx| {
             sqlx::query("UPDATE accounts SET suspended = TRUE, updated_at = $1 WHERE id = $2")
@@ -252,6 +258,10 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query("DELETE FROM follows WHERE target_account_id = $1")
+                .bind(group)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM list_accounts WHERE account_id = $1")
                 .bind(group)
                 .execute(&mut *tx)
                 .await?;

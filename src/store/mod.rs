@@ -13,6 +13,7 @@ pub mod groups;
 pub mod identities;
 pub mod inbox;
 pub mod insights;
+pub mod lists;
 pub mod media;
 pub mod oauth;
 pub mod policy;

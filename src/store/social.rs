@@ -245,7 +245,8 @@ impl Store {
         Ok(row)
     }
 
-    /// Removes a follow and any request between the two, and the notifications they made.
+    /// Removes a follow and any request between the two, the notifications they made, and the
+    /// target from the follower's lists.
     /// The deliveries (an Undo Follow to a remote target) are written only if there was
     /// something to remove; `false` if there was not.
     pub async fn delete_follow(
@@ -266,6 +267,12 @@ impl Store {
                 .await?
                 .rows_affected();
             }
+            // The follower's lists hold only accounts it follows.
+            sqlx::query("DELETE FROM list_accounts WHERE account_id = $2 AND list_id IN (SELECT id FROM lists WHERE account_id = $1)")
+                .bind(account)
+                .bind(target)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("DELETE FROM notifications WHERE from_account_id = $1 AND account_id = $2 AND type IN ('follow', 'follow_request')")
                 .bind(account)
                 .bind(target)

@@ -478,12 +478,16 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Ids of the home feed of `account`.
+    /// Ids of the home feed of `account`, without the members of its exclusive lists.
     pub async fn home_feed(&self, account: i64, page: &Page) -> Result<Vec<i64>, StoreError> {
-        let (cond, order, binds) = page.sql("status_id", 2);
+        let (cond, order, binds) = page.sql("h.status_id", 2);
+        // Members of the owner's exclusive lists are read in those lists' timelines instead.
+        let exclusive =
+            "NOT EXISTS (SELECT 1 FROM list_accounts xa JOIN lists xl ON xl.id = xa.list_id \
+             WHERE xl.account_id = $1 AND xl.exclusive AND xa.account_id = h.author_id)";
         let sql = format!(
-            "SELECT status_id FROM home_feed WHERE account_id = $1 AND {cond} \
-             ORDER BY status_id {order} LIMIT {}",
+            "SELECT h.status_id FROM home_feed h WHERE h.account_id = $1 AND {exclusive} \
+             AND {cond} ORDER BY h.status_id {order} LIMIT {}",
             page.limit
         );
         let ids: Vec<i64> = on_pool!(self, |pool| {

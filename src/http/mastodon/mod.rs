@@ -8,6 +8,7 @@ pub mod directory;
 pub mod extract;
 pub mod groups;
 pub mod instance;
+pub mod lists;
 pub mod media;
 pub mod notifications;
 pub mod oauth;

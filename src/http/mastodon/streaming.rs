@@ -4,9 +4,11 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::request::Parts;
+use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -18,7 +20,7 @@ use tokio_stream::StreamExt;
 use super::extract::{authenticate, bearer_token, invalid_token, Query};
 use crate::convert::mastodon;
 use crate::domain::events::Event;
-use crate::domain::{announcements, notifications, statuses};
+use crate::domain::{announcements, lists, notifications, statuses};
 use crate::http::{ApiError, AppState};
 use crate::store::accounts::AccountRow;
 
@@ -40,11 +42,15 @@ const STREAMS: &[&str] = &[
     "public:remote:media",
     "hashtag",
     "hashtag:local",
+    "list",
     "direct",
 ];
 
+/// Why a subscription is refused: (HTTP status, message), as Mastodon's streaming server says.
+type Refusal = (StatusCode, String);
+
 impl Stream {
-    fn new(name: &str, tag: Option<&str>) -> Result<Stream, String> {
+    fn new(name: &str, tag: Option<&str>, list: Option<&str>) -> Result<Stream, String> {
         if !STREAMS.contains(&name) {
             return Err(format!("Unknown stream type {name:?}"));
         }
@@ -54,6 +60,13 @@ impl Stream {
                     .filter(|t| !t.is_empty())
                     .ok_or("No tag for hashtag stream")?,
             )
+        } else if name == "list" {
+            Some(
+                list.map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .ok_or("No list for list stream")?
+                    .to_string(),
+            )
         } else {
             None
         };
@@ -61,6 +74,37 @@ impl Stream {
             name: name.to_string(),
             param,
         })
+    }
+
+    /// A stream the viewer may open: a list stream only by the list's owner.
+    async fn open(
+        state: &AppState,
+        viewer: &AccountRow,
+        name: &str,
+        tag: Option<&str>,
+        list: Option<&str>,
+    ) -> Result<Stream, Refusal> {
+        let stream = Stream::new(name, tag, list).map_err(|e| (StatusCode::BAD_REQUEST, e))?;
+        if let Some(id) = stream.list_id() {
+            let allowed = match id {
+                Some(id) => lists::may_stream(&state.node, viewer, id)
+                    .await
+                    .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?,
+                None => false,
+            };
+            if !allowed {
+                return Err((
+                    StatusCode::UNAUTHORIZED,
+                    "Not authorized to stream this list".into(),
+                ));
+            }
+        }
+        Ok(stream)
+    }
+
+    /// For a list stream, its list id (`None` inside when it names no list).
+    fn list_id(&self) -> Option<Option<i64>> {
+        (self.name == "list").then(|| self.param.as_deref().and_then(|p| p.parse().ok()))
     }
 
     /// The `stream` array of an event, as masto.js matches it.
@@ -89,7 +133,8 @@ impl Stream {
         };
         let media_ok = !self.name.ends_with(":media") || audience.with_media;
         match self.name.as_str() {
-            "user" => audience.home.contains(&viewer),
+            // Which of those are in the list is asked in `render`.
+            "user" | "list" => audience.home.contains(&viewer),
             "user:notification" => false,
             "public" | "public:media" => audience.public && media_ok,
             "public:local" | "public:local:media" => audience.local && media_ok,
@@ -128,6 +173,19 @@ async fn render(
         Event::Status {
             status_id, edited, ..
         } => {
+            // Members of an exclusive list stay out of home; a list stream has its own.
+            let shown = match (stream.name.as_str(), stream.list_id()) {
+                ("user", _) => !lists::hidden_from_home(&state.node, viewer, *status_id)
+                    .await
+                    .ok()?,
+                (_, Some(Some(list))) => lists::streams(&state.node, viewer, list, *status_id)
+                    .await
+                    .ok()?,
+                _ => true,
+            };
+            if !shown {
+                return None;
+            }
             let view = statuses::views(&state.node, Some(viewer), &[*status_id])
                 .await
                 .ok()?
@@ -180,9 +238,11 @@ pub async fn health() -> &'static str {
     "OK"
 }
 
+/// `/api/v1/streaming`: a WebSocket, or without an upgrade the server-sent events of the
+/// stream named by `?stream=` (as Mastodon's streaming server serves both there).
 pub async fn websocket(
     State(state): State<AppState>,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     parts: Parts,
 ) -> Result<Response, ApiError> {
     let protocol = parts
@@ -200,12 +260,24 @@ pub async fn websocket(
         .unwrap_or_default();
     let mut initial = Vec::new();
     if let Some(name) = &query.stream {
-        match Stream::new(name, query.tag.as_deref()) {
-            Ok(s) => initial.push(s),
-            Err(e) => return Err(ApiError::bad_request(e)),
-        }
+        let stream = Stream::open(
+            &state,
+            &viewer,
+            name,
+            query.tag.as_deref(),
+            query.list.as_deref(),
+        )
+        .await
+        .map_err(|(status, m)| ApiError::new(status, m))?;
+        initial.push(stream);
     }
-    let _ = query.list;
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => match initial.pop() {
+            Some(stream) => return Ok(events(state, viewer, stream)),
+            None => return Err(ApiError::bad_request(rejection.body_text())),
+        },
+    };
     // Browsers require the offered protocol to be echoed when the token travels in it.
     let ws = match protocol {
         Some(p) => ws.protocols([p]),
@@ -231,7 +303,7 @@ async fn run_socket(
             }
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    if let Some(reply) = handle_command(&mut subs, text.as_str()) {
+                    if let Some(reply) = handle_command(&state, &viewer, &mut subs, text.as_str()).await {
                         if socket.send(Message::Text(reply.into())).await.is_err() {
                             break;
                         }
@@ -272,10 +344,16 @@ struct Command {
     kind: String,
     stream: String,
     tag: Option<String>,
+    list: Option<String>,
 }
 
 /// Applies a subscribe / unsubscribe message; returns an error frame for a bad one.
-fn handle_command(subs: &mut Vec<Stream>, text: &str) -> Option<String> {
+async fn handle_command(
+    state: &AppState,
+    viewer: &AccountRow,
+    subs: &mut Vec<Stream>,
+    text: &str,
+) -> Option<String> {
     let command: Command = match serde_json::from_str(text) {
         Ok(c) => c,
         Err(e) => {
@@ -284,18 +362,25 @@ fn handle_command(subs: &mut Vec<Stream>, text: &str) -> Option<String> {
             )
         }
     };
-    let stream = match Stream::new(&command.stream, command.tag.as_deref()) {
-        Ok(s) => s,
-        Err(e) => return Some(json!({"error": e, "status": 400}).to_string()),
-    };
+    let (tag, list) = (command.tag.as_deref(), command.list.as_deref());
     match command.kind.as_str() {
         "subscribe" => {
+            let stream = match Stream::open(state, viewer, &command.stream, tag, list).await {
+                Ok(s) => s,
+                Err((status, e)) => {
+                    return Some(json!({"error": e, "status": status.as_u16()}).to_string())
+                }
+            };
             if !subs.contains(&stream) {
                 subs.push(stream);
             }
             None
         }
         "unsubscribe" => {
+            let stream = match Stream::new(&command.stream, tag, list) {
+                Ok(s) => s,
+                Err(e) => return Some(json!({"error": e, "status": 400}).to_string()),
+            };
             subs.retain(|s| *s != stream);
             None
         }
@@ -314,7 +399,20 @@ pub async fn sse(
 ) -> Result<Response, ApiError> {
     let viewer = viewer(&state, bearer_token(&parts)).await?;
     let name = path.trim_matches('/').replace('/', ":");
-    let stream = Stream::new(&name, query.tag.as_deref()).map_err(ApiError::bad_request)?;
+    let stream = Stream::open(
+        &state,
+        &viewer,
+        &name,
+        query.tag.as_deref(),
+        query.list.as_deref(),
+    )
+    .await
+    .map_err(|(status, m)| ApiError::new(status, m))?;
+    Ok(events(state, viewer, stream))
+}
+
+/// The server-sent events of one stream until the client leaves or the node stops.
+fn events(state: AppState, viewer: AccountRow, stream: Stream) -> Response {
     let viewer = Arc::new(viewer);
     let state_closing = state.node.hub.closing();
     let events = BroadcastStream::new(state.node.hub.subscribe());
@@ -339,11 +437,11 @@ pub async fn sse(
         .take_while(|e| e.is_some())
         .filter_map(|e| e)
         .map(|(name, payload)| Ok::<_, Infallible>(SseEvent::default().event(name).data(payload)));
-    Ok(Sse::new(out)
+    Sse::new(out)
         .keep_alive(
             KeepAlive::new()
                 .interval(Duration::from_secs(15))
                 .text("thump"),
         )
-        .into_response())
+        .into_response()
 }

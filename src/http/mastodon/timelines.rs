@@ -1,4 +1,4 @@
-//! Timelines: home (the materialised feed), public (local / remote), hashtag.
+//! Timelines: home (the materialised feed), public (local / remote), hashtag, list.
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
@@ -129,4 +129,23 @@ pub async fn favourites(
     Query(q): Query<PageParams>,
 ) -> Result<Response, ApiError> {
     marked(&state, &auth, &uri, &q, false).await
+}
+
+pub async fn list_timeline(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    uri: Uri,
+    Query(q): Query<PageParams>,
+) -> Result<Response, ApiError> {
+    let me = auth.user("read:lists")?;
+    let id = super::extract::parse_id(&id)?;
+    let page = q.page(20, 40)?;
+    let list = timelines::list(&state.node, me, id, &page).await?;
+    Ok(paginated(
+        mastodon::statuses(&list.statuses, &state.node.urls),
+        list.keys,
+        &state.node.urls.api(&format!("/api/v1/timelines/list/{id}")),
+        &query_pairs(&uri),
+    ))
 }
