@@ -473,4 +473,60 @@ async fn org_nodes_share_the_same_matrix_with_small_cells_left_out_and_the_partn
         seen >= 6,
         "each org node holds the other two's weeks: {seen}"
     );
+
+    // Aggregates that break the rules, signed by B's own node key: a count below the threshold,
+    // a field naming someone, another node's document, a week that has not begun. Each is
+    // refused and nothing is kept. The shape is checked before the inbox answers (422); what
+    // needs the node's facts is refused after it (202, logged), as for any activity.
+    let key = node_private_key(&nb.db).await;
+    let key_id = format!("http://{b}/actor#main-key");
+    let doc = |week: &str| {
+        json!({
+            "id": format!("http://{b}/insights/weeks/{week}"),
+            "type": "WeeklyAggregates",
+            "attributedTo": format!("http://{b}/actor"),
+            "week": week,
+            "threshold": 5,
+            "activeUsers": 40,
+            "interactions": [{"peer": a.as_str(), "sent": 12}],
+            "hashtags": [],
+            "updated": "2026-01-06T00:00:00Z",
+        })
+    };
+    let mut small = doc("2026-01-05");
+    small["interactions"][0]["sent"] = json!(2);
+    let mut named = doc("2026-01-12");
+    named["interactions"][0]["account"] = json!(format!("http://{a}/users/ana0"));
+    let mut foreign = doc("2026-01-19");
+    foreign["id"] = json!(format!("http://{c}/insights/weeks/2026-01-19"));
+    let future = doc("2099-01-05");
+    for (what, object, status) in [
+        ("small", small, 422),
+        ("named", named, 422),
+        ("foreign", foreign, 202),
+        ("future", future, 202),
+    ] {
+        let activity = json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("http://{b}/actor#forged-{what}"),
+            "type": "Create",
+            "actor": format!("http://{b}/actor"),
+            "object": object,
+        });
+        let r = signed_post(&format!("http://{a}/inbox"), &activity, &key, &key_id).await;
+        assert_eq!(r.status().as_u16(), status, "{what}");
+    }
+    let bad: i64 = db_scalar(
+        &na.db,
+        "SELECT COUNT(*) FROM insight_reports WHERE report LIKE '%2026-01-%' OR report LIKE '%2099-%'",
+        &[],
+    )
+    .await;
+    assert_eq!(bad, 0, "a forged document was kept");
+    let log = na.node.log();
+    assert!(log.contains("below the threshold"), "{log}");
+    assert!(
+        log.contains("are not") && log.contains("has not started"),
+        "{log}"
+    );
 }

@@ -218,8 +218,10 @@ pub async fn run(ctx: &Ctx, sizes: &Sizes) -> Result<Outcome> {
                 peers
                     .iter()
                     .map(|(d, p)| {
-                        let (sent, received) =
-                            (p["sent"].as_i64().unwrap_or(0), p["received"].as_i64().unwrap_or(0));
+                        let (sent, received) = (
+                            p["sent"].as_i64().unwrap_or(0),
+                            p["received"].as_i64().unwrap_or(0),
+                        );
                         // This node's own entry counts each interaction inside it on both sides.
                         if DOMAINS.contains(&d.as_str()) {
                             sent + received

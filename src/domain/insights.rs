@@ -306,10 +306,7 @@ pub async fn refresh(node: &Node) -> Result<(usize, usize), DomainError> {
 }
 
 /// Computes and keeps one week now (default: this one): the CLI's `fika admin insights`.
-pub async fn recompute(
-    node: &Node,
-    week: Option<&str>,
-) -> Result<(i64, WeekFigures), DomainError> {
+pub async fn recompute(node: &Node, week: Option<&str>) -> Result<(i64, WeekFigures), DomainError> {
     let week = match week {
         Some(label) => parse_week(label).ok_or_else(|| {
             DomainError::Invalid(format!("{label} is not the Monday of a week (YYYY-MM-DD)"))
@@ -317,8 +314,7 @@ pub async fn recompute(
         None => week_start(now_millis()),
     };
     let figures = compute_week(node, week).await?;
-    let json =
-        serde_json::to_string(&figures).map_err(|e| DomainError::Internal(e.to_string()))?;
+    let json = serde_json::to_string(&figures).map_err(|e| DomainError::Internal(e.to_string()))?;
     node.store.save_insight_week(week, &json).await?;
     Ok((week, figures))
 }
