@@ -383,7 +383,7 @@ pub fn relationship(r: &RelationshipView) -> Value {
         "requested": r.requested,
         "requested_by": r.requested_by,
         "domain_blocking": false,
-        "endorsed": false,
+        "endorsed": r.endorsed,
         "note": "",
     })
 }
@@ -885,6 +885,24 @@ pub fn insights(v: &super::views::InsightsView) -> Value {
             "display_name": g.display_name,
             "members": g.members.iter().map(|(node, n)| json!({"node": node, "members": n})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
+    })
+}
+
+/// A follow suggestion (`/api/v2/suggestions`): why, in Mastodon's names, and the account.
+pub fn suggestion(
+    source: crate::store::suggestions::SuggestionSource,
+    account: &AccountView,
+    urls: &NodeUrls,
+) -> Value {
+    use crate::store::suggestions::SuggestionSource as S;
+    let (source, sources) = match source {
+        S::FriendsOfFriends => ("past_interactions", "friends_of_friends"),
+        S::MostFollowed => ("global", "most_followed"),
+    };
+    json!({
+        "source": source,
+        "sources": [sources],
+        "account": self::account(&account.row, &account.counts, urls),
     })
 }
 

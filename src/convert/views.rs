@@ -145,6 +145,7 @@ pub struct RelationshipView {
     pub followed_by: bool,
     pub requested: bool,
     pub requested_by: bool,
+    pub endorsed: bool,
 }
 
 /// An access token just issued: the secret (shown once), its scopes and when it was made.

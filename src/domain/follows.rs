@@ -9,6 +9,7 @@ use crate::convert::views::RelationshipView;
 use crate::store::accounts::AccountRow;
 use crate::store::social::FollowList;
 use crate::store::statuses::{NewNotification, Page};
+use crate::store::suggestions::SuggestionSource;
 
 async fn target(node: &Node, viewer: &AccountRow, id: i64) -> Result<AccountRow, DomainError> {
     let target = node
@@ -289,9 +290,93 @@ pub async fn relationships(
                 followed_by: facts.followed_by.contains(id),
                 requested,
                 requested_by: facts.requested_by.contains(id),
+                endorsed: facts.endorsed.contains(id),
             }
         })
         .collect())
+}
+
+/// The viewer's relationship with one account.
+async fn relationship(
+    node: &Node,
+    viewer: &AccountRow,
+    target: i64,
+) -> Result<RelationshipView, DomainError> {
+    relationships(node, viewer, &[target])
+        .await?
+        .pop()
+        .ok_or(DomainError::NotFound("account"))
+}
+
+/// Features `target` on the viewer's profile (Mastodon's endorsements): only an account the
+/// viewer follows; endorsing twice is endorsing once.
+pub async fn endorse(
+    node: &Node,
+    viewer: &AccountRow,
+    target: i64,
+) -> Result<RelationshipView, DomainError> {
+    let target = accounts::visible(node, target).await?;
+    if node.store.endorse(viewer.id, target.id).await?.is_none() {
+        return Err(DomainError::Invalid(
+            "You must be already following the person you want to endorse".into(),
+        ));
+    }
+    relationship(node, viewer, target.id).await
+}
+
+pub async fn unendorse(
+    node: &Node,
+    viewer: &AccountRow,
+    target: i64,
+) -> Result<RelationshipView, DomainError> {
+    let target = accounts::visible(node, target).await?;
+    node.store.unendorse(viewer.id, target.id).await?;
+    relationship(node, viewer, target.id).await
+}
+
+/// A page of the accounts the viewer endorses.
+pub async fn endorsements(
+    node: &Node,
+    viewer: &AccountRow,
+    page: &Page,
+) -> Result<AccountPage, DomainError> {
+    let rows = node.store.endorsements(viewer.id, page).await?;
+    accounts::page(node, &rows).await
+}
+
+/// Colleagues worth following: people on this node followed by people the viewer follows
+/// (most such followers first), then the most followed here; never someone followed,
+/// asked for or dismissed.
+pub async fn suggestions(
+    node: &Node,
+    viewer: &AccountRow,
+    limit: i64,
+) -> Result<Vec<(SuggestionSource, crate::convert::views::AccountView)>, DomainError> {
+    let found = node
+        .store
+        .suggestions(viewer.id, limit.clamp(1, 80))
+        .await?;
+    let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
+    let views = accounts::views(node, &ids).await?;
+    Ok(found
+        .into_iter()
+        .filter_map(|(id, source)| {
+            views
+                .iter()
+                .find(|v| v.row.id == id)
+                .map(|v| (source, v.clone()))
+        })
+        .collect())
+}
+
+/// Stops suggesting `target` to the viewer.
+pub async fn dismiss_suggestion(
+    node: &Node,
+    viewer: &AccountRow,
+    target: i64,
+) -> Result<(), DomainError> {
+    let target = accounts::visible(node, target).await?;
+    Ok(node.store.dismiss_suggestion(viewer.id, target.id).await?)
 }
 
 /// A page of an account's followers or of whom it follows (`account` must be visible: known

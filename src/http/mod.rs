@@ -145,6 +145,15 @@ fn client_api(state: &AppState) -> Router<AppState> {
         .route("/api/v1/accounts/{id}/lists", get(lists::of_account))
         .route("/api/v1/accounts/{id}/follow", post(accounts::follow))
         .route("/api/v1/accounts/{id}/unfollow", post(accounts::unfollow))
+        .route("/api/v1/accounts/{id}/pin", post(accounts::pin))
+        .route("/api/v1/accounts/{id}/unpin", post(accounts::unpin))
+        .route("/api/v1/endorsements", get(accounts::endorsements))
+        .route("/api/v1/suggestions", get(accounts::suggestions_v1))
+        .route(
+            "/api/v1/suggestions/{id}",
+            axum::routing::delete(accounts::dismiss_suggestion),
+        )
+        .route("/api/v2/suggestions", get(accounts::suggestions_v2))
         .route("/api/v1/follow_requests", get(accounts::follow_requests))
         .route(
             "/api/v1/follow_requests/{id}/authorize",

@@ -20,6 +20,7 @@ pub mod policy;
 pub mod profile_index;
 pub mod social;
 pub mod statuses;
+pub mod suggestions;
 pub mod tags;
 
 use std::str::FromStr;

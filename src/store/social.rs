@@ -29,6 +29,8 @@ pub struct RelationFacts {
     /// Targets whose reblogs the viewer hides / whose posts notify the viewer.
     pub hiding_reblogs: HashSet<i64>,
     pub notifying: HashSet<i64>,
+    /// Targets the viewer endorses.
+    pub endorsed: HashSet<i64>,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -267,7 +269,14 @@ impl Store {
                 .await?
                 .rows_affected();
             }
-            // The follower's lists hold only accounts it follows.
+            // Endorsements and the follower's lists hold only accounts it follows.
+            sqlx::query(
+                "DELETE FROM endorsements WHERE account_id = $1 AND target_account_id = $2",
+            )
+            .bind(account)
+            .bind(target)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query("DELETE FROM list_accounts WHERE account_id = $2 AND list_id IN (SELECT id FROM lists WHERE account_id = $1)")
                 .bind(account)
                 .bind(target)
@@ -382,6 +391,9 @@ impl Store {
         }
         for (t, _, _) in query(format!("SELECT account_id, show_reblogs, notify FROM follow_requests WHERE target_account_id = $1 AND account_id IN ({list})")).await? {
             facts.requested_by.insert(t);
+        }
+        for (t, _, _) in query(format!("SELECT target_account_id, TRUE, TRUE FROM endorsements WHERE account_id = $1 AND target_account_id IN ({list})")).await? {
+            facts.endorsed.insert(t);
         }
         Ok(facts)
     }

@@ -5,7 +5,7 @@ use axum::http::Uri;
 use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::extract::{flex_bool, flex_ids, parse_id, Auth, Body, MultipartForm, Query};
 use super::{paginated, query_pairs, PageParams};
@@ -443,4 +443,92 @@ pub async fn reject_request(
     Ok(Json(mastodon::relationship(
         &follows::reject(&state.node, me, parse_id(&id)?).await?,
     )))
+}
+
+/// `POST /api/v1/accounts/:id/pin`: endorse (feature on one's profile) an account one follows.
+pub async fn pin(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("write:accounts")?;
+    Ok(Json(mastodon::relationship(
+        &follows::endorse(&state.node, me, parse_id(&id)?).await?,
+    )))
+}
+
+/// `POST /api/v1/accounts/:id/unpin`.
+pub async fn unpin(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("write:accounts")?;
+    Ok(Json(mastodon::relationship(
+        &follows::unendorse(&state.node, me, parse_id(&id)?).await?,
+    )))
+}
+
+/// `GET /api/v1/endorsements`: the accounts the viewer endorses, newest first.
+pub async fn endorsements(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Query(q): Query<PageParams>,
+) -> Result<Response, ApiError> {
+    let me = auth.user("read:accounts")?;
+    let page = q.page(40, 80)?;
+    let list = follows::endorsements(&state.node, me, &page).await?;
+    let url = state.node.urls.api("/api/v1/endorsements");
+    Ok(super::account_page(&state.node.urls, &list, &url, &uri))
+}
+
+#[derive(Deserialize, Default)]
+pub struct SuggestionsQuery {
+    limit: Option<i64>,
+}
+
+/// `GET /api/v2/suggestions`: colleagues worth following, with why.
+pub async fn suggestions_v2(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<SuggestionsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("read")?;
+    let found = follows::suggestions(&state.node, me, q.limit.unwrap_or(40)).await?;
+    let urls = &state.node.urls;
+    Ok(Json(
+        found
+            .iter()
+            .map(|(source, a)| mastodon::suggestion(*source, a, urls))
+            .collect(),
+    ))
+}
+
+/// `GET /api/v1/suggestions`: the same, as accounts.
+pub async fn suggestions_v1(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(q): Query<SuggestionsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("read")?;
+    let found = follows::suggestions(&state.node, me, q.limit.unwrap_or(40)).await?;
+    let urls = &state.node.urls;
+    Ok(Json(
+        found
+            .iter()
+            .map(|(_, a)| mastodon::account(&a.row, &a.counts, urls))
+            .collect(),
+    ))
+}
+
+/// `DELETE /api/v1/suggestions/:account_id`: never suggest that account again.
+pub async fn dismiss_suggestion(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("read")?;
+    follows::dismiss_suggestion(&state.node, me, parse_id(&id)?).await?;
+    Ok(Json(json!({})))
 }
