@@ -59,12 +59,17 @@ impl Net {
 
     /// POSTs `activity` to A's shared inbox signed by bob; the status and the time it took.
     async fn post_as_bob(&self, activity: &Value) -> (u16, Duration) {
+        self.post_as(&self.bob, &self.bob_key, activity).await
+    }
+
+    /// POSTs `activity` to A's shared inbox signed with `actor`'s key.
+    async fn post_as(&self, actor: &str, key: &str, activity: &Value) -> (u16, Duration) {
         let started = Instant::now();
         let r = signed_post(
             &self.a().url("/inbox"),
             activity,
-            &self.bob_key,
-            &format!("{}#main-key", self.bob),
+            key,
+            &format!("{actor}#main-key"),
         )
         .await;
         (r.status().as_u16(), started.elapsed())
@@ -615,4 +620,138 @@ async fn a_delete_overtaking_its_queued_create_wins() {
         "the deleted status came back"
     );
     assert!(home_has(&net.ada, "said and taken back").await.is_none());
+}
+
+/// Some servers undo a Like, an Announce or a Follow by naming only its id. Each is found among
+/// what that actor did, and only there: naming another actor's Like undoes nothing.
+#[tokio::test]
+async fn an_undo_naming_only_the_activity_id_undoes_that_actors_activity() {
+    let net = setup(&[], "5").await;
+    create_user(&net.b_db, "carol");
+    let carol = net.bob.replace("/users/bob", "/users/carol");
+    let carol_key = local_private_key(&net.b_db, "carol").await;
+    let (code, status) = net
+        .ada
+        .post("/api/v1/statuses", json!({"status": "undo me later"}))
+        .await;
+    assert_eq!(code, 200, "{status}");
+    let status_id = status["id"].as_str().unwrap().to_string();
+    let uri = status["uri"].as_str().unwrap().to_string();
+    let ada_url = format!("http://127.0.0.1:{}/users/ada", net.a_port);
+    let ada_id = status["account"]["id"].as_str().unwrap().to_string();
+
+    let bob_like = format!("{}/likes/1", net.bob);
+    let bob_announce = format!("{}/announces/1", net.bob);
+    let bob_follow = format!("{}/follows/1", net.bob);
+    let carol_like = format!("{carol}/likes/1");
+    for activity in [
+        json!({"id": bob_like, "type": "Like", "actor": net.bob, "object": uri}),
+        json!({"id": bob_announce, "type": "Announce", "actor": net.bob, "object": uri,
+               "to": [PUBLIC]}),
+        json!({"id": bob_follow, "type": "Follow", "actor": net.bob, "object": ada_url}),
+    ] {
+        assert_eq!(net.post_as_bob(&activity).await.0, 202, "{activity}");
+    }
+    let like = json!({"id": carol_like, "type": "Like", "actor": carol, "object": uri});
+    assert_eq!(net.post_as(&carol, &carol_key, &like).await.0, 202);
+    let counts = || async {
+        let (_, s) = net.ada.get(&format!("/api/v1/statuses/{status_id}")).await;
+        let (_, a) = net.ada.get(&format!("/api/v1/accounts/{ada_id}")).await;
+        (
+            s["favourites_count"].as_i64().unwrap(),
+            s["reblogs_count"].as_i64().unwrap(),
+            a["followers_count"].as_i64().unwrap(),
+        )
+    };
+    within_30s("two favourites, a boost and a follower", || async {
+        (counts().await == (2, 1, 1)).then_some(())
+    })
+    .await;
+
+    // bob names carol's Like, and an id nothing has: accepted, nothing changes.
+    for (n, object) in [&carol_like, &format!("{}/likes/404", net.bob)]
+        .into_iter()
+        .enumerate()
+    {
+        let undo = json!({"id": format!("{}/undos/x{n}", net.bob), "type": "Undo",
+                          "actor": net.bob, "object": object});
+        assert_eq!(net.post_as_bob(&undo).await.0, 202);
+    }
+    // Each Undo by reference removes what bob did, one at a time.
+    let steps = [
+        (&bob_like, (1, 1, 1)),
+        (&bob_announce, (1, 0, 1)),
+        (&bob_follow, (1, 0, 0)),
+    ];
+    for (n, (object, expected)) in steps.into_iter().enumerate() {
+        let undo = json!({"id": format!("{}/undos/{n}", net.bob), "type": "Undo",
+                          "actor": net.bob, "object": object});
+        assert_eq!(net.post_as_bob(&undo).await.0, 202, "{undo}");
+        within_30s(&format!("the Undo of {object}"), || async {
+            (counts().await == expected).then_some(())
+        })
+        .await;
+    }
+    let (_, by) = net
+        .ada
+        .get(&format!("/api/v1/statuses/{status_id}/favourited_by"))
+        .await;
+    let by: Vec<&str> = by
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(by, ["carol"], "carol's favourite stays");
+    assert!(net.a().log().find("Undo of unsupported type").is_none());
+}
+
+/// An edit is dated by the note's `updated`, and an older Update arriving after a newer one
+/// (or the same one again) changes nothing.
+#[tokio::test]
+async fn an_edit_keeps_its_own_time_and_an_older_update_does_not_overwrite_a_newer() {
+    let net = setup(&[], "5").await;
+    let create = net.create(20, "first version", None);
+    assert_eq!(net.post_as_bob(&create).await.0, 202);
+    let shown = within_30s("bob's note on ada's home", || async {
+        home_has(&net.ada, "first version").await
+    })
+    .await;
+    let id = shown["id"].as_str().unwrap().to_string();
+    let update = |n: u64, text: &str, updated: &str| {
+        let mut note = net.note(20, text, None);
+        note["updated"] = json!(updated);
+        json!({"id": format!("{}/statuses/20/update/{n}", net.bob), "type": "Update",
+               "actor": net.bob, "to": [PUBLIC], "object": note})
+    };
+    let newer = "2026-06-01T10:00:02Z";
+    for activity in [
+        update(2, "third version", newer),
+        update(1, "second version", "2026-06-01T10:00:01Z"),
+        update(3, "third version again", newer),
+    ] {
+        assert_eq!(net.post_as_bob(&activity).await.0, 202);
+    }
+    within_30s("the inbox queue to drain", || async {
+        (net.queued().await == 0).then_some(())
+    })
+    .await;
+    let (_, status) = net.ada.get(&format!("/api/v1/statuses/{id}")).await;
+    assert!(
+        status["content"]
+            .as_str()
+            .unwrap()
+            .contains("third version<"),
+        "{status}"
+    );
+    assert_eq!(status["edited_at"], "2026-06-01T10:00:02.000Z");
+    let (_, history) = net.ada.get(&format!("/api/v1/statuses/{id}/history")).await;
+    let texts: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts[0].contains("first version") && texts[1].contains("third version<"));
 }

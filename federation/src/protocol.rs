@@ -134,10 +134,11 @@ pub enum ActivityKind {
     Like,
     Announce,
     Undo,
+    Block,
 }
 
 impl ActivityKind {
-    pub const ALL: [ActivityKind; 9] = [
+    pub const ALL: [ActivityKind; 10] = [
         ActivityKind::Follow,
         ActivityKind::Accept,
         ActivityKind::Reject,
@@ -147,6 +148,7 @@ impl ActivityKind {
         ActivityKind::Like,
         ActivityKind::Announce,
         ActivityKind::Undo,
+        ActivityKind::Block,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -160,6 +162,7 @@ impl ActivityKind {
             ActivityKind::Like => "Like",
             ActivityKind::Announce => "Announce",
             ActivityKind::Undo => "Undo",
+            ActivityKind::Block => "Block",
         }
     }
 

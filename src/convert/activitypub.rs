@@ -335,6 +335,15 @@ pub fn remote_status(note: &activities::Note, facts: RemoteStatusFacts) -> Statu
 }
 
 /// An edit of a received note, applied to its row.
+/// When a remote note was edited: its `updated` (never in the future), or `now` when it has
+/// none.
+pub fn edit_time(note: &activities::Note, now: i64) -> i64 {
+    note.updated
+        .as_deref()
+        .and_then(millis)
+        .map_or(now, |at| at.min(now))
+}
+
 pub fn apply_remote_edit(row: &mut StatusRow, note: &activities::Note, edited_at: i64) {
     row.content = sanitize(&note.content);
     row.text = html_to_plain(&row.content);
@@ -435,5 +444,32 @@ pub fn announcement_counts(
         read: counts.read,
         reactions: counts.reactions.clone(),
         updated: rfc3339_millis(now),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note_updated(updated: Option<&str>) -> activities::Note {
+        let mut v = serde_json::json!({
+            "id": "https://b.test/notes/1", "type": "Note",
+            "attributedTo": "https://b.test/users/bob", "content": "<p>hi</p>",
+        });
+        if let Some(at) = updated {
+            v["updated"] = serde_json::json!(at);
+        }
+        activities::parse_note(&v).unwrap()
+    }
+
+    #[test]
+    fn an_edit_is_dated_by_its_updated_never_later_than_now() {
+        let now = millis("2026-12-03T12:00:00Z").unwrap();
+        let earlier = note_updated(Some("2026-12-03T11:00:00.250Z"));
+        assert_eq!(edit_time(&earlier, now), now - 3_599_750);
+        let future = note_updated(Some("2027-01-01T00:00:00Z"));
+        assert_eq!(edit_time(&future, now), now);
+        assert_eq!(edit_time(&note_updated(None), now), now);
+        assert_eq!(edit_time(&note_updated(Some("yesterday")), now), now);
     }
 }

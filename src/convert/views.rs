@@ -146,6 +146,11 @@ pub struct RelationshipView {
     pub requested: bool,
     pub requested_by: bool,
     pub endorsed: bool,
+    pub blocking: bool,
+    pub blocked_by: bool,
+    pub muting: bool,
+    pub muting_notifications: bool,
+    pub domain_blocking: bool,
 }
 
 /// An access token just issued: the secret (shown once), its scopes and when it was made.

@@ -41,6 +41,7 @@ pub async fn follow(
 ) -> Result<RelationshipView, DomainError> {
     let target = target(node, viewer, target_id).await?;
     let store = &node.store;
+    refuse_if_blocked(node, viewer, &target).await?;
     let already = store.follows(viewer.id, target.id).await?;
     if !target.is_local() && !already {
         if store.follow_request(viewer.id, target.id).await?.is_some() {
@@ -73,6 +74,22 @@ pub async fn follow(
         follow_local(node, viewer, &target, reblogs, notify, None).await?;
     }
     Ok(relationships(node, viewer, &[target.id]).await?.remove(0))
+}
+
+/// Neither side of a block may follow the other (Mastodon's "not allowed", 403).
+pub(crate) async fn refuse_if_blocked(
+    node: &Node,
+    follower: &AccountRow,
+    target: &AccountRow,
+) -> Result<(), DomainError> {
+    if node
+        .store
+        .blocked_either_way(follower.id, target.id)
+        .await?
+    {
+        return Err(DomainError::Forbidden("This action is not allowed".into()));
+    }
+    Ok(())
 }
 
 /// `follower` (local or remote) follows the local account `target`: a request with a
@@ -291,13 +308,18 @@ pub async fn relationships(
                 requested,
                 requested_by: facts.requested_by.contains(id),
                 endorsed: facts.endorsed.contains(id),
+                blocking: facts.blocking.contains(id),
+                blocked_by: facts.blocked_by.contains(id),
+                muting: facts.muting.contains(id),
+                muting_notifications: facts.muting_notifications.contains(id),
+                domain_blocking: facts.domain_blocking.contains(id),
             }
         })
         .collect())
 }
 
 /// The viewer's relationship with one account.
-async fn relationship(
+pub(crate) async fn relationship(
     node: &Node,
     viewer: &AccountRow,
     target: i64,

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod announcements;
 pub mod audience;
+pub mod blocks;
 pub mod console;
 pub mod dashboard;
 pub mod directory;

@@ -11,6 +11,7 @@ use crate::convert::views::{
     AccountView, ContextView, StatusEditView, StatusSourceView, StatusView, ViewerMarks,
 };
 use crate::store::accounts::AccountRow;
+use crate::store::hidden::Hiding;
 use crate::store::media::MediaRow;
 use crate::store::now_millis;
 use crate::store::statuses::{NewNotification, NewStatus, Page, StatusRow};
@@ -41,12 +42,18 @@ pub struct AppInfo {
     pub website: Option<String>,
 }
 
-/// Relations of `viewer` to the authors of `rows`, for the visibility rules.
+/// Relations of `viewer` to the authors of `rows`, for the visibility rules, and the authors
+/// who block the viewer (whose statuses it does not see at all).
+struct Relations {
+    by_status: HashMap<i64, Relation>,
+    blockers: HashSet<i64>,
+}
+
 async fn relations(
     node: &Node,
     viewer: Option<&AccountRow>,
     rows: &[&StatusRow],
-) -> Result<HashMap<i64, Relation>, DomainError> {
+) -> Result<Relations, DomainError> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mentions = match viewer {
         Some(_) => node.store.mentions_of(&ids).await?,
@@ -61,9 +68,12 @@ async fn relations_with(
     viewer: Option<&AccountRow>,
     rows: &[&StatusRow],
     mentions: &[(i64, i64)],
-) -> Result<HashMap<i64, Relation>, DomainError> {
+) -> Result<Relations, DomainError> {
     let Some(viewer) = viewer else {
-        return Ok(HashMap::new());
+        return Ok(Relations {
+            by_status: HashMap::new(),
+            blockers: HashSet::new(),
+        });
     };
     // Authors and the groups statuses were posted into: following a group is membership.
     let authors: Vec<i64> = rows
@@ -72,13 +82,16 @@ async fn relations_with(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let following = node.store.following_among(viewer.id, &authors).await?;
+    let (following, blockers) = node
+        .store
+        .following_and_blockers_among(viewer.id, &authors)
+        .await?;
     let mentioned: HashSet<i64> = mentions
         .iter()
         .filter(|(_, account)| *account == viewer.id)
         .map(|(status, _)| *status)
         .collect();
-    Ok(rows
+    let by_status = rows
         .iter()
         .map(|r| {
             (
@@ -91,14 +104,19 @@ async fn relations_with(
                 },
             )
         })
-        .collect())
+        .collect();
+    Ok(Relations {
+        by_status,
+        blockers,
+    })
 }
 
-fn visible(row: &StatusRow, viewer: Option<&AccountRow>, rel: &HashMap<i64, Relation>) -> bool {
-    audience::may_see(
-        row.audience(),
-        viewer.map(|_| rel.get(&row.id).copied().unwrap_or_default()),
-    )
+fn visible(row: &StatusRow, viewer: Option<&AccountRow>, rel: &Relations) -> bool {
+    !rel.blockers.contains(&row.account_id)
+        && audience::may_see(
+            row.audience(),
+            viewer.map(|_| rel.by_status.get(&row.id).copied().unwrap_or_default()),
+        )
 }
 
 /// A status the viewer may see, or NotFound (never "forbidden": that would leak existence).
@@ -803,7 +821,7 @@ pub async fn favourite(
         let deliveries = like_deliveries(node, viewer, &target, &author, false).await?;
         let created = node
             .store
-            .favourite(viewer.id, target.id, note.clone(), &deliveries)
+            .favourite(viewer.id, target.id, None, note.clone(), &deliveries)
             .await?;
         if created {
             node.hub.notified(&note);
@@ -992,9 +1010,16 @@ pub async fn context(
     }
     ancestors.reverse();
     let descendants = node.store.descendants(row.id).await?;
+    // Replies by people the viewer blocks or mutes stay out of the thread, as on Mastodon.
+    let hidden = super::blocks::hidden(node, viewer, Hiding::Statuses).await?;
+    let shown = |list: Vec<StatusView>| -> Vec<StatusView> {
+        list.into_iter()
+            .filter(|v| !super::blocks::hides(&hidden, v))
+            .collect()
+    };
     Ok(ContextView {
-        ancestors: views(node, Some(viewer), &ancestors).await?,
-        descendants: views(node, Some(viewer), &descendants).await?,
+        ancestors: shown(views(node, Some(viewer), &ancestors).await?),
+        descendants: shown(views(node, Some(viewer), &descendants).await?),
     })
 }
 

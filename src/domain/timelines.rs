@@ -75,6 +75,7 @@ pub async fn public(
         tag: q.tag,
         exclude_reblogs: true,
         only_media: q.only_media,
+        hidden_for: Some(viewer.id),
         ..Default::default()
     };
     let ids = node.store.list_statuses(&filter, page).await?;
@@ -103,9 +104,18 @@ pub async fn statuses_of(
     if q.pinned {
         return Ok(TimelinePage::default());
     }
+    let (following, blockers) = node
+        .store
+        .following_and_blockers_among(viewer.id, &[account.id])
+        .await?;
+    // Someone who blocks the viewer shows it nothing (the viewer's own blocks and mutes do
+    // not empty a profile it opens).
+    if blockers.contains(&account.id) {
+        return Ok(TimelinePage::default());
+    }
     let relation = Relation {
         is_author: viewer.id == account.id,
-        follows_author: node.store.follows(viewer.id, account.id).await?,
+        follows_author: following.contains(&account.id),
         mentioned: false,
         group_member: false,
     };

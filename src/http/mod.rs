@@ -147,6 +147,18 @@ fn client_api(state: &AppState) -> Router<AppState> {
         .route("/api/v1/accounts/{id}/unfollow", post(accounts::unfollow))
         .route("/api/v1/accounts/{id}/pin", post(accounts::pin))
         .route("/api/v1/accounts/{id}/unpin", post(accounts::unpin))
+        .route("/api/v1/accounts/{id}/block", post(blocks::block))
+        .route("/api/v1/accounts/{id}/unblock", post(blocks::unblock))
+        .route("/api/v1/accounts/{id}/mute", post(blocks::mute))
+        .route("/api/v1/accounts/{id}/unmute", post(blocks::unmute))
+        .route("/api/v1/blocks", get(blocks::list_blocks))
+        .route("/api/v1/mutes", get(blocks::list_mutes))
+        .route(
+            "/api/v1/domain_blocks",
+            get(blocks::list_domain_blocks)
+                .post(blocks::block_domain)
+                .delete(blocks::unblock_domain),
+        )
         .route("/api/v1/endorsements", get(accounts::endorsements))
         .route("/api/v1/suggestions", get(accounts::suggestions_v1))
         .route(

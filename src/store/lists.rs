@@ -290,11 +290,17 @@ impl Store {
         let replies = replies_condition(list.replies_policy)
             .replace("$OWNER", "$1")
             .replace("$LIST", "$2");
+        let unseen = super::hidden::status_visible_sql(
+            "h.status_id",
+            "h.author_id",
+            list.account_id,
+            super::now_millis(),
+        );
         let sql = format!(
             "SELECT h.status_id FROM home_feed h JOIN statuses s ON s.id = h.status_id \
              WHERE h.account_id = $1 AND h.author_id IN \
              (SELECT m.account_id FROM list_accounts m WHERE m.list_id = $2) \
-             AND {replies} AND {cond}{only} ORDER BY h.status_id {order} LIMIT {}",
+             AND {replies} AND {unseen} AND {cond}{only} ORDER BY h.status_id {order} LIMIT {}",
             page.limit
         );
         let ids: Vec<i64> = on_pool!(self, |pool| {

@@ -4,12 +4,14 @@
 pub mod accounts;
 pub mod announcements;
 pub mod backfill;
+pub mod blocks;
 pub mod console;
 pub mod deliveries;
 pub mod directory;
 pub mod fanout;
 pub mod federation;
 pub mod groups;
+pub mod hidden;
 pub mod identities;
 pub mod inbox;
 pub mod insights;

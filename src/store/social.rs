@@ -31,6 +31,13 @@ pub struct RelationFacts {
     pub notifying: HashSet<i64>,
     /// Targets the viewer endorses.
     pub endorsed: HashSet<i64>,
+    pub blocking: HashSet<i64>,
+    pub blocked_by: HashSet<i64>,
+    /// Muted now (a mute that ran out is no mute), and of those, with their notifications.
+    pub muting: HashSet<i64>,
+    pub muting_notifications: HashSet<i64>,
+    /// Targets on a node the viewer blocks.
+    pub domain_blocking: HashSet<i64>,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -247,6 +254,24 @@ impl Store {
         Ok(row)
     }
 
+    /// The account `account` follows (or asked to) with the Follow whose id is `ap_id`.
+    pub async fn follow_target_by_ap_id(
+        &self,
+        account: i64,
+        ap_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let found = on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(
+            "SELECT target_account_id FROM follows WHERE account_id = $1 AND ap_id = $2 \
+             UNION ALL \
+             SELECT target_account_id FROM follow_requests WHERE account_id = $1 AND ap_id = $2"
+        )
+        .bind(account)
+        .bind(ap_id)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(found)
+    }
+
     /// Removes a follow and any request between the two, the notifications they made, and the
     /// target from the follower's lists.
     /// The deliveries (an Undo Follow to a remote target) are written only if there was
@@ -325,7 +350,40 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Which of `targets` the viewer follows (what the visibility rules need, in one query).
+    /// Which of `targets` the viewer follows, and which block the viewer: what the visibility
+    /// rules need, in one query.
+    pub async fn following_and_blockers_among(
+        &self,
+        viewer: i64,
+        targets: &[i64],
+    ) -> Result<(HashSet<i64>, HashSet<i64>), StoreError> {
+        if targets.is_empty() {
+            return Ok(Default::default());
+        }
+        let list = placeholders(2, targets.len());
+        let sql = format!(
+            "SELECT 0, target_account_id FROM follows WHERE account_id = $1 AND target_account_id IN ({list}) \
+             UNION ALL SELECT 1, account_id FROM blocks WHERE target_account_id = $1 AND account_id IN ({list})"
+        );
+        let found: Vec<(i32, i64)> = on_pool!(self, |pool| {
+            let mut q = sqlx::query_as(&sql).bind(viewer);
+            for t in targets {
+                q = q.bind(t);
+            }
+            q.fetch_all(pool).await
+        })?;
+        let (mut following, mut blockers) = (HashSet::new(), HashSet::new());
+        for (kind, id) in found {
+            if kind == 0 {
+                following.insert(id);
+            } else {
+                blockers.insert(id);
+            }
+        }
+        Ok((following, blockers))
+    }
+
+    /// Which of `targets` the viewer follows.
     pub async fn following_among(
         &self,
         viewer: i64,
@@ -348,6 +406,8 @@ impl Store {
         Ok(found.into_iter().collect())
     }
 
+    /// Everything a relationship shows, read in one query: each branch tags its rows with
+    /// what they are.
     pub async fn relation_facts(
         &self,
         viewer: i64,
@@ -357,43 +417,67 @@ impl Store {
         if targets.is_empty() {
             return Ok(facts);
         }
-        let list = placeholders(2, targets.len());
-        let query = |sql: String| async move {
-            let rows: Vec<(i64, bool, bool)> = on_pool!(self, |pool| {
-                let mut q = sqlx::query_as(&sql).bind(viewer);
-                for t in targets {
-                    q = q.bind(t);
+        let list = placeholders(3, targets.len());
+        let sql = format!(
+            "SELECT 0, target_account_id, show_reblogs, notify FROM follows WHERE account_id = $1 AND target_account_id IN ({list}) \
+             UNION ALL SELECT 1, account_id, TRUE, FALSE FROM follows WHERE target_account_id = $1 AND account_id IN ({list}) \
+             UNION ALL SELECT 2, target_account_id, show_reblogs, notify FROM follow_requests WHERE account_id = $1 AND target_account_id IN ({list}) \
+             UNION ALL SELECT 3, account_id, TRUE, FALSE FROM follow_requests WHERE target_account_id = $1 AND account_id IN ({list}) \
+             UNION ALL SELECT 4, target_account_id, TRUE, FALSE FROM endorsements WHERE account_id = $1 AND target_account_id IN ({list}) \
+             UNION ALL SELECT 5, target_account_id, TRUE, FALSE FROM blocks WHERE account_id = $1 AND target_account_id IN ({list}) \
+             UNION ALL SELECT 6, account_id, TRUE, FALSE FROM blocks WHERE target_account_id = $1 AND account_id IN ({list}) \
+             UNION ALL SELECT 7, target_account_id, notifications, FALSE FROM mutes WHERE account_id = $1 AND target_account_id IN ({list}) \
+               AND (expires_at IS NULL OR expires_at > $2) \
+             UNION ALL SELECT 8, a.id, TRUE, FALSE FROM accounts a JOIN domain_blocks d ON d.domain = a.domain \
+               WHERE d.account_id = $1 AND a.id IN ({list})"
+        );
+        let rows: Vec<(i32, i64, bool, bool)> = on_pool!(self, |pool| {
+            let mut q = sqlx::query_as(&sql).bind(viewer).bind(super::now_millis());
+            for t in targets {
+                q = q.bind(t);
+            }
+            q.fetch_all(pool).await
+        })?;
+        for (kind, t, flag, notify) in rows {
+            match kind {
+                0 | 2 => {
+                    if kind == 0 {
+                        facts.following.insert(t);
+                    } else {
+                        facts.requested.insert(t);
+                    }
+                    if !flag {
+                        facts.hiding_reblogs.insert(t);
+                    }
+                    if notify {
+                        facts.notifying.insert(t);
+                    }
                 }
-                q.fetch_all(pool).await
-            })?;
-            Ok::<_, StoreError>(rows)
-        };
-        for (t, reblogs, notify) in query(format!("SELECT target_account_id, show_reblogs, notify FROM follows WHERE account_id = $1 AND target_account_id IN ({list})")).await? {
-            facts.following.insert(t);
-            if !reblogs {
-                facts.hiding_reblogs.insert(t);
+                1 => {
+                    facts.followed_by.insert(t);
+                }
+                3 => {
+                    facts.requested_by.insert(t);
+                }
+                4 => {
+                    facts.endorsed.insert(t);
+                }
+                5 => {
+                    facts.blocking.insert(t);
+                }
+                6 => {
+                    facts.blocked_by.insert(t);
+                }
+                7 => {
+                    facts.muting.insert(t);
+                    if flag {
+                        facts.muting_notifications.insert(t);
+                    }
+                }
+                _ => {
+                    facts.domain_blocking.insert(t);
+                }
             }
-            if notify {
-                facts.notifying.insert(t);
-            }
-        }
-        for (t, _, _) in query(format!("SELECT account_id, show_reblogs, notify FROM follows WHERE target_account_id = $1 AND account_id IN ({list})")).await? {
-            facts.followed_by.insert(t);
-        }
-        for (t, reblogs, notify) in query(format!("SELECT target_account_id, show_reblogs, notify FROM follow_requests WHERE account_id = $1 AND target_account_id IN ({list})")).await? {
-            facts.requested.insert(t);
-            if !reblogs {
-                facts.hiding_reblogs.insert(t);
-            }
-            if notify {
-                facts.notifying.insert(t);
-            }
-        }
-        for (t, _, _) in query(format!("SELECT account_id, show_reblogs, notify FROM follow_requests WHERE target_account_id = $1 AND account_id IN ({list})")).await? {
-            facts.requested_by.insert(t);
-        }
-        for (t, _, _) in query(format!("SELECT target_account_id, TRUE, TRUE FROM endorsements WHERE account_id = $1 AND target_account_id IN ({list})")).await? {
-            facts.endorsed.insert(t);
         }
         Ok(facts)
     }
@@ -439,7 +523,17 @@ impl Store {
         from_account: Option<i64>,
         page: &Page,
     ) -> Result<Vec<NotificationRow>, StoreError> {
-        let mut conds = vec!["account_id = $1".to_string()];
+        // Notifications from someone hidden now (blocked, muted with notifications, on a
+        // blocked node) stay out, including those made before.
+        let hidden = super::hidden::hidden_accounts_sql(
+            account,
+            super::now_millis(),
+            super::hidden::Hiding::Notifications,
+        );
+        let mut conds = vec![
+            "account_id = $1".to_string(),
+            format!("from_account_id NOT IN ({hidden})"),
+        ];
         let mut texts: Vec<&String> = Vec::new();
         let mut n = 2;
         if let Some(from) = from_account {

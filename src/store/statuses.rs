@@ -186,6 +186,9 @@ pub struct StatusFilter {
     pub exclude_replies: bool,
     pub exclude_reblogs: bool,
     pub only_media: bool,
+    /// Leave out statuses by (or boosting) accounts this viewer blocks, mutes or is blocked
+    /// by.
+    pub hidden_for: Option<i64>,
 }
 
 impl Store {
@@ -478,16 +481,23 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Ids of the home feed of `account`, without the members of its exclusive lists.
+    /// Ids of the home feed of `account`, without the members of its exclusive lists and
+    /// without what it blocks or mutes.
     pub async fn home_feed(&self, account: i64, page: &Page) -> Result<Vec<i64>, StoreError> {
         let (cond, order, binds) = page.sql("h.status_id", 2);
         // Members of the owner's exclusive lists are read in those lists' timelines instead.
         let exclusive =
             "NOT EXISTS (SELECT 1 FROM list_accounts xa JOIN lists xl ON xl.id = xa.list_id \
              WHERE xl.account_id = $1 AND xl.exclusive AND xa.account_id = h.author_id)";
+        let unseen = super::hidden::status_visible_sql(
+            "h.status_id",
+            "h.author_id",
+            account,
+            super::now_millis(),
+        );
         let sql = format!(
             "SELECT h.status_id FROM home_feed h WHERE h.account_id = $1 AND {exclusive} \
-             AND {cond} ORDER BY h.status_id {order} LIMIT {}",
+             AND {unseen} AND {cond} ORDER BY h.status_id {order} LIMIT {}",
             page.limit
         );
         let ids: Vec<i64> = on_pool!(self, |pool| {
@@ -532,6 +542,14 @@ impl Store {
         }
         if filter.only_media {
             conds.push("EXISTS (SELECT 1 FROM media m WHERE m.status_id = s.id)".into());
+        }
+        if let Some(viewer) = filter.hidden_for {
+            conds.push(super::hidden::status_visible_sql(
+                "s.id",
+                "s.account_id",
+                viewer,
+                super::now_millis(),
+            ));
         }
         let mut tag_bind = None;
         if let Some(tag) = &filter.tag {
@@ -581,20 +599,23 @@ impl Store {
     }
 
     /// Adds a favourite (with its notification and the Like for a remote author); `false` if
-    /// it existed, and then nothing is written.
+    /// it existed, and then nothing is written. `ap_id` is a remote Like's id, kept so that an
+    /// Undo naming only that id finds it.
     pub async fn favourite(
         &self,
         account: i64,
         status: i64,
+        ap_id: Option<&str>,
         notification: Option<NewNotification>,
         deliveries: &[NewDelivery],
     ) -> Result<bool, StoreError> {
         let inserted = in_tx!(self, |tx| {
-            let n = sqlx::query("INSERT INTO favourites (id, account_id, status_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+            let n = sqlx::query("INSERT INTO favourites (id, account_id, status_id, created_at, ap_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
                 .bind(crate::ids::next_id())
                 .bind(account)
                 .bind(status)
                 .bind(super::now_millis())
+                .bind(ap_id)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -607,6 +628,22 @@ impl Store {
             n == 1
         });
         Ok(inserted)
+    }
+
+    /// The status `account` favourited with the Like whose id is `ap_id`.
+    pub async fn favourite_by_ap_id(
+        &self,
+        account: i64,
+        ap_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let found = on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(
+            "SELECT status_id FROM favourites WHERE account_id = $1 AND ap_id = $2"
+        )
+        .bind(account)
+        .bind(ap_id)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(found)
     }
 
     /// Removes a favourite and its notification; the deliveries (an Undo Like) are written
@@ -934,9 +971,16 @@ impl Store {
 macro_rules! insert_notification {
     ($executor:expr, $n:expr) => {{
         let n: &$crate::store::statuses::NewNotification = $n;
+        // Nothing is made for someone who does not hear from the sender: a block either
+        // way, a mute with notifications, a block of the sender's node.
         sqlx::query(
             "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+             SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM blocks \
+               WHERE (account_id = $2 AND target_account_id = $3) OR (account_id = $3 AND target_account_id = $2)) \
+             AND NOT EXISTS (SELECT 1 FROM mutes WHERE account_id = $2 AND target_account_id = $3 \
+               AND notifications AND (expires_at IS NULL OR expires_at > $6)) \
+             AND NOT EXISTS (SELECT 1 FROM domain_blocks d JOIN accounts a ON a.domain = d.domain \
+               WHERE d.account_id = $2 AND a.id = $3)",
         )
         .bind(n.id)
         .bind(n.account_id)

@@ -569,6 +569,17 @@ pub fn follow_activity(node: &Node, from: &AccountRow, to: &AccountRow, id: &str
     .addressed(vec![actor_id(node, to)], vec![])
 }
 
+/// A Block of `to` by `from`, under the id kept with the block (an Undo names it).
+pub fn block_activity(node: &Node, from: &AccountRow, to: &AccountRow, id: &str) -> Activity {
+    Activity::new(
+        ActivityKind::Block,
+        id.to_string(),
+        actor_id(node, from),
+        Object::Id(actor_id(node, to)),
+    )
+    .addressed(vec![actor_id(node, to)], vec![])
+}
+
 /// A Follow as an Accept, Reject or Undo embeds it: by the id it was sent with, when known.
 pub fn follow_ref(
     node: &Node,

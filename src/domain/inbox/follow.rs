@@ -20,6 +20,8 @@ pub(super) async fn receive(
         .await?
         .filter(|a| !a.suspended)
         .ok_or(DomainError::NotFound("account"))?;
+    // A follow across a block is dropped (with the reason in the log).
+    crate::domain::follows::refuse_if_blocked(node, actor, &target).await?;
     let follow_id = id_of(activity);
     // The Accept is written with the follow (or, for a request, when the target approves).
     crate::domain::follows::follow_local(node, actor, &target, true, false, follow_id).await?;

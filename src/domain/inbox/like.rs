@@ -34,7 +34,7 @@ pub(super) async fn receive(
     });
     if node
         .store
-        .favourite(actor.id, status.id, note.clone(), &[])
+        .favourite(actor.id, status.id, id_of(activity), note.clone(), &[])
         .await?
     {
         node.hub.notified(&note);

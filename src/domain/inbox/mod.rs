@@ -5,6 +5,7 @@
 
 mod announce;
 mod answer;
+mod block;
 pub mod create;
 mod delete;
 mod follow;
@@ -75,9 +76,12 @@ pub fn check_shape(activity: &Value, actor: &str) -> Result<Inbound, DomainError
         | ActivityKind::Delete
         | ActivityKind::Announce
         | ActivityKind::Accept
-        | ActivityKind::Reject => Ok(()),
+        | ActivityKind::Reject
+        | ActivityKind::Block => Ok(()),
         ActivityKind::Undo => match object.kind() {
-            Some("Follow" | "Like" | "Announce") => Ok(()),
+            Some("Follow" | "Like" | "Announce" | "Block") => Ok(()),
+            // By reference: resolved against what this actor did, when it is acted on.
+            None if object.id().is_some() => Ok(()),
             other => Err(DomainError::Invalid(format!(
                 "Undo of unsupported type {other:?}"
             ))),
@@ -232,5 +236,6 @@ pub async fn receive(
         ActivityKind::Delete => delete::receive(node, actor, &object).await,
         ActivityKind::Like => like::receive(node, actor, &inbound.raw).await,
         ActivityKind::Announce => announce::receive(node, actor, &inbound, ancestors).await,
+        ActivityKind::Block => block::receive(node, actor, &inbound.raw).await,
     }
 }

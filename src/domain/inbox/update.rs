@@ -78,8 +78,19 @@ pub(super) async fn edit_note(
             "Update of someone else's status".into(),
         ));
     }
+    // The edit's own time, not when it arrived; one not newer than what we hold (a duplicate,
+    // or an older Update overtaken by a newer one) changes nothing.
+    let now = now_millis();
+    let edited_at = convert::edit_time(&note, now);
+    if current.edited_at.is_some_and(|held| edited_at <= held) {
+        tracing::debug!(
+            status = current.id,
+            "Update not newer than the held edit, ignored"
+        );
+        return Ok(());
+    }
     let mut row = current.clone();
-    convert::apply_remote_edit(&mut row, &note, now_millis());
+    convert::apply_remote_edit(&mut row, &note, edited_at);
     let media: Vec<i64> = store
         .media_of_statuses(&[current.id])
         .await?

@@ -20,9 +20,10 @@ use tokio_stream::StreamExt;
 use super::extract::{authenticate, bearer_token, invalid_token, Query};
 use crate::convert::mastodon;
 use crate::domain::events::Event;
-use crate::domain::{announcements, lists, notifications, statuses};
+use crate::domain::{announcements, blocks, lists, notifications, statuses};
 use crate::http::{ApiError, AppState};
 use crate::store::accounts::AccountRow;
+use crate::store::hidden::Hiding;
 
 /// A subscription: a stream name and, for hashtag and list streams, its parameter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,6 +191,13 @@ async fn render(
                 .await
                 .ok()?
                 .pop()?;
+            // Not from (nor boosting) someone the viewer blocks or mutes, as in timelines.
+            let hidden = blocks::hidden(&state.node, viewer, Hiding::Statuses)
+                .await
+                .ok()?;
+            if blocks::hides(&hidden, &view) {
+                return None;
+            }
             if stream.name == "direct" {
                 let conversation = mastodon::conversation(&view, viewer.id, &state.node.urls);
                 return Some(("conversation".into(), conversation.to_string()));
