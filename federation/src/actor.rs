@@ -31,6 +31,11 @@ pub struct LocalActor<'a> {
     pub image: Option<Image>,
 }
 
+/// The `featured` collection (pinned statuses) of the actor `actor_id`.
+pub fn featured_url(actor_id: &str) -> String {
+    format!("{actor_id}/collections/featured")
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Image {
     #[serde(rename = "type")]
@@ -88,6 +93,7 @@ pub fn person(actor: &LocalActor<'_>) -> Value {
                 "toot": "http://joinmastodon.org/ns#",
                 "discoverable": "toot:discoverable",
                 "indexable": "toot:indexable",
+                "featured": {"@id": "toot:featured", "@type": "@id"},
                 "schema": "http://schema.org#",
                 "PropertyValue": "schema:PropertyValue",
                 "value": "schema:value",
@@ -104,6 +110,8 @@ pub fn person(actor: &LocalActor<'_>) -> Value {
         "outbox": actor.outbox,
         "followers": actor.followers,
         "following": actor.following,
+        // Pinned statuses, at the path Mastodon uses.
+        "featured": featured_url(actor.id.as_str()),
         "endpoints": { "sharedInbox": actor.shared_inbox },
         "manuallyApprovesFollowers": actor.manually_approves_followers,
         "discoverable": actor.discoverable,

@@ -135,10 +135,12 @@ pub enum ActivityKind {
     Announce,
     Undo,
     Block,
+    Add,
+    Remove,
 }
 
 impl ActivityKind {
-    pub const ALL: [ActivityKind; 10] = [
+    pub const ALL: [ActivityKind; 12] = [
         ActivityKind::Follow,
         ActivityKind::Accept,
         ActivityKind::Reject,
@@ -149,6 +151,8 @@ impl ActivityKind {
         ActivityKind::Announce,
         ActivityKind::Undo,
         ActivityKind::Block,
+        ActivityKind::Add,
+        ActivityKind::Remove,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -163,6 +167,8 @@ impl ActivityKind {
             ActivityKind::Announce => "Announce",
             ActivityKind::Undo => "Undo",
             ActivityKind::Block => "Block",
+            ActivityKind::Add => "Add",
+            ActivityKind::Remove => "Remove",
         }
     }
 
@@ -207,6 +213,9 @@ pub struct Activity {
     pub cc: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub published: Option<String>,
+    /// The collection an Add or Remove changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 impl Activity {
@@ -221,7 +230,14 @@ impl Activity {
             to: vec![],
             cc: vec![],
             published: None,
+            target: None,
         }
+    }
+
+    /// An Add or Remove of `object` in the collection `target`.
+    pub fn targeting(mut self, target: String) -> Activity {
+        self.target = Some(target);
+        self
     }
 
     /// The same activity embedded in another (no `@context`).

@@ -317,7 +317,9 @@ pub fn status(s: &StatusView, urls: &NodeUrls) -> Value {
         v["reblogged"] = json!(m.reblogged);
         v["bookmarked"] = json!(m.bookmarked);
         v["muted"] = json!(false);
-        v["pinned"] = json!(false);
+        if let Some(pinned) = m.pinned {
+            v["pinned"] = json!(pinned);
+        }
     }
     if let Some(text) = &s.source_text {
         v["text"] = json!(text);

@@ -80,6 +80,8 @@ pub struct ViewerMarks {
     pub favourited: bool,
     pub reblogged: bool,
     pub bookmarked: bool,
+    /// Only for the viewer's own statuses (Mastodon leaves `pinned` out otherwise).
+    pub pinned: Option<bool>,
 }
 
 /// One status as one viewer sees it.

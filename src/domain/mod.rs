@@ -20,6 +20,7 @@ pub mod login;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
+pub mod pins;
 pub mod policy;
 pub mod search;
 pub mod signer_keys;

@@ -209,7 +209,7 @@ pub async fn views(
     for (s, display) in store.tags_of(&all_ids).await? {
         tags.entry(s).or_default().push(display);
     }
-    let (favourited, reblogged, bookmarked) = match viewer {
+    let marked = match viewer {
         Some(v) => store.viewer_marks(v.id, &all_ids).await?,
         None => Default::default(),
     };
@@ -224,10 +224,11 @@ pub async fn views(
             media: media.get(&row.id).cloned().unwrap_or_default(),
             mentions: mentions.get(&row.id).cloned().unwrap_or_default(),
             tags: tags.get(&row.id).cloned().unwrap_or_default(),
-            marks: viewer.map(|_| ViewerMarks {
-                favourited: favourited.contains(&row.id),
-                reblogged: reblogged.contains(&row.id),
-                bookmarked: bookmarked.contains(&row.id),
+            marks: viewer.map(|v| ViewerMarks {
+                favourited: marked.favourited.contains(&row.id),
+                reblogged: marked.reblogged.contains(&row.id),
+                bookmarked: marked.bookmarked.contains(&row.id),
+                pinned: (row.account_id == v.id).then(|| marked.pinned.contains(&row.id)),
             }),
             reblog: reblog.map(Box::new),
             source_text: None,

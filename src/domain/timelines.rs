@@ -88,7 +88,7 @@ pub struct ProfileQuery {
     pub only_media: bool,
     pub exclude_replies: bool,
     pub exclude_reblogs: bool,
-    /// Pinned statuses (the node has none).
+    /// Only the pinned statuses.
     pub pinned: bool,
     pub tagged: Option<String>,
 }
@@ -101,9 +101,6 @@ pub async fn statuses_of(
     q: ProfileQuery,
     page: &Page,
 ) -> Result<TimelinePage, DomainError> {
-    if q.pinned {
-        return Ok(TimelinePage::default());
-    }
     let (following, blockers) = node
         .store
         .following_and_blockers_among(viewer.id, &[account.id])
@@ -112,6 +109,13 @@ pub async fn statuses_of(
     // not empty a profile it opens).
     if blockers.contains(&account.id) {
         return Ok(TimelinePage::default());
+    }
+    // Pinned statuses are a handful, listed whole (the cursors stay empty: no next page).
+    if q.pinned {
+        return Ok(TimelinePage {
+            statuses: super::pins::of_account(node, viewer, account).await?,
+            keys: None,
+        });
     }
     let relation = Relation {
         is_author: viewer.id == account.id,

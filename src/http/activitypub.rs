@@ -280,6 +280,17 @@ pub async fn node_outbox(
     Ok(as2(doc))
 }
 
+/// `/users/:name/collections/featured`: the account's pinned statuses.
+pub async fn featured(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    read_access(&state, &uri, &headers, ObjectKind::Content).await?;
+    Ok(as2(outbound::featured(&state.node, &username).await?))
+}
+
 /// Followers / following / outbox of a local account as an OrderedCollection; `?page=N` (from
 /// 1) for a page of it.
 pub async fn collection(

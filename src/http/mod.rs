@@ -195,6 +195,8 @@ fn client_api(state: &AppState) -> Router<AppState> {
         )
         .route("/api/v1/statuses/{id}/reblog", post(statuses::reblog))
         .route("/api/v1/statuses/{id}/unreblog", post(statuses::unreblog))
+        .route("/api/v1/statuses/{id}/pin", post(statuses::pin))
+        .route("/api/v1/statuses/{id}/unpin", post(statuses::unpin))
         .route("/api/v1/statuses/{id}/bookmark", post(statuses::bookmark))
         .route(
             "/api/v1/statuses/{id}/unbookmark",
@@ -389,6 +391,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/users/{username}/{collection}",
             get(activitypub::collection),
+        )
+        .route(
+            "/users/{username}/collections/featured",
+            get(activitypub::featured),
         )
         .route("/users/{username}/inbox", post(activitypub::inbox))
         .route("/inbox", post(activitypub::inbox))

@@ -18,6 +18,7 @@ pub mod insights;
 pub mod lists;
 pub mod media;
 pub mod oauth;
+pub mod pins;
 pub mod policy;
 pub mod profile_index;
 pub mod social;

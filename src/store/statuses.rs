@@ -174,6 +174,15 @@ impl Page {
     }
 }
 
+/// Which statuses a viewer has marked, each way.
+#[derive(Debug, Clone, Default)]
+pub struct MarkedIds {
+    pub favourited: HashSet<i64>,
+    pub reblogged: HashSet<i64>,
+    pub bookmarked: HashSet<i64>,
+    pub pinned: HashSet<i64>,
+}
+
 /// Filters for listing statuses.
 #[derive(Debug, Clone, Default)]
 pub struct StatusFilter {
@@ -363,23 +372,19 @@ impl Store {
             .collect())
     }
 
-    /// Which of `ids` `account` has a row for in `table` (favourites, bookmarks) or has
-    /// reblogged.
-    pub async fn viewer_marks(
-        &self,
-        account: i64,
-        ids: &[i64],
-    ) -> Result<(HashSet<i64>, HashSet<i64>, HashSet<i64>), StoreError> {
+    /// Which of `ids` `account` has favourited, reblogged, bookmarked or pinned.
+    pub async fn viewer_marks(&self, account: i64, ids: &[i64]) -> Result<MarkedIds, StoreError> {
         if ids.is_empty() {
             return Ok(Default::default());
         }
-        // One round trip for the three marks: each database call is a hand-off to the
+        // One round trip for the four marks: each database call is a hand-off to the
         // connection's thread, and timeline pages are made of such calls.
         let list = placeholders(2, ids.len());
         let sql = format!(
             "SELECT CAST(0 AS BIGINT), status_id FROM favourites WHERE account_id = $1 AND status_id IN ({list}) \
              UNION ALL SELECT CAST(1 AS BIGINT), reblog_of_id FROM statuses WHERE account_id = $1 AND reblog_of_id IN ({list}) \
-             UNION ALL SELECT CAST(2 AS BIGINT), status_id FROM bookmarks WHERE account_id = $1 AND status_id IN ({list})"
+             UNION ALL SELECT CAST(2 AS BIGINT), status_id FROM bookmarks WHERE account_id = $1 AND status_id IN ({list}) \
+             UNION ALL SELECT CAST(3 AS BIGINT), status_id FROM status_pins WHERE account_id = $1 AND status_id IN ({list})"
         );
         let found: Vec<(i64, i64)> = on_pool!(self, |pool| {
             let mut q = sqlx::query_as(&sql).bind(account);
@@ -388,16 +393,16 @@ impl Store {
             }
             q.fetch_all(pool).await
         })?;
-        let (mut favourited, mut reblogged, mut bookmarked) =
-            (HashSet::new(), HashSet::new(), HashSet::new());
+        let mut marks = MarkedIds::default();
         for (kind, id) in found {
             match kind {
-                0 => favourited.insert(id),
-                1 => reblogged.insert(id),
-                _ => bookmarked.insert(id),
+                0 => marks.favourited.insert(id),
+                1 => marks.reblogged.insert(id),
+                2 => marks.bookmarked.insert(id),
+                _ => marks.pinned.insert(id),
             };
         }
-        Ok((favourited, reblogged, bookmarked))
+        Ok(marks)
     }
 
     /// (status id, account id) pairs of mentions in `ids`.

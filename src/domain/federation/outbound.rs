@@ -240,6 +240,36 @@ pub async fn status_deliveries(
     Ok(per_peer(node, targets, &activity, author.id))
 }
 
+/// Deliveries of an Add (pinned) or Remove (unpinned) of a local status in its author's
+/// `featured` collection, to whoever heard of the status.
+pub async fn featured_deliveries(
+    node: &Node,
+    status: &StatusRow,
+    author: &AccountRow,
+    pinned: bool,
+) -> Result<Vec<NewDelivery>, DomainError> {
+    let mentioned = mentioned_accounts(node, status.id).await?;
+    let targets = status_targets(node, status, &mentioned).await?;
+    if targets.is_empty() {
+        return Ok(vec![]);
+    }
+    let kind = if pinned {
+        ActivityKind::Add
+    } else {
+        ActivityKind::Remove
+    };
+    let actor = actor_id(node, author);
+    let activity = Activity::new(
+        kind,
+        activity_id(node, author, &kind.as_str().to_lowercase()),
+        actor.clone(),
+        Object::Id(status_uri(node, status).await?),
+    )
+    .targeting(fika_federation::actor::featured_url(&actor))
+    .addressed(vec![format!("{actor}/followers")], vec![]);
+    Ok(per_peer(node, targets, &activity, author.id))
+}
+
 /// Deliveries of a Delete for a local status, to whoever heard of it.
 pub async fn delete_deliveries(
     node: &Node,
@@ -681,6 +711,34 @@ pub async fn served_note(node: &Node, username: &str, id: i64) -> Result<Served,
         return Err(DomainError::NotFound("status"));
     }
     Ok(Served::Note(Box::new(note(node, &row, &author).await?)))
+}
+
+/// `username`'s `featured` collection: its pinned statuses peers may have, newest pin first,
+/// in one OrderedCollection (a profile holds a handful).
+pub async fn featured(node: &Node, username: &str) -> Result<Value, DomainError> {
+    let author = crate::domain::accounts::find_local(&node.store, username)
+        .await?
+        .filter(|a| !a.suspended)
+        .ok_or(DomainError::NotFound("account"))?;
+    let ids = node.store.pinned_statuses(author.id).await?;
+    let mut items = Vec::with_capacity(ids.len());
+    for row in node.store.statuses_by_ids(&ids).await? {
+        if audience::served_to_peers(row.audience()) {
+            items.push((
+                ids.iter().position(|i| *i == row.id),
+                json!(note(node, &row, &author).await?),
+            ));
+        }
+    }
+    items.sort_by_key(|(at, _)| *at);
+    let items: Vec<Value> = items.into_iter().map(|(_, v)| v).collect();
+    Ok(json!({
+        "@context": fika_federation::AS_CONTEXT,
+        "id": fika_federation::actor::featured_url(&actor_id(node, &author)),
+        "type": "OrderedCollection",
+        "totalItems": items.len(),
+        "orderedItems": items,
+    }))
 }
 
 /// A local account's collections served to peers.

@@ -8,6 +8,7 @@ mod answer;
 mod block;
 pub mod create;
 mod delete;
+mod featured;
 mod follow;
 mod like;
 mod undo;
@@ -98,6 +99,7 @@ pub fn check_shape(activity: &Value, actor: &str) -> Result<Inbound, DomainError
         }
         ActivityKind::Create => authored_note(&object.value(), actor, "Create").map(|_| ()),
         ActivityKind::Update => update::check(object, actor),
+        ActivityKind::Add | ActivityKind::Remove => featured::check(&inbound, actor),
     }?;
     Ok(inbound)
 }
@@ -237,5 +239,7 @@ pub async fn receive(
         ActivityKind::Like => like::receive(node, actor, &inbound.raw).await,
         ActivityKind::Announce => announce::receive(node, actor, &inbound, ancestors).await,
         ActivityKind::Block => block::receive(node, actor, &inbound.raw).await,
+        ActivityKind::Add => featured::receive(node, actor, &inbound, true).await,
+        ActivityKind::Remove => featured::receive(node, actor, &inbound, false).await,
     }
 }

@@ -11,6 +11,7 @@ use super::extract::{flex_bool, flex_id, flex_ids, parse_id, strict_bool, Auth, 
 use super::PageParams;
 use crate::convert::mastodon;
 use crate::domain::audience::{self, Scope};
+use crate::domain::pins;
 use crate::domain::statuses::{self, PostInput};
 use crate::http::{ApiError, AppState};
 
@@ -246,6 +247,31 @@ pub async fn unbookmark(
     let me = auth.user("write:bookmarks")?;
     Ok(Json(mastodon::status(
         &statuses::bookmark(&state.node, me, parse_id(&id)?, false).await?,
+        &state.node.urls,
+    )))
+}
+
+/// `POST /api/v1/statuses/:id/pin`: pin one's own status to one's profile.
+pub async fn pin(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("write:accounts")?;
+    Ok(Json(mastodon::status(
+        &pins::pin(&state.node, me, parse_id(&id)?).await?,
+        &state.node.urls,
+    )))
+}
+
+pub async fn unpin(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("write:accounts")?;
+    Ok(Json(mastodon::status(
+        &pins::unpin(&state.node, me, parse_id(&id)?).await?,
         &state.node.urls,
     )))
 }
