@@ -482,6 +482,8 @@ pub struct LimitsConfig {
     /// window; Mastodon's default is 300 per 5 minutes.
     pub requests_per_window: u32,
     pub window_seconds: u64,
+    /// How far ahead a scheduled status must be (Mastodon: five minutes).
+    pub scheduled_min_lead_seconds: u64,
 }
 
 impl Default for LimitsConfig {
@@ -489,6 +491,7 @@ impl Default for LimitsConfig {
         LimitsConfig {
             requests_per_window: 300,
             window_seconds: 300,
+            scheduled_min_lead_seconds: 300,
         }
     }
 }

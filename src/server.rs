@@ -170,6 +170,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         state.node.clone(),
         stop_rx.clone(),
     ));
+    let scheduled = tokio::spawn(crate::jobs::scheduled::run(
+        state.node.clone(),
+        stop_rx.clone(),
+    ));
     let app = http::router(state);
     // Trailing slashes must be trimmed before routing, so the layer wraps the whole router.
     let app = tower::Layer::layer(
@@ -225,6 +229,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     if let Err(e) = insights.await {
         tracing::error!(error = %e, "the insights worker failed");
+    }
+    if let Err(e) = scheduled.await {
+        tracing::error!(error = %e, "the scheduled-statuses worker failed");
     }
     store.close().await;
     tracing::info!("stopped");

@@ -148,6 +148,32 @@ pub fn credential_account(
     v
 }
 
+/// A status waiting to be posted (Mastodon's ScheduledStatus).
+pub fn scheduled_status(v: &crate::convert::views::ScheduledView, urls: &NodeUrls) -> Value {
+    let p = &v.params;
+    json!({
+        "id": v.row.id.to_string(),
+        "scheduled_at": rfc3339_millis(v.row.scheduled_at),
+        "params": {
+            "text": p.text,
+            "spoiler_text": (!p.spoiler_text.is_empty()).then_some(&p.spoiler_text),
+            "sensitive": p.sensitive,
+            "visibility": p.visibility,
+            "language": p.language,
+            "in_reply_to_id": p.in_reply_to_id.map(|i| i.to_string()),
+            "media_ids": (!p.media_ids.is_empty())
+                .then(|| p.media_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>()),
+            "poll": null,
+            "scheduled_at": null,
+            "idempotency": null,
+            "with_rate_limit": false,
+            "application_id": null,
+            "local_only": p.local_only,
+        },
+        "media_attachments": v.media.iter().map(|m| media(m, urls)).collect::<Vec<_>>(),
+    })
+}
+
 pub fn media(m: &MediaRow, urls: &NodeUrls) -> Value {
     let kind = if m.content_type == "image/gif" {
         "gifv"

@@ -284,3 +284,32 @@ pub struct AdminTagView {
     pub id: i64,
     pub tag: TagView,
 }
+
+/// What a scheduled status keeps of the request, in Mastodon's `params` names (stored as
+/// JSON).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct ScheduledParams {
+    pub text: String,
+    #[serde(default)]
+    pub spoiler_text: String,
+    #[serde(default)]
+    pub sensitive: Option<bool>,
+    #[serde(default)]
+    pub visibility: Option<String>,
+    #[serde(default)]
+    pub local_only: Option<bool>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub in_reply_to_id: Option<i64>,
+    #[serde(default)]
+    pub media_ids: Vec<i64>,
+}
+
+/// A scheduled status as the API shows it.
+#[derive(Debug, Clone)]
+pub struct ScheduledView {
+    pub row: crate::store::scheduled::ScheduledRow,
+    pub params: ScheduledParams,
+    pub media: Vec<MediaRow>,
+}

@@ -324,7 +324,7 @@ fn render_html(node: &Node, text: &str, mentioned: &[AccountRow]) -> String {
 }
 
 /// Checks text, content warning and media; returns the media ids as owned by `author`.
-async fn validate_content(
+pub(crate) async fn validate_content(
     node: &Node,
     author: &AccountRow,
     input: &PostInput,

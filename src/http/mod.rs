@@ -195,6 +195,13 @@ fn client_api(state: &AppState) -> Router<AppState> {
         )
         .route("/api/v1/statuses/{id}/reblog", post(statuses::reblog))
         .route("/api/v1/statuses/{id}/unreblog", post(statuses::unreblog))
+        .route("/api/v1/scheduled_statuses", get(scheduled::list))
+        .route(
+            "/api/v1/scheduled_statuses/{id}",
+            get(scheduled::get)
+                .put(scheduled::update)
+                .delete(scheduled::cancel),
+        )
         .route("/api/v1/statuses/{id}/pin", post(statuses::pin))
         .route("/api/v1/statuses/{id}/unpin", post(statuses::unpin))
         .route("/api/v1/statuses/{id}/bookmark", post(statuses::bookmark))

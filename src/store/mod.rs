@@ -21,6 +21,7 @@ pub mod oauth;
 pub mod pins;
 pub mod policy;
 pub mod profile_index;
+pub mod scheduled;
 pub mod social;
 pub mod statuses;
 pub mod suggestions;

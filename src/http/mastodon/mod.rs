@@ -13,6 +13,7 @@ pub mod lists;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
+pub mod scheduled;
 pub mod search;
 pub mod statuses;
 pub mod streaming;

@@ -11,8 +11,8 @@ use super::extract::{flex_bool, flex_id, flex_ids, parse_id, strict_bool, Auth, 
 use super::PageParams;
 use crate::convert::mastodon;
 use crate::domain::audience::{self, Scope};
-use crate::domain::pins;
 use crate::domain::statuses::{self, PostInput};
+use crate::domain::{pins, scheduled};
 use crate::http::{ApiError, AppState};
 
 #[derive(Deserialize, Default)]
@@ -43,11 +43,6 @@ pub struct StatusForm {
 }
 
 fn input(form: StatusForm, headers: &HeaderMap) -> Result<PostInput, ApiError> {
-    if form.scheduled_at.as_deref().is_some_and(|s| !s.is_empty()) {
-        return Err(ApiError::unprocessable(
-            "Validation failed: Scheduled posts are not supported on this node",
-        ));
-    }
     if form.poll.is_some() || form.poll_options.is_some() {
         return Err(ApiError::unprocessable(
             "Validation failed: Polls are not supported on this node",
@@ -93,7 +88,13 @@ pub async fn create(
     Body(form): Body<StatusForm>,
 ) -> Result<Json<Value>, ApiError> {
     let me = auth.user("write:statuses")?;
+    let at = form.scheduled_at.clone().filter(|s| !s.trim().is_empty());
     let input = input(form, &headers)?;
+    // With `scheduled_at`, a ScheduledStatus instead of a Status, as on Mastodon.
+    if let Some(at) = at {
+        let view = scheduled::schedule(&state.node, me, input, &at, Some(auth.app_info())).await?;
+        return Ok(Json(mastodon::scheduled_status(&view, &state.node.urls)));
+    }
     let id = statuses::post(&state.node, me, input, Some(auth.app_info())).await?;
     Ok(Json(mastodon::status(
         &statuses::view(&state.node, me, id).await?,
