@@ -28,6 +28,9 @@ pub struct Results {
     pub light: Option<Stats>,
     pub heavy: Option<Stats>,
     pub posting: Option<Stats>,
+    /// Home p50 at c=1 for viewers who block 20 and mute 20 of the accounts they follow, and
+    /// for the same viewers before (the big database only).
+    pub hidden: Option<(Stats, Stats)>,
     pub fanout_rows: i64,
     pub fanout_rows_per_s: f64,
     pub drain_seconds: f64,
@@ -168,6 +171,9 @@ pub async fn run(
             }
         }
     }
+    if opts.light_heavy {
+        r.hidden = Some(hidden_home(ctx, &db, &node.base, seeded).await?);
+    }
     if opts.posting {
         let before = db.scalar("SELECT COUNT(*) FROM home_feed", &[]).await?;
         let base = node.base.clone();
@@ -211,6 +217,54 @@ pub async fn run(
     node.stop().await;
     db.close().await;
     Ok(r)
+}
+
+/// The home timeline of 200 viewers, then the same after each blocks 20 and mutes 20 of the
+/// accounts it follows (their rows stay in the feed and are left out when read); the blocks
+/// and mutes are removed again afterwards.
+async fn hidden_home(ctx: &Ctx, db: &Db, base: &str, seeded: &Seeded) -> Result<(Stats, Stats)> {
+    let viewers: Vec<(i64, String)> = seeded
+        .accounts
+        .iter()
+        .copied()
+        .zip(seeded.tokens.iter().cloned())
+        .take(200)
+        .collect();
+    let tokens = Arc::new(viewers.iter().map(|v| v.1.clone()).collect::<Vec<_>>());
+    let measure = || {
+        load::run(
+            1,
+            ctx.window(0.3),
+            ctx.window(2.0),
+            load::get(home_url(base, ""), tokens.clone()),
+        )
+    };
+    let before = measure().await;
+    let mut id = 8_000_000_000_000_000i64;
+    for (viewer, _) in &viewers {
+        let followed = db
+            .column(
+                "SELECT target_account_id FROM follows WHERE account_id = $1 ORDER BY target_account_id LIMIT 40",
+                &[V::I(*viewer)],
+            )
+            .await?;
+        for (k, target) in followed.iter().enumerate() {
+            id += 1;
+            let sql = if k % 2 == 0 {
+                "INSERT INTO blocks (id, account_id, target_account_id, created_at) VALUES ($1, $2, $3, 0)"
+            } else {
+                "INSERT INTO mutes (id, account_id, target_account_id, created_at) VALUES ($1, $2, $3, 0)"
+            };
+            db.exec(sql, &[V::I(id), V::I(*viewer), V::I(*target)])
+                .await?;
+        }
+    }
+    let after = measure().await;
+    db.exec("DELETE FROM blocks WHERE id > 8000000000000000", &[])
+        .await?;
+    db.exec("DELETE FROM mutes WHERE id > 8000000000000000", &[])
+        .await?;
+    Ok((before, after))
 }
 
 /// Reads the database into memory before measuring: this machine reclaims idle page cache

@@ -364,7 +364,26 @@ async fn bench(args: Args) -> Result<bool> {
                     "fanout_rows_per_s": res.fanout_rows_per_s, "raw_fanout_rows_per_s": res.raw_fanout_rows_per_s,
                     "drain_seconds": res.drain_seconds, "startup_ms": res.startup_ms, "idle_rss_kib": res.idle_rss_kib,
                     "peak_rss_kib": res.peak_rss_kib, "db_bytes": res.db_bytes,
+                    "hidden": res.hidden.as_ref().map(|(b, a)| json!({"before": b.json(), "after": a.json()})),
                 }));
+                if let Some((before, after)) = &res.hidden {
+                    let (pb, pa) = (before.p(50.0), after.p(50.0));
+                    rep.check(
+                        &format!("B1 {bname} {}", spec.statuses),
+                        "home p50, c=1, viewers blocking 20 and muting 20 they follow",
+                        ms(pa),
+                        format!("same viewers with none {}", ms(pb)),
+                        pa / pb,
+                        "<= 1.3",
+                        pa <= 1.3 * pb,
+                    );
+                    if before.errors + after.errors > 0 {
+                        wrong.push(format!(
+                            "{name}: {} failed timeline requests with blocks",
+                            before.errors + after.errors
+                        ));
+                    }
+                }
                 if res.home_c1.errors + res.home_c64.errors + res.page5_c1.errors > 0 {
                     wrong.push(format!(
                         "{name}: {} failed timeline requests",
