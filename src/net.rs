@@ -203,13 +203,21 @@ impl Net {
                 "accept",
                 "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
             );
-        self.read_json(url, request).await
+        let doc = self.read_json(url, request, true).await?;
+        check_served_id(&parsed, &doc).map_err(|message| NetError::Invalid {
+            url: url.to_string(),
+            message,
+        })?;
+        Ok(doc)
     }
 
+    /// Reads a JSON answer; with `activity_streams`, only one served as an ActivityStreams
+    /// document (a page or anything else is not taken for one).
     async fn read_json(
         &self,
         url: &str,
         request: reqwest::RequestBuilder,
+        activity_streams: bool,
     ) -> Result<Value, NetError> {
         let transport = |e: reqwest::Error| NetError::Transport {
             url: url.to_string(),
@@ -221,6 +229,19 @@ impl Net {
                 url: url.to_string(),
                 status: response.status().as_u16(),
             });
+        }
+        if activity_streams {
+            let kind = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !is_activity_streams(kind) {
+                return Err(NetError::Invalid {
+                    url: url.to_string(),
+                    message: format!("served as {kind:?}, not as an ActivityStreams document"),
+                });
+            }
         }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(transport)? {
@@ -297,7 +318,7 @@ impl Net {
             .get(parsed)
             .header("accept", "application/jrd+json, application/json")
             .header("user-agent", &self.user_agent);
-        let jrd = self.read_json(url.as_str(), request).await?;
+        let jrd = self.read_json(url.as_str(), request, false).await?;
         jrd.get("links")
             .and_then(Value::as_array)
             .and_then(|links| {
@@ -316,6 +337,37 @@ impl Net {
                 message: "no ActivityPub actor link".into(),
             })
     }
+}
+
+/// `application/activity+json`, or `application/ld+json` (Mastodon sends the
+/// ActivityStreams profile with it; some servers leave it out).
+fn is_activity_streams(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/activity+json" || essence == "application/ld+json"
+}
+
+/// A fetched document must be the one its URL names: its `id`, when it has one, on the host
+/// it was served from (redirects are never followed, so that is the host asked). Otherwise a
+/// peer could pass off a copy of someone else's object as theirs.
+fn check_served_id(url: &Url, doc: &Value) -> Result<(), String> {
+    let Some(id) = doc.get("id") else {
+        return Ok(());
+    };
+    let id = id.as_str().ok_or("its id is not a string")?;
+    let id_url = Url::parse(id).map_err(|_| format!("its id {id:?} is not a URL"))?;
+    if id_url.host_str() != url.host_str()
+        || id_url.port_or_known_default() != url.port_or_known_default()
+    {
+        return Err(format!(
+            "its id {id} is not on the host it was fetched from"
+        ));
+    }
+    Ok(())
 }
 
 /// Resolves peer names and refuses internal addresses at connect time, unless the host is an
@@ -349,5 +401,47 @@ impl reqwest::dns::Resolve for GuardedResolver {
             let addrs: reqwest::dns::Addrs = Box::new(permitted.into_iter());
             Ok(addrs)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_activity_streams_documents_are_taken() {
+        for ok in [
+            "application/activity+json",
+            "application/activity+json; charset=utf-8",
+            "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+            "Application/LD+JSON",
+        ] {
+            assert!(is_activity_streams(ok), "{ok}");
+        }
+        for bad in [
+            "text/html",
+            "application/json",
+            "",
+            "text/plain; application/activity+json",
+        ] {
+            assert!(!is_activity_streams(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_fetched_document_names_its_own_host() {
+        let url = Url::parse("https://sales.corp.example/users/ana").unwrap();
+        let same = json!({"id": "https://sales.corp.example/users/ana#main-key"});
+        assert!(check_served_id(&url, &same).is_ok());
+        assert!(check_served_id(&url, &json!({"type": "OrderedCollectionPage"})).is_ok());
+        for bad in [
+            json!({"id": "https://hq.corp.example/users/ana"}),
+            json!({"id": "https://sales.corp.example:8443/users/ana"}),
+            json!({"id": 7}),
+            json!({"id": "not a url"}),
+        ] {
+            assert!(check_served_id(&url, &bad).is_err(), "{bad}");
+        }
     }
 }

@@ -30,6 +30,27 @@ fn black_hole() -> String {
     format!("127.0.0.1:{port}")
 }
 
+/// A loopback peer that answers every request with `content_type` and `body` (where `HOST`
+/// becomes its own address): a peer serving what it should not.
+fn scripted_peer(content_type: &'static str, body: &'static str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let answer = body.replace("HOST", &host);
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let mut buf = [0u8; 8192];
+            let _ = conn.read(&mut buf);
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    host
+}
+
 struct Net {
     a_db: TestDb,
     a_port: u16,
@@ -754,4 +775,41 @@ async fn an_edit_keeps_its_own_time_and_an_older_update_does_not_overwrite_a_new
         .collect();
     assert_eq!(texts.len(), 2, "{texts:?}");
     assert!(texts[0].contains("first version") && texts[1].contains("third version<"));
+}
+
+/// A fetched object must be an ActivityStreams document and name the host it came from: a
+/// peer serving a page, or a copy of another node's note, has nothing stored.
+#[tokio::test]
+async fn a_fetched_object_served_as_a_page_or_naming_another_host_is_refused() {
+    let html = scripted_peer("text/html", "<html><body>not a note</body></html>");
+    let copier = scripted_peer(
+        "application/activity+json",
+        r#"{"id": "http://127.0.0.1:9/notes/1", "type": "Note", "attributedTo": "http://HOST/users/x", "content": "copied", "to": ["https://www.w3.org/ns/activitystreams#Public"]}"#,
+    );
+    let net = setup(&[html.clone(), copier.clone()], "5").await;
+    for (n, host) in [&html, &copier].into_iter().enumerate() {
+        let announce = json!({
+            "id": format!("{}/announces/fetch-{n}", net.bob), "type": "Announce",
+            "actor": net.bob, "to": [PUBLIC], "object": format!("http://{host}/notes/1"),
+        });
+        assert_eq!(net.post_as_bob(&announce).await.0, 202);
+    }
+    within_30s("both announces to be given up", || async {
+        (net.queued().await == 0).then_some(())
+    })
+    .await;
+    for host in [&html, &copier] {
+        assert_eq!(
+            net.statuses_with_uri(&format!("http://{host}/notes/1"))
+                .await,
+            0
+        );
+    }
+    assert_eq!(net.statuses_with_uri("http://127.0.0.1:9/notes/1").await, 0);
+    let log = net.a().log();
+    assert!(log.contains("not as an ActivityStreams document"), "{log}");
+    assert!(
+        log.contains("is not on the host it was fetched from"),
+        "{log}"
+    );
 }

@@ -5,15 +5,13 @@
 //! until undone. The store turns these into the hidden set the timeline and notification
 //! queries leave out; streams and threads use the same set through [`hides`].
 
-use std::collections::HashSet;
-
 use super::accounts::{self, AccountPage};
 use super::federation::outbound;
 use super::follows::relationship;
 use super::{DomainError, Node};
 use crate::convert::views::{RelationshipView, StatusView};
 use crate::store::accounts::AccountRow;
-use crate::store::hidden::Hiding;
+use crate::store::hidden::{Hidden, Hiding};
 use crate::store::statuses::Page;
 
 /// The longest mute Mastodon apps offer is a week; anything up to ten years is taken.
@@ -203,17 +201,19 @@ pub async fn hidden(
     node: &Node,
     viewer: &AccountRow,
     hiding: Hiding,
-) -> Result<HashSet<i64>, DomainError> {
+) -> Result<Hidden, DomainError> {
     Ok(node.store.hidden_accounts(viewer.id, hiding).await?)
 }
 
 /// Is `view` by, or a boost of, someone in `hidden`?
-pub fn hides(hidden: &HashSet<i64>, view: &StatusView) -> bool {
-    hidden.contains(&view.author.id)
+pub fn hides(hidden: &Hidden, view: &StatusView) -> bool {
+    let hides_account =
+        |a: &AccountRow| hidden.accounts.contains(&a.id) || hidden.domains.contains(&a.domain);
+    hides_account(&view.author)
         || view
             .reblog
             .as_ref()
-            .is_some_and(|r| hidden.contains(&r.author.id))
+            .is_some_and(|r| hides_account(&r.author))
 }
 
 /// A remote account blocks a local one: follows between them end, and the block is kept so

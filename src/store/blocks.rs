@@ -1,9 +1,7 @@
 //! Blocks, mutes and a user's blocks of whole peer nodes.
 
-use std::collections::HashSet;
-
 use super::deliveries::{insert_deliveries, NewDelivery};
-use super::hidden::{hidden_accounts_sql, Hiding};
+use super::hidden::{hidden_accounts_sql, Hidden, Hiding};
 use super::statuses::Page;
 use super::{in_tx, on_pool, Store, StoreError};
 
@@ -268,14 +266,23 @@ impl Store {
         Ok(page.finish(rows))
     }
 
-    /// The accounts `viewer` does not see now (see [`hidden_accounts_sql`]).
-    pub async fn hidden_accounts(
-        &self,
-        viewer: i64,
-        hiding: Hiding,
-    ) -> Result<HashSet<i64>, StoreError> {
-        let sql = hidden_accounts_sql(viewer, super::now_millis(), hiding);
-        let ids: Vec<i64> = on_pool!(self, |pool| sqlx::query_scalar(&sql).fetch_all(pool).await)?;
-        Ok(ids.into_iter().collect())
+    /// Who `viewer` does not see now (see [`hidden_accounts_sql`]), and the nodes it blocks.
+    pub async fn hidden_accounts(&self, viewer: i64, hiding: Hiding) -> Result<Hidden, StoreError> {
+        let sql = format!(
+            "SELECT hid.target_account_id, '' FROM ({}) hid \
+             UNION ALL SELECT 0, domain FROM domain_blocks WHERE account_id = {viewer}",
+            hidden_accounts_sql(viewer, super::now_millis(), hiding)
+        );
+        let rows: Vec<(i64, String)> =
+            on_pool!(self, |pool| sqlx::query_as(&sql).fetch_all(pool).await)?;
+        let mut hidden = Hidden::default();
+        for (id, domain) in rows {
+            if domain.is_empty() {
+                hidden.accounts.insert(id);
+            } else {
+                hidden.domains.insert(domain);
+            }
+        }
+        Ok(hidden)
     }
 }

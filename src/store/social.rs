@@ -533,6 +533,10 @@ impl Store {
         let mut conds = vec![
             "account_id = $1".to_string(),
             format!("from_account_id NOT IN ({hidden})"),
+            format!(
+                "NOT {}",
+                super::hidden::on_blocked_node_sql("from_account_id", account)
+            ),
         ];
         let mut texts: Vec<&String> = Vec::new();
         let mut n = 2;

@@ -194,3 +194,19 @@ def test_a_block_of_a_remote_account_reaches_its_node_and_stops_its_mentions(pai
     assert wait_for(
         lambda: not bob.api.account_relationships([ada_on_b["id"]])[0]["blocked_by"], timeout=15
     ), "the Undo Block did not reach B"
+
+
+def test_a_domain_block_hides_that_nodes_accounts(pair):
+    a, b, ada, bob, bob_on_a, ada_on_b = pair
+    dora = a.user("dora")
+    ada.api.domain_block(b.domain)
+    assert ada.api.account_relationships([bob_on_a["id"]])[0]["domain_blocking"] is True
+    post = bob.api.status_post(f"@ada@{a.domain} @dora@{a.domain} from a node ada blocks")
+    assert wait_for(lambda: any(n["status"]["uri"] == post["uri"]
+                                for n in dora.api.notifications(types=["mention"])), timeout=15)
+    assert any(s["uri"] == post["uri"] for s in dora.api.timeline_public())
+    assert all(s["uri"] != post["uri"] for s in ada.api.timeline_public())
+    assert all(n["status"]["uri"] != post["uri"] for n in ada.api.notifications(types=["mention"]))
+    ada.api.domain_unblock(b.domain)
+    assert ada.api.account_relationships([bob_on_a["id"]])[0]["domain_blocking"] is False
+    assert any(s["uri"] == post["uri"] for s in ada.api.timeline_public())

@@ -490,26 +490,27 @@ pub struct SuggestionsQuery {
 
 /// `GET /api/v2/suggestions`: colleagues worth following, with why.
 pub async fn suggestions_v2(
-    State(state): State<AppState>,
+    state: State<AppState>,
     auth: Auth,
-    Query(q): Query<SuggestionsQuery>,
+    q: Query<SuggestionsQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let me = auth.user("read")?;
-    let found = follows::suggestions(&state.node, me, q.limit.unwrap_or(40)).await?;
-    let urls = &state.node.urls;
-    Ok(Json(
-        found
-            .iter()
-            .map(|(source, a)| mastodon::suggestion(*source, a, urls))
-            .collect(),
-    ))
+    suggestions(state, auth, q, true).await
 }
 
 /// `GET /api/v1/suggestions`: the same, as accounts.
 pub async fn suggestions_v1(
+    state: State<AppState>,
+    auth: Auth,
+    q: Query<SuggestionsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    suggestions(state, auth, q, false).await
+}
+
+async fn suggestions(
     State(state): State<AppState>,
     auth: Auth,
     Query(q): Query<SuggestionsQuery>,
+    with_sources: bool,
 ) -> Result<Json<Value>, ApiError> {
     let me = auth.user("read")?;
     let found = follows::suggestions(&state.node, me, q.limit.unwrap_or(40)).await?;
@@ -517,7 +518,10 @@ pub async fn suggestions_v1(
     Ok(Json(
         found
             .iter()
-            .map(|(_, a)| mastodon::account(&a.row, &a.counts, urls))
+            .map(|(source, a)| match with_sources {
+                true => mastodon::suggestion(*source, a, urls),
+                false => mastodon::account(&a.row, &a.counts, urls),
+            })
             .collect(),
     ))
 }
