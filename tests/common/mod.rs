@@ -566,13 +566,14 @@ pub async fn signed_post(
     request.send().await.unwrap()
 }
 
-/// Polls `check` until it returns Some, for up to 15 seconds.
+/// Polls `check` until it returns Some, for up to 30 seconds (a loaded machine once took
+/// longer than 15 for a delivery between two debug-built nodes).
 pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         if let Some(v) = check().await {
             return v;
