@@ -219,12 +219,14 @@ pub async fn export_user(config: &Config, username: &str) -> anyhow::Result<Valu
             }),
             None => None,
         };
+        let poll = store.poll(status.id).await?;
         let parts = crate::convert::activitypub::NoteParts {
             mentioned: &mentioned,
             tags: &tags,
             media: &media,
             in_reply_to,
             audience: None,
+            poll: poll.as_ref(),
         };
         // With what the author typed, so the export can be imported or re-posted elsewhere.
         let note = crate::convert::activitypub::exported_note(&urls, status, &account, &parts);

@@ -484,6 +484,8 @@ pub struct LimitsConfig {
     pub window_seconds: u64,
     /// How far ahead a scheduled status must be (Mastodon: five minutes).
     pub scheduled_min_lead_seconds: u64,
+    /// The shortest a poll may run (Mastodon: five minutes); the longest is a month.
+    pub poll_min_expiration_seconds: u64,
 }
 
 impl Default for LimitsConfig {
@@ -492,6 +494,7 @@ impl Default for LimitsConfig {
             requests_per_window: 300,
             window_seconds: 300,
             scheduled_min_lead_seconds: 300,
+            poll_min_expiration_seconds: 300,
         }
     }
 }

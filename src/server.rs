@@ -174,6 +174,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         state.node.clone(),
         stop_rx.clone(),
     ));
+    let polls = tokio::spawn(crate::jobs::polls::run(state.node.clone(), stop_rx.clone()));
     let app = http::router(state);
     // Trailing slashes must be trimmed before routing, so the layer wraps the whole router.
     let app = tower::Layer::layer(
@@ -232,6 +233,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     if let Err(e) = scheduled.await {
         tracing::error!(error = %e, "the scheduled-statuses worker failed");
+    }
+    if let Err(e) = polls.await {
+        tracing::error!(error = %e, "the polls worker failed");
     }
     store.close().await;
     tracing::info!("stopped");

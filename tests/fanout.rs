@@ -209,6 +209,7 @@ async fn posting_writes_one_queue_row_whatever_the_follower_count() {
     let mut recipients = followers.clone();
     recipients.push(author);
     let new = NewStatus {
+        poll: None,
         row: StatusRow {
             id: status_id,
             account_id: author,

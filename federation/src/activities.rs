@@ -190,6 +190,61 @@ pub struct Note {
     pub language: Option<String>,
     /// FEP-1b12 `audience`: the group a post was made in.
     pub audience: Vec<String>,
+    /// A Note's `name`: on a Note with no content in reply to a Question, the answer voted for.
+    pub name: Option<String>,
+    /// A Question's poll.
+    pub poll: Option<PollFacts>,
+}
+
+/// A Question's answers and counts as its node reports them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollFacts {
+    /// `anyOf` (several answers may be chosen) rather than `oneOf`.
+    pub multiple: bool,
+    /// Each answer's name and its votes (`replies.totalItems`).
+    pub options: Vec<(String, i64)>,
+    pub end_time: Option<String>,
+    pub closed: Option<String>,
+    pub voters_count: Option<i64>,
+}
+
+impl Note {
+    /// A vote: a Note with a `name`, no content and a parent (the Question).
+    pub fn is_vote(&self) -> bool {
+        self.name.is_some() && self.content.trim().is_empty() && self.in_reply_to.is_some()
+    }
+}
+
+fn parse_poll(v: &Value) -> Option<PollFacts> {
+    let (choices, multiple) = match (v.get("oneOf"), v.get("anyOf")) {
+        (Some(Value::Array(a)), _) => (a, false),
+        (_, Some(Value::Array(a))) => (a, true),
+        _ => return None,
+    };
+    let options = choices
+        .iter()
+        .filter_map(|c| {
+            let name = c.get("name")?.as_str()?.to_string();
+            let votes = c
+                .get("replies")
+                .and_then(|r| r.get("totalItems"))
+                .and_then(Value::as_i64)
+                .unwrap_or(0)
+                .max(0);
+            Some((name, votes))
+        })
+        .collect();
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
+    Some(PollFacts {
+        multiple,
+        options,
+        end_time: text("endTime"),
+        closed: text("closed"),
+        voters_count: v
+            .get("votersCount")
+            .and_then(Value::as_i64)
+            .map(|n| n.max(0)),
+    })
 }
 
 pub fn parse_note(v: &Value) -> Result<Note, ParseError> {
@@ -275,6 +330,12 @@ pub fn parse_note(v: &Value) -> Result<Note, ParseError> {
         attachments,
         language,
         audience: ids(v.get("audience")),
+        name: v
+            .get("name")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(String::from),
+        poll: (kind == "Question").then(|| parse_poll(v)).flatten(),
     })
 }
 
@@ -305,6 +366,26 @@ mod tests {
         assert_eq!(n.language.as_deref(), Some("de"));
         assert!(n.sensitive);
         assert!(parse_note(&json!({"id": "x", "type": "Person"})).is_err());
+        assert!(n.poll.is_none() && !n.is_vote());
+    }
+
+    #[test]
+    fn parses_questions_and_votes() {
+        let q = json!({
+            "id": "https://m.example/q/1", "type": "Question", "attributedTo": "https://m.example/a",
+            "content": "<p>lunch?</p>", "endTime": "2026-12-04T10:00:00Z", "votersCount": 3,
+            "anyOf": [{"type": "Note", "name": "soup", "replies": {"type": "Collection", "totalItems": 2}},
+                      {"type": "Note", "name": "salad"}]
+        });
+        let poll = parse_note(&q).unwrap().poll.unwrap();
+        assert!(poll.multiple);
+        assert_eq!(poll.options, vec![("soup".into(), 2), ("salad".into(), 0)]);
+        assert_eq!(poll.voters_count, Some(3));
+        let vote = json!({"id": "https://f.example/a#votes/1", "type": "Note", "name": "soup",
+            "attributedTo": "https://f.example/a", "inReplyTo": "https://m.example/q/1",
+            "to": "https://m.example/a"});
+        let vote = parse_note(&vote).unwrap();
+        assert!(vote.is_vote() && vote.poll.is_none());
     }
 
     #[test]

@@ -15,7 +15,8 @@ pub fn context() -> Value {
     serde_json::json!([
         crate::AS_CONTEXT,
         crate::SECURITY_CONTEXT,
-        {"sensitive": "as:sensitive", "Hashtag": "as:Hashtag", "toot": "http://joinmastodon.org/ns#"}
+        {"sensitive": "as:sensitive", "Hashtag": "as:Hashtag", "toot": "http://joinmastodon.org/ns#",
+         "votersCount": "toot:votersCount"}
     ])
 }
 
@@ -48,6 +49,58 @@ pub enum DocumentKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum NoteKind {
     Note,
+    /// A status with a poll.
+    Question,
+}
+
+/// One answer of a Question, with the votes it has had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PollChoice {
+    #[serde(rename = "type")]
+    pub kind: NoteKind,
+    pub name: String,
+    pub replies: TotalItems,
+}
+
+impl PollChoice {
+    pub fn new(name: String, votes: i64) -> PollChoice {
+        PollChoice {
+            kind: NoteKind::Note,
+            name,
+            replies: TotalItems {
+                kind: CountKind::Collection,
+                total_items: votes,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum CountKind {
+    Collection,
+}
+
+/// A count without items (`replies` of a poll's answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TotalItems {
+    #[serde(rename = "type")]
+    pub kind: CountKind,
+    pub total_items: i64,
+}
+
+/// A vote on a peer's poll, as Mastodon sends it: a Note whose `name` is the answer chosen,
+/// in reply to the Question, addressed to its author only. One per answer chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PollVote {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: NoteKind,
+    pub name: String,
+    pub attributed_to: String,
+    pub to: Vec<String>,
+    pub in_reply_to: String,
 }
 
 /// A status as a Note, as Mastodon-class peers read it.
@@ -80,6 +133,18 @@ pub struct Note {
     /// What the author typed (user exports only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
+    /// A Question's answers: `oneOf` for a single choice, `anyOf` for several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub one_of: Option<Vec<PollChoice>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub any_of: Option<Vec<PollChoice>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    /// When the poll ended, once it has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voters_count: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -192,6 +257,8 @@ pub enum Object {
     /// fika's announcement, or a node's counts of it (`crate::announcements`).
     Announcement(Box<crate::announcements::Announcement>),
     AnnouncementCounts(Box<crate::announcements::AnnouncementCounts>),
+    /// A vote on a peer's poll.
+    Vote(Box<PollVote>),
     /// A node's weekly aggregates (`crate::insights`).
     WeeklyAggregates(Box<crate::insights::WeeklyAggregates>),
 }

@@ -2,7 +2,8 @@
 
 use fika_federation::actor::{person, Image, LocalActor};
 use fika_federation::protocol::{
-    Activity, ActivityKind, Document, DocumentKind, Note, NoteKind, Object, Source, Tag,
+    Activity, ActivityKind, Document, DocumentKind, Note, NoteKind, Object, PollChoice, PollVote,
+    Source, Tag,
 };
 use serde_json::Value;
 
@@ -16,6 +17,7 @@ use fika_federation::activities::{self, RemoteActor};
 use crate::store::accounts::AccountRow;
 use crate::store::federation::RemoteAccount;
 use crate::store::media::MediaRow;
+use crate::store::polls::{PollOption, PollRow};
 use crate::store::statuses::StatusRow;
 
 /// An account's AS2 id (remote ones keep theirs; local ones derive it from the domain).
@@ -36,6 +38,8 @@ pub struct NoteParts<'a> {
     pub in_reply_to: Option<String>,
     /// The actor id of the group the status was posted into.
     pub audience: Option<String>,
+    /// Its poll: the Note is then a Question.
+    pub poll: Option<&'a PollRow>,
 }
 
 /// The AS2 Note for a status, addressed by its scope: a local one, or a peer's as held here
@@ -91,10 +95,30 @@ pub fn note(
             height: m.height,
         })
         .collect();
+    let choices = parts.poll.map(|p| {
+        p.options
+            .iter()
+            .map(|o| PollChoice::new(o.title.clone(), o.votes_count))
+            .collect::<Vec<_>>()
+    });
+    let multiple = parts.poll.is_some_and(|p| p.multiple);
+    let now = crate::store::now_millis();
     Note {
         context: None,
         id,
-        kind: NoteKind::Note,
+        kind: match parts.poll {
+            Some(_) => NoteKind::Question,
+            None => NoteKind::Note,
+        },
+        one_of: choices.clone().filter(|_| !multiple),
+        any_of: choices.filter(|_| multiple),
+        end_time: parts.poll.and_then(|p| p.expires_at).map(rfc3339_millis),
+        closed: parts
+            .poll
+            .and_then(|p| p.expires_at)
+            .filter(|at| *at <= now)
+            .map(rfc3339_millis),
+        voters_count: parts.poll.map(|p| p.voters_count),
         attributed_to: actor_id(urls, author),
         content: status.content.clone(),
         summary: (!status.spoiler_text.is_empty()).then(|| status.spoiler_text.clone()),
@@ -332,6 +356,68 @@ pub fn remote_status(note: &activities::Note, facts: RemoteStatusFacts) -> Statu
         locality: crate::domain::audience::Locality::Federated,
         group_id: facts.group_id,
     }
+}
+
+/// The poll of a received Question, as its node counts it.
+pub fn remote_poll(note: &activities::Note, status_id: i64) -> Option<PollRow> {
+    let facts = note.poll.as_ref()?;
+    if facts.options.is_empty() {
+        return None;
+    }
+    Some(PollRow {
+        status_id,
+        expires_at: poll_end(note),
+        multiple: facts.multiple,
+        hide_totals: false,
+        voters_count: facts.voters_count.unwrap_or(0),
+        options: facts
+            .options
+            .iter()
+            .map(|(title, votes)| PollOption {
+                title: html_to_plain(&sanitize(title)),
+                votes_count: *votes,
+            })
+            .collect(),
+    })
+}
+
+/// When a received poll ends: `endTime`, or `closed` once it has.
+pub fn poll_end(note: &activities::Note) -> Option<i64> {
+    let facts = note.poll.as_ref()?;
+    facts
+        .end_time
+        .as_deref()
+        .or(facts.closed.as_deref())
+        .and_then(millis)
+}
+
+/// The Create of one vote on a peer's poll, by `voter`, for the answer `title`: Mastodon's
+/// shape (a Note with a `name`, to the poll's author only). `vote_id` makes its id.
+pub fn vote_activity(
+    urls: &NodeUrls,
+    voter: &AccountRow,
+    question: &str,
+    poll_author: &str,
+    title: &str,
+    vote_id: i64,
+) -> Activity {
+    let actor = actor_id(urls, voter);
+    let id = format!("{actor}#votes/{vote_id}");
+    let vote = PollVote {
+        id: id.clone(),
+        kind: NoteKind::Note,
+        name: title.to_string(),
+        attributed_to: actor.clone(),
+        to: vec![poll_author.to_string()],
+        in_reply_to: question.to_string(),
+    };
+    Activity::new(
+        ActivityKind::Create,
+        format!("{id}/activity"),
+        actor,
+        Object::Vote(Box::new(vote)),
+    )
+    .addressed(vec![poll_author.to_string()], vec![])
 }
 
 /// An edit of a received note, applied to its row.

@@ -14,7 +14,8 @@ use crate::store::statuses::StatusRow;
 
 use super::views::{
     AccountView, ContextView, CredentialView, FeaturedTagView, InstanceLimits, InstanceView,
-    IssuedToken, NotificationView, RelationshipView, StatusEditView, StatusSourceView, StatusView,
+    IssuedToken, NotificationView, PollView, RelationshipView, StatusEditView, StatusSourceView,
+    StatusView,
 };
 
 /// `user` for local accounts, `user@domain` for remote ones.
@@ -163,7 +164,12 @@ pub fn scheduled_status(v: &crate::convert::views::ScheduledView, urls: &NodeUrl
             "in_reply_to_id": p.in_reply_to_id.map(|i| i.to_string()),
             "media_ids": (!p.media_ids.is_empty())
                 .then(|| p.media_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>()),
-            "poll": null,
+            "poll": p.poll.as_ref().map(|poll| json!({
+                "options": poll.options,
+                "expires_in": poll.expires_in.to_string(),
+                "multiple": poll.multiple,
+                "hide_totals": poll.hide_totals,
+            })),
             "scheduled_at": null,
             "idempotency": null,
             "with_rate_limit": false,
@@ -292,6 +298,34 @@ fn status_tag(display: &str, urls: &NodeUrls) -> Value {
     json!({"name": display, "url": urls.tag(display).to_string()})
 }
 
+/// Mastodon's Poll. Counts hidden until the end (`hide_totals`) show to its author and once
+/// it ended.
+pub fn poll(p: &PollView) -> Value {
+    let row = &p.row;
+    let expired = row.expired(crate::store::now_millis());
+    let show_counts = !row.hide_totals || expired || p.own_poll;
+    let options: Vec<Value> = row
+        .options
+        .iter()
+        .map(|o| json!({"title": o.title, "votes_count": show_counts.then_some(o.votes_count)}))
+        .collect();
+    let mut v = json!({
+        "id": row.status_id.to_string(),
+        "expires_at": row.expires_at.map(rfc3339_millis),
+        "expired": expired,
+        "multiple": row.multiple,
+        "votes_count": row.votes_count(),
+        "voters_count": row.voters_count,
+        "options": options,
+        "emojis": [],
+    });
+    if let Some(own) = &p.own_votes {
+        v["voted"] = json!(p.own_poll || !own.is_empty());
+        v["own_votes"] = json!(own);
+    }
+    v
+}
+
 pub fn status(s: &StatusView, urls: &NodeUrls) -> Value {
     let r = &s.row;
     let author = &s.author;
@@ -331,7 +365,7 @@ pub fn status(s: &StatusView, urls: &NodeUrls) -> Value {
         "tags": tags,
         "emojis": [],
         "card": null,
-        "poll": null,
+        "poll": s.poll.as_ref().map(poll),
         "application": application,
         "replies_count": s.counts.replies,
         "reblogs_count": s.counts.reblogs,
@@ -494,7 +528,7 @@ fn instance_configuration(limits: &InstanceLimits, urls: &NodeUrls) -> Value {
         "vapid": {"public_key": ""},
         "accounts": {
             "max_featured_tags": crate::store::directory::MAX_FEATURED_TAGS,
-            "max_pinned_statuses": 0,
+            "max_pinned_statuses": limits.max_pinned_statuses,
         },
         "statuses": {
             "max_characters": limits.max_characters,
@@ -515,10 +549,10 @@ fn instance_configuration(limits: &InstanceLimits, urls: &NodeUrls) -> Value {
             "video_matrix_limit": 0,
         },
         "polls": {
-            "max_options": 0,
-            "max_characters_per_option": 0,
-            "min_expiration": 0,
-            "max_expiration": 0,
+            "max_options": limits.poll_max_options,
+            "max_characters_per_option": limits.poll_max_characters_per_option,
+            "min_expiration": limits.poll_min_expiration,
+            "max_expiration": limits.poll_max_expiration,
         },
         "translation": {"enabled": false},
         "timelines_access": {
@@ -1010,6 +1044,7 @@ mod tests {
             marks: Some(ViewerMarks::default()),
             reblog: None,
             source_text: None,
+            poll: None,
         }
     }
 

@@ -101,6 +101,30 @@ pub struct StatusView {
     pub reblog: Option<Box<StatusView>>,
     /// The text as typed, set only for "delete and redraft".
     pub source_text: Option<String>,
+    pub poll: Option<PollView>,
+}
+
+/// A poll as one viewer sees it.
+#[derive(Debug, Clone)]
+pub struct PollView {
+    pub row: crate::store::polls::PollRow,
+    /// The answers the viewer chose (sorted), `None` with no signed-in viewer.
+    pub own_votes: Option<Vec<i32>>,
+    /// The viewer's own poll: its counts show even when hidden until the end.
+    pub own_poll: bool,
+}
+
+/// A poll as an app asks for it (`poll[options][]`, `poll[expires_in]`, …), kept in Mastodon's
+/// names because a scheduled status stores it as JSON.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct PollParams {
+    pub options: Vec<String>,
+    /// Seconds.
+    pub expires_in: i64,
+    #[serde(default)]
+    pub multiple: bool,
+    #[serde(default)]
+    pub hide_totals: bool,
 }
 
 /// A thread around a status: ancestors oldest first, then descendants.
@@ -188,6 +212,12 @@ pub struct InstanceLimits {
     pub image_matrix_limit: u64,
     /// What a status gets when the app sends neither `local_only` nor `visibility: "local"`.
     pub default_local_only: bool,
+    pub max_pinned_statuses: i64,
+    pub poll_max_options: usize,
+    pub poll_max_characters_per_option: usize,
+    /// Seconds.
+    pub poll_min_expiration: i64,
+    pub poll_max_expiration: i64,
 }
 
 /// One week of this node's own figures, for the insights page.
@@ -304,6 +334,8 @@ pub struct ScheduledParams {
     pub in_reply_to_id: Option<i64>,
     #[serde(default)]
     pub media_ids: Vec<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<PollParams>,
 }
 
 /// A scheduled status as the API shows it.

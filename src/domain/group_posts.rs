@@ -137,6 +137,7 @@ pub async fn announce(node: &Node, status: &StatusRow) -> Result<(), DomainError
     let deliveries =
         super::federation::outbound::group_announce_deliveries(node, &row, &group, status).await?;
     let new = NewStatus {
+        poll: None,
         row,
         mentions: vec![],
         tags: vec![],

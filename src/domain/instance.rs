@@ -31,6 +31,11 @@ pub async fn describe(node: &Node) -> Result<InstanceView, DomainError> {
             image_size_limit: node.config.media.max_image_bytes,
             image_matrix_limit: super::media::MAX_PIXELS,
             default_local_only: node.config.statuses.default_local_only,
+            max_pinned_statuses: super::pins::MAX_PINS,
+            poll_max_options: super::polls::MAX_OPTIONS,
+            poll_max_characters_per_option: super::polls::MAX_OPTION_CHARS,
+            poll_min_expiration: super::polls::min_expiration(node),
+            poll_max_expiration: super::polls::MAX_EXPIRATION,
         },
         rules: rules(node),
     })

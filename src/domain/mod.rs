@@ -22,6 +22,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod pins;
 pub mod policy;
+pub mod polls;
 pub mod scheduled;
 pub mod search;
 pub mod signer_keys;

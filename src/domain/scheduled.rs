@@ -26,6 +26,7 @@ pub fn params_of(input: &PostInput) -> Params {
         language: input.language.clone(),
         in_reply_to_id: input.in_reply_to_id,
         media_ids: input.media_ids.clone(),
+        poll: input.poll.clone(),
     }
 }
 
@@ -49,6 +50,7 @@ pub fn input_of(p: &Params, id: i64) -> PostInput {
         language: p.language.clone(),
         in_reply_to_id: p.in_reply_to_id,
         media_ids: p.media_ids.clone(),
+        poll: p.poll.clone(),
         idempotency_key: Some(format!("scheduled:{id}")),
     }
 }

@@ -8,12 +8,14 @@ use super::events::Event;
 use super::text::{self, ResolvedMention};
 use super::{DomainError, Node};
 use crate::convert::views::{
-    AccountView, ContextView, StatusEditView, StatusSourceView, StatusView, ViewerMarks,
+    AccountView, ContextView, PollParams, PollView, StatusEditView, StatusSourceView, StatusView,
+    ViewerMarks,
 };
 use crate::store::accounts::AccountRow;
 use crate::store::hidden::Hiding;
 use crate::store::media::MediaRow;
 use crate::store::now_millis;
+use crate::store::polls::PollRow;
 use crate::store::statuses::{NewNotification, NewStatus, Page, StatusRow};
 
 /// Longest status text, in characters (advertised in `/api/v2/instance`).
@@ -34,6 +36,8 @@ pub struct PostInput {
     pub in_reply_to_id: Option<i64>,
     pub media_ids: Vec<i64>,
     pub idempotency_key: Option<String>,
+    /// A poll: the status becomes a Question (no media with it).
+    pub poll: Option<PollParams>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -209,10 +213,14 @@ pub async fn views(
     for (s, display) in store.tags_of(&all_ids).await? {
         tags.entry(s).or_default().push(display);
     }
-    let marked = match viewer {
+    let mut marked = match viewer {
         Some(v) => store.viewer_marks(v.id, &all_ids).await?,
         None => Default::default(),
     };
+    let polls = store.polls_of(&all_ids).await?;
+    for votes in marked.votes.values_mut() {
+        votes.sort_unstable();
+    }
 
     let one = |row: &StatusRow, reblog: Option<StatusView>| -> Option<StatusView> {
         let author = account_rows.get(&row.account_id)?;
@@ -232,6 +240,11 @@ pub async fn views(
             }),
             reblog: reblog.map(Box::new),
             source_text: None,
+            poll: polls.get(&row.id).map(|p| PollView {
+                row: p.clone(),
+                own_votes: viewer.map(|_| marked.votes.get(&row.id).cloned().unwrap_or_default()),
+                own_poll: viewer.is_some_and(|v| v.id == row.account_id),
+            }),
         })
     };
     let mut out = Vec::with_capacity(ids.len());
@@ -331,8 +344,16 @@ pub(crate) async fn validate_content(
     editing: Option<i64>,
 ) -> Result<(), DomainError> {
     let text = input.text.trim();
-    if text.is_empty() && input.media_ids.is_empty() {
+    if text.is_empty() && (input.media_ids.is_empty() || input.poll.is_some()) {
         return Err(DomainError::Invalid("Text can't be blank".into()));
+    }
+    if let Some(poll) = &input.poll {
+        if !input.media_ids.is_empty() {
+            return Err(DomainError::Invalid(
+                "Validation failed: Media attachments cannot be combined with a poll".into(),
+            ));
+        }
+        super::polls::new_poll(poll, 0, 0, super::polls::min_expiration(node))?;
     }
     let length = text.chars().count() + input.spoiler_text.chars().count();
     if length > MAX_CHARACTERS {
@@ -380,6 +401,7 @@ async fn outbound(
     tags: &[(String, String)],
     media_ids: &[i64],
     parent: Option<&StatusRow>,
+    poll: Option<&PollRow>,
     kind: &str,
 ) -> Result<Vec<crate::store::deliveries::NewDelivery>, DomainError> {
     let group = super::federation::outbound::group_actor(node, row).await?;
@@ -395,6 +417,7 @@ async fn outbound(
         media: &media,
         in_reply_to,
         audience: group,
+        poll,
     };
     let mut deliveries =
         super::federation::outbound::status_deliveries(node, row, author, &parts, kind).await?;
@@ -457,6 +480,15 @@ pub async fn post(
     let content = render_html(node, &text, &mentioned);
     let id = crate::ids::next_id();
     let now = now_millis();
+    let poll = match &input.poll {
+        Some(p) => Some(super::polls::new_poll(
+            p,
+            id,
+            now,
+            super::polls::min_expiration(node),
+        )?),
+        None => None,
+    };
     let row = StatusRow {
         id,
         account_id: author.id,
@@ -514,10 +546,12 @@ pub async fn post(
         &tags,
         &input.media_ids,
         parent.as_ref(),
+        poll.as_ref(),
         "Create",
     )
     .await?;
     let new = NewStatus {
+        poll,
         row,
         mentions: mentioned_ids.clone(),
         tags: tags.clone(),
@@ -625,6 +659,19 @@ pub async fn edit(
         Some(p) => store.status_by_id(p).await?,
         None => None,
     };
+    // A poll stays as posted: its votes were cast for those answers.
+    let poll = store.poll(id).await?;
+    if let Some(asked) = &input.poll {
+        if !poll
+            .as_ref()
+            .is_some_and(|held| super::polls::unchanged(held, asked))
+        {
+            return Err(DomainError::Invalid(
+                "Validation failed: A poll cannot be added or changed by an edit on this node"
+                    .into(),
+            ));
+        }
+    }
     let deliveries = outbound(
         node,
         &row,
@@ -633,10 +680,12 @@ pub async fn edit(
         &tags,
         &input.media_ids,
         parent.as_ref(),
+        poll.as_ref(),
         "Update",
     )
     .await?;
     let new = NewStatus {
+        poll: None,
         row,
         mentions: mentioned.iter().map(|a| a.id).collect(),
         tags: tags.clone(),
@@ -931,6 +980,7 @@ pub async fn reblog(
     let deliveries =
         super::federation::outbound::announce_deliveries(node, &row, viewer, &target).await?;
     let new = NewStatus {
+        poll: None,
         row,
         mentions: vec![],
         tags: vec![],

@@ -20,6 +20,7 @@ pub mod media;
 pub mod oauth;
 pub mod pins;
 pub mod policy;
+pub mod polls;
 pub mod profile_index;
 pub mod scheduled;
 pub mod social;

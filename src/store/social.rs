@@ -667,3 +667,35 @@ pub enum FollowList {
     Following,
     Requests,
 }
+
+/// A poll's end is told with notifications, so it is written here beside them (`store::polls`
+/// holds the rest).
+impl Store {
+    /// Marks a poll's end as told, with its notifications; a local poll is marked for a last
+    /// Update (with `closed`).
+    pub async fn close_poll(
+        &self,
+        status: i64,
+        local_poll: bool,
+        notifications: &[NewNotification],
+    ) -> Result<(), StoreError> {
+        in_tx!(self, |tx| {
+            let taken = sqlx::query(
+                "UPDATE polls SET ended = TRUE, dirty = (dirty OR $2) \
+                 WHERE status_id = $1 AND NOT ended",
+            )
+            .bind(status)
+            .bind(local_poll)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            // Another process may have taken it: notify once.
+            if taken > 0 {
+                for n in notifications {
+                    insert_notification!(&mut *tx, n)?;
+                }
+            }
+        });
+        Ok(())
+    }
+}

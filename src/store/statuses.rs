@@ -124,6 +124,8 @@ pub struct NewStatus {
     pub idempotency_key: Option<String>,
     /// Deliveries to peers, written with the status so a crash loses none.
     pub deliveries: Vec<NewDelivery>,
+    /// Its poll, when it is one.
+    pub poll: Option<super::polls::PollRow>,
 }
 
 /// A page request in Mastodon's terms. `min_id` pages forward from a cursor, `since_id` returns
@@ -181,6 +183,8 @@ pub struct MarkedIds {
     pub reblogged: HashSet<i64>,
     pub bookmarked: HashSet<i64>,
     pub pinned: HashSet<i64>,
+    /// The answers (positions) chosen in each poll voted on.
+    pub votes: HashMap<i64, Vec<i32>>,
 }
 
 /// Filters for listing statuses.
@@ -244,6 +248,9 @@ impl Store {
                     .bind(account)
                     .execute(&mut *tx)
                     .await?;
+            }
+            if let Some(poll) = &new.poll {
+                super::polls::insert_poll!(tx, poll)?;
             }
             for (name, display) in &new.tags {
                 sqlx::query("INSERT INTO tags (id, name, display, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING")
@@ -384,7 +391,8 @@ impl Store {
             "SELECT CAST(0 AS BIGINT), status_id FROM favourites WHERE account_id = $1 AND status_id IN ({list}) \
              UNION ALL SELECT CAST(1 AS BIGINT), reblog_of_id FROM statuses WHERE account_id = $1 AND reblog_of_id IN ({list}) \
              UNION ALL SELECT CAST(2 AS BIGINT), status_id FROM bookmarks WHERE account_id = $1 AND status_id IN ({list}) \
-             UNION ALL SELECT CAST(3 AS BIGINT), status_id FROM status_pins WHERE account_id = $1 AND status_id IN ({list})"
+             UNION ALL SELECT CAST(3 AS BIGINT), status_id FROM status_pins WHERE account_id = $1 AND status_id IN ({list}) \
+             UNION ALL SELECT CAST(4 + choice AS BIGINT), status_id FROM poll_votes WHERE account_id = $1 AND status_id IN ({list})"
         );
         let found: Vec<(i64, i64)> = on_pool!(self, |pool| {
             let mut q = sqlx::query_as(&sql).bind(account);
@@ -399,7 +407,12 @@ impl Store {
                 0 => marks.favourited.insert(id),
                 1 => marks.reblogged.insert(id),
                 2 => marks.bookmarked.insert(id),
-                _ => marks.pinned.insert(id),
+                3 => marks.pinned.insert(id),
+                // A vote: its kind is 4 plus the answer's position.
+                choice => {
+                    marks.votes.entry(id).or_default().push((choice - 4) as i32);
+                    true
+                }
             };
         }
         Ok(marks)

@@ -137,6 +137,7 @@ pub async fn note(
         },
         None => None,
     };
+    let poll = store.poll(status.id).await?;
     Ok(convert::note(
         &node.urls,
         status,
@@ -147,8 +148,42 @@ pub async fn note(
             media: &media,
             in_reply_to,
             audience: group_actor(node, status).await?,
+            poll: poll.as_ref(),
         },
     ))
+}
+
+/// Deliveries of an Update of a local poll with its counts as they are now, to whoever heard
+/// of it and to the voters on other nodes.
+pub async fn poll_update_deliveries(
+    node: &Node,
+    status: &StatusRow,
+    author: &AccountRow,
+) -> Result<Vec<NewDelivery>, DomainError> {
+    if !audience::known_to_peers(status.audience()) {
+        return Ok(vec![]);
+    }
+    let mentioned = mentioned_accounts(node, status.id).await?;
+    let mut targets = status_targets(node, status, &mentioned).await?;
+    let voters = node.store.poll_voters(status.id, false).await?;
+    targets.extend(
+        node.store
+            .accounts_by_ids(&voters)
+            .await?
+            .iter()
+            .filter_map(inbox_of),
+    );
+    if targets.is_empty() {
+        return Ok(vec![]);
+    }
+    let object = note(node, status, author).await?;
+    let activity = convert::note_activity(
+        ActivityKind::Update,
+        object,
+        &actor_id(node, author),
+        Some(now_millis()),
+    );
+    Ok(per_peer(node, targets, &activity, author.id))
 }
 
 /// The actor id of the group a status was posted into, for its `audience`.
@@ -444,6 +479,7 @@ pub async fn served_announce(
         .map(|(_, t)| t)
         .collect();
     let media = node.store.media_of_statuses(&[original.id]).await?;
+    let poll = node.store.poll(original.id).await?;
     let in_reply_to = match original.in_reply_to_id {
         Some(p) => match node.store.status_by_id(p).await? {
             Some(parent) => Some(status_uri(node, &parent).await?),
@@ -461,6 +497,7 @@ pub async fn served_announce(
             media: &media,
             in_reply_to,
             audience: Some(actor_id(node, &group)),
+            poll: poll.as_ref(),
         },
     );
     let (to, cc) = wrapper

@@ -113,6 +113,7 @@ pub(super) async fn receive(
     });
     let status_id = crate::ids::next_id();
     let new = NewStatus {
+        poll: None,
         row: StatusRow {
             id: status_id,
             account_id: actor.id,

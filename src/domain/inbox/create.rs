@@ -89,6 +89,10 @@ pub(super) async fn receive(
     note: Note,
     ancestors: Ancestors,
 ) -> Result<(), DomainError> {
+    // A vote on one of our polls is counted, not stored as a status.
+    if note.is_vote() && crate::domain::polls::receive_vote(node, author, &note).await? {
+        return Ok(());
+    }
     let taken = node
         .fed
         .net
@@ -274,6 +278,7 @@ async fn store_note(
         .map(|t| (t.to_lowercase(), t.clone()))
         .collect();
     let new = NewStatus {
+        poll: convert::remote_poll(&note, id),
         row: convert::remote_status(
             &note,
             convert::RemoteStatusFacts {

@@ -78,6 +78,14 @@ pub(super) async fn edit_note(
             "Update of someone else's status".into(),
         ));
     }
+    // A poll's counts are taken from every Update; one that carries no edit (no `updated`, or
+    // the edit we hold) changes nothing else.
+    if note.poll.is_some() {
+        crate::domain::polls::refresh_remote(node, current.id, &note).await?;
+        if note.updated.is_none() {
+            return Ok(());
+        }
+    }
     // The edit's own time, not when it arrived; one not newer than what we hold (a duplicate,
     // or an older Update overtaken by a newer one) changes nothing.
     let now = now_millis();
@@ -111,6 +119,7 @@ pub(super) async fn edit_note(
     )
     .await?;
     let new = NewStatus {
+        poll: None,
         row,
         mentions: mention_ids,
         tags: note

@@ -10,9 +10,10 @@ use serde_json::Value;
 use super::extract::{flex_bool, flex_id, flex_ids, parse_id, strict_bool, Auth, Body, Query};
 use super::PageParams;
 use crate::convert::mastodon;
+use crate::convert::views::PollParams;
 use crate::domain::audience::{self, Scope};
 use crate::domain::statuses::{self, PostInput};
-use crate::domain::{pins, scheduled};
+use crate::domain::{pins, polls, scheduled};
 use crate::http::{ApiError, AppState};
 
 #[derive(Deserialize, Default)]
@@ -37,17 +38,66 @@ pub struct StatusForm {
     local_only: Option<bool>,
     language: Option<String>,
     scheduled_at: Option<String>,
-    #[serde(rename = "poll[options][]")]
-    poll_options: Option<Value>,
-    poll: Option<Value>,
+    /// A poll as a form spells it.
+    #[serde(
+        default,
+        rename = "poll[options][]",
+        alias = "poll[options]",
+        deserialize_with = "flex_ids"
+    )]
+    poll_options: Vec<String>,
+    #[serde(default, rename = "poll[expires_in]", deserialize_with = "flex_id")]
+    poll_expires_in: Option<String>,
+    #[serde(default, rename = "poll[multiple]", deserialize_with = "flex_bool")]
+    poll_multiple: Option<bool>,
+    #[serde(default, rename = "poll[hide_totals]", deserialize_with = "flex_bool")]
+    poll_hide_totals: Option<bool>,
+    /// A poll as JSON sends it.
+    poll: Option<PollForm>,
 }
 
-fn input(form: StatusForm, headers: &HeaderMap) -> Result<PostInput, ApiError> {
-    if form.poll.is_some() || form.poll_options.is_some() {
-        return Err(ApiError::unprocessable(
-            "Validation failed: Polls are not supported on this node",
-        ));
-    }
+#[derive(Deserialize, Default)]
+struct PollForm {
+    #[serde(default, deserialize_with = "flex_ids")]
+    options: Vec<String>,
+    #[serde(default, deserialize_with = "flex_id")]
+    expires_in: Option<String>,
+    #[serde(default, deserialize_with = "flex_bool")]
+    multiple: Option<bool>,
+    #[serde(default, deserialize_with = "flex_bool")]
+    hide_totals: Option<bool>,
+}
+
+/// The poll asked for, from JSON or from form fields.
+fn poll_params(form: &mut StatusForm) -> Result<Option<PollParams>, ApiError> {
+    let poll = match form.poll.take() {
+        Some(p) => p,
+        None if form.poll_options.is_empty() && form.poll_expires_in.is_none() => return Ok(None),
+        None => PollForm {
+            options: std::mem::take(&mut form.poll_options),
+            expires_in: form.poll_expires_in.take(),
+            multiple: form.poll_multiple,
+            hide_totals: form.poll_hide_totals,
+        },
+    };
+    let expires_in = poll
+        .expires_in
+        .as_deref()
+        .ok_or_else(|| ApiError::unprocessable("Validation failed: Poll expires_in is missing"))?
+        .parse::<i64>()
+        .map_err(|_| {
+            ApiError::unprocessable("Validation failed: Poll expires_in is not a number of seconds")
+        })?;
+    Ok(Some(PollParams {
+        options: poll.options,
+        expires_in,
+        multiple: poll.multiple.unwrap_or(false),
+        hide_totals: poll.hide_totals.unwrap_or(false),
+    }))
+}
+
+fn input(mut form: StatusForm, headers: &HeaderMap) -> Result<PostInput, ApiError> {
+    let poll = poll_params(&mut form)?;
     let (visibility, locality) = audience::requested(
         form.visibility.as_deref().filter(|v| !v.is_empty()),
         form.local_only,
@@ -78,6 +128,7 @@ fn input(form: StatusForm, headers: &HeaderMap) -> Result<PostInput, ApiError> {
         in_reply_to_id,
         media_ids,
         idempotency_key,
+        poll,
     })
 }
 
@@ -355,4 +406,45 @@ pub async fn reblogged_by(
     Query(q): Query<PageParams>,
 ) -> Result<Response, ApiError> {
     actors(&state, &auth, &id, true, &uri, &q).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct VoteForm {
+    #[serde(
+        default,
+        rename = "choices[]",
+        alias = "choices",
+        deserialize_with = "flex_ids"
+    )]
+    choices: Vec<String>,
+}
+
+pub async fn poll(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("read:statuses")?;
+    let view = polls::get(&state.node, me, parse_id(&id)?).await?;
+    Ok(Json(mastodon::poll(&view)))
+}
+
+pub async fn vote(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Body(form): Body<VoteForm>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("write:statuses")?;
+    let choices = form
+        .choices
+        .iter()
+        .map(|c| {
+            c.parse::<i64>().map_err(|_| {
+                ApiError::unprocessable(format!("Validation failed: choice {c:?} is not a number"))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let view = polls::vote(&state.node, me, parse_id(&id)?, &choices).await?;
+    Ok(Json(mastodon::poll(&view)))
 }
