@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use super::{rfc3339_millis, text::plain_to_html, NodeUrls};
 use crate::convert::activitypub::profile_fields;
 use crate::store::accounts::{AccountCounts, AccountRow};
+use crate::store::filters::{FilterRow, FilterSet, FilterStatusRow, KeywordRow};
 use crate::store::media::MediaRow;
 use crate::store::oauth::AppRow;
 use crate::store::policy::{AuditRow, DomainRow};
@@ -13,9 +14,9 @@ use crate::store::social::MarkerRow;
 use crate::store::statuses::StatusRow;
 
 use super::views::{
-    AccountView, ContextView, CredentialView, FeaturedTagView, InstanceLimits, InstanceView,
-    IssuedToken, NotificationView, PollView, RelationshipView, StatusEditView, StatusSourceView,
-    StatusView,
+    AccountView, ContextView, CredentialView, FeaturedTagView, FilterResultView, InstanceLimits,
+    InstanceView, IssuedToken, NotificationView, PollView, RelationshipView, StatusEditView,
+    StatusSourceView, StatusView,
 };
 
 /// `user` for local accounts, `user@domain` for remote ones.
@@ -326,6 +327,56 @@ pub fn poll(p: &PollView) -> Value {
     v
 }
 
+/// Mastodon's Filter (v2), with its keywords and statuses when `rules` (the filters API; a
+/// status's `filtered` leaves them out).
+pub fn filter(f: &FilterRow, rules: Option<(&[KeywordRow], &[FilterStatusRow])>) -> Value {
+    let mut v = json!({
+        "id": f.id.to_string(),
+        "title": f.title,
+        "context": f.contexts().collect::<Vec<_>>(),
+        "expires_at": f.expires_at.map(rfc3339_millis),
+        "filter_action": f.action,
+    });
+    if let Some((keywords, statuses)) = rules {
+        v["keywords"] = json!(keywords.iter().map(filter_keyword).collect::<Vec<_>>());
+        v["statuses"] = json!(statuses.iter().map(filter_status).collect::<Vec<_>>());
+    }
+    v
+}
+
+pub fn filter_set(set: &FilterSet) -> Value {
+    filter(&set.filter, Some((&set.keywords, &set.statuses)))
+}
+
+pub fn filter_keyword(k: &KeywordRow) -> Value {
+    json!({"id": k.id.to_string(), "keyword": k.keyword, "whole_word": k.whole_word})
+}
+
+pub fn filter_status(s: &FilterStatusRow) -> Value {
+    json!({"id": s.id.to_string(), "status_id": s.status_id.to_string()})
+}
+
+/// A v1 filter: one keyword of a filter.
+pub fn filter_v1(f: &FilterRow, k: &KeywordRow) -> Value {
+    json!({
+        "id": k.id.to_string(),
+        "phrase": k.keyword,
+        "context": f.contexts().collect::<Vec<_>>(),
+        "whole_word": k.whole_word,
+        "expires_at": f.expires_at.map(rfc3339_millis),
+        "irreversible": f.action == "hide",
+    })
+}
+
+fn filter_result(r: &FilterResultView) -> Value {
+    json!({
+        "filter": filter(&r.filter, None),
+        "keyword_matches": (!r.keyword_matches.is_empty()).then_some(&r.keyword_matches),
+        "status_matches": (!r.status_matches.is_empty())
+            .then(|| r.status_matches.iter().map(|i| i.to_string()).collect::<Vec<_>>()),
+    })
+}
+
 pub fn status(s: &StatusView, urls: &NodeUrls) -> Value {
     let r = &s.row;
     let author = &s.author;
@@ -370,7 +421,7 @@ pub fn status(s: &StatusView, urls: &NodeUrls) -> Value {
         "replies_count": s.counts.replies,
         "reblogs_count": s.counts.reblogs,
         "favourites_count": s.counts.favourites,
-        "filtered": [],
+        "filtered": s.filtered.iter().map(filter_result).collect::<Vec<_>>(),
     });
     if let Some(m) = s.marks {
         v["favourited"] = json!(m.favourited);
@@ -1045,6 +1096,7 @@ mod tests {
             reblog: None,
             source_text: None,
             poll: None,
+            filtered: vec![],
         }
     }
 

@@ -102,6 +102,16 @@ pub struct StatusView {
     /// The text as typed, set only for "delete and redraft".
     pub source_text: Option<String>,
     pub poll: Option<PollView>,
+    /// The viewer's filters that matched it in the context it is shown in.
+    pub filtered: Vec<FilterResultView>,
+}
+
+/// A filter that matched a status, and by what (Mastodon's FilterResult).
+#[derive(Debug, Clone)]
+pub struct FilterResultView {
+    pub filter: crate::store::filters::FilterRow,
+    pub keyword_matches: Vec<String>,
+    pub status_matches: Vec<i64>,
 }
 
 /// A poll as one viewer sees it.

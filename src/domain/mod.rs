@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod directory;
 pub mod events;
 pub mod federation;
+pub mod filters;
 pub mod follows;
 pub mod group_posts;
 pub mod groups;

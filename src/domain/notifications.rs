@@ -29,12 +29,16 @@ pub async fn views(
     let account_ids: Vec<i64> = rows.iter().map(|n| n.from_account_id).collect();
     let accounts = super::accounts::views_by_id(node, &account_ids).await?;
     let status_ids: Vec<i64> = rows.iter().filter_map(|n| n.status_id).collect();
-    let statuses: HashMap<i64, StatusView> =
-        super::statuses::views(node, Some(viewer), &status_ids)
-            .await?
-            .into_iter()
-            .map(|s| (s.row.id, s))
-            .collect();
+    let statuses: HashMap<i64, StatusView> = super::statuses::views_in(
+        node,
+        viewer,
+        &status_ids,
+        super::filters::Context::Notifications,
+    )
+    .await?
+    .into_iter()
+    .map(|s| (s.row.id, s))
+    .collect();
     let mut out = Vec::new();
     for n in rows {
         let Some(account) = accounts.get(&n.from_account_id) else {

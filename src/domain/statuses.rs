@@ -157,6 +157,18 @@ pub async fn actors(
     super::accounts::page(node, &rows).await
 }
 
+/// [`views`] shown in `context`: with the viewer's filters applied (`hide` matches left out,
+/// the others marked).
+pub async fn views_in(
+    node: &Node,
+    viewer: &AccountRow,
+    ids: &[i64],
+    context: super::filters::Context,
+) -> Result<Vec<StatusView>, DomainError> {
+    let views = views(node, Some(viewer), ids).await?;
+    super::filters::apply(node, viewer, context, views).await
+}
+
 /// The statuses of `ids` the viewer may see, in the order given, with all a rendering needs:
 /// one batched query per kind of data for the whole list.
 pub async fn views(
@@ -245,6 +257,7 @@ pub async fn views(
                 own_votes: viewer.map(|_| marked.votes.get(&row.id).cloned().unwrap_or_default()),
                 own_poll: viewer.is_some_and(|v| v.id == row.account_id),
             }),
+            filtered: vec![],
         })
     };
     let mut out = Vec::with_capacity(ids.len());
@@ -1069,8 +1082,12 @@ pub async fn context(
             .collect()
     };
     Ok(ContextView {
-        ancestors: shown(views(node, Some(viewer), &ancestors).await?),
-        descendants: shown(views(node, Some(viewer), &descendants).await?),
+        ancestors: shown(
+            views_in(node, viewer, &ancestors, super::filters::Context::Thread).await?,
+        ),
+        descendants: shown(
+            views_in(node, viewer, &descendants, super::filters::Context::Thread).await?,
+        ),
     })
 }
 

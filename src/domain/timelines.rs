@@ -2,6 +2,7 @@
 //! bookmarks and favourites, a list's timeline. The audience rules pick which scopes each list may hold.
 
 use super::audience::{self, Origin, Relation};
+use super::filters::Context;
 use super::{statuses, DomainError, Node};
 use crate::convert::views::StatusView;
 use crate::store::accounts::AccountRow;
@@ -20,11 +21,14 @@ async fn page_of(
     viewer: &AccountRow,
     ids: &[i64],
     keys: Option<(i64, i64)>,
+    context: Option<Context>,
 ) -> Result<TimelinePage, DomainError> {
-    Ok(TimelinePage {
-        statuses: statuses::views(node, Some(viewer), ids).await?,
-        keys,
-    })
+    // The cursors are those of the rows read, so a page emptied by a filter still pages on.
+    let statuses = match context {
+        Some(c) => statuses::views_in(node, viewer, ids, c).await?,
+        None => statuses::views(node, Some(viewer), ids).await?,
+    };
+    Ok(TimelinePage { statuses, keys })
 }
 
 fn keys_of(ids: &[i64]) -> Option<(i64, i64)> {
@@ -38,7 +42,7 @@ pub async fn home(
     page: &Page,
 ) -> Result<TimelinePage, DomainError> {
     let ids = node.store.home_feed(viewer.id, page).await?;
-    page_of(node, viewer, &ids, keys_of(&ids)).await
+    page_of(node, viewer, &ids, keys_of(&ids), Some(Context::Home)).await
 }
 
 /// What the public and hashtag timelines are asked for.
@@ -79,7 +83,7 @@ pub async fn public(
         ..Default::default()
     };
     let ids = node.store.list_statuses(&filter, page).await?;
-    page_of(node, viewer, &ids, keys_of(&ids)).await
+    page_of(node, viewer, &ids, keys_of(&ids), Some(Context::Public)).await
 }
 
 /// What a profile's statuses are asked for.
@@ -133,7 +137,7 @@ pub async fn statuses_of(
         ..Default::default()
     };
     let ids = node.store.list_statuses(&filter, page).await?;
-    page_of(node, viewer, &ids, keys_of(&ids)).await
+    page_of(node, viewer, &ids, keys_of(&ids), Some(Context::Account)).await
 }
 
 /// The viewer's bookmarks or favourites; the cursors are the bookmark's / favourite's own id,
@@ -150,7 +154,7 @@ pub async fn marked(
         .await?;
     let keys = rows.first().zip(rows.last()).map(|(a, b)| (a.0, b.0));
     let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
-    page_of(node, viewer, &ids, keys).await
+    page_of(node, viewer, &ids, keys, None).await
 }
 
 /// The timeline of the viewer's list `id` (another's is "not found").
@@ -162,5 +166,5 @@ pub async fn list(
 ) -> Result<TimelinePage, DomainError> {
     let list = super::lists::get(node, viewer, id).await?;
     let ids = node.store.list_feed(&list, page, None).await?;
-    page_of(node, viewer, &ids, keys_of(&ids)).await
+    page_of(node, viewer, &ids, keys_of(&ids), Some(Context::Home)).await
 }

@@ -223,6 +223,41 @@ fn client_api(state: &AppState) -> Router<AppState> {
         .route("/api/v1/timelines/public", get(timelines::public))
         .route("/api/v1/timelines/tag/{tag}", get(timelines::tag))
         .route("/api/v1/timelines/list/{id}", get(timelines::list_timeline))
+        .route("/api/v2/filters", get(filters::list).post(filters::create))
+        .route(
+            "/api/v2/filters/{id}",
+            get(filters::get)
+                .put(filters::update)
+                .delete(filters::delete),
+        )
+        .route(
+            "/api/v2/filters/{id}/keywords",
+            get(filters::keywords_of).post(filters::add_keyword),
+        )
+        .route(
+            "/api/v2/filters/keywords/{id}",
+            get(filters::keyword)
+                .put(filters::update_keyword)
+                .delete(filters::delete_keyword),
+        )
+        .route(
+            "/api/v2/filters/{id}/statuses",
+            get(filters::statuses_of).post(filters::add_status),
+        )
+        .route(
+            "/api/v2/filters/statuses/{id}",
+            get(filters::status).delete(filters::delete_status),
+        )
+        .route(
+            "/api/v1/filters",
+            get(filters::list_v1).post(filters::create_v1),
+        )
+        .route(
+            "/api/v1/filters/{id}",
+            get(filters::get_v1)
+                .put(filters::update_v1)
+                .delete(filters::delete_v1),
+        )
         .route("/api/v1/lists", get(lists::all).post(lists::create))
         .route(
             "/api/v1/lists/{id}",

@@ -10,6 +10,7 @@ pub mod deliveries;
 pub mod directory;
 pub mod fanout;
 pub mod federation;
+pub mod filters;
 pub mod groups;
 pub mod hidden;
 pub mod identities;

@@ -171,8 +171,8 @@ where
 }
 
 /// A request's parameters as flat (name, value) pairs, from the query and the body (JSON,
-/// form-urlencoded or multipart): JSON objects flatten to `key[sub]` and arrays to `key[]`, as
-/// a form spells them, so one reader serves every encoding (the admin dashboard's
+/// form-urlencoded or multipart): JSON objects flatten to `key[sub]`, arrays to `key[]` (of
+/// objects: `key[0][sub]`), as a form spells them, so one reader serves every encoding (the admin dashboard's
 /// `tag_accounts[id]`, sent as `{"tag_accounts": {"id": …}}` in JSON).
 pub struct Pairs(pub Vec<(String, String)>);
 
@@ -201,8 +201,14 @@ fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>)
             }
         }
         Value::Array(items) => {
-            for item in items {
-                flatten(&format!("{prefix}[]"), item, out);
+            // Objects by their index (`key[0][field]`, as Rails forms number them), so that
+            // their fields stay together; plain values as `key[]`.
+            for (i, item) in items.iter().enumerate() {
+                let name = match item {
+                    Value::Object(_) => format!("{prefix}[{i}]"),
+                    _ => format!("{prefix}[]"),
+                };
+                flatten(&name, item, out);
             }
         }
         Value::String(s) => out.push((prefix.to_string(), s.clone())),

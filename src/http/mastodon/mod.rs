@@ -7,6 +7,7 @@ pub mod blocks;
 pub mod dashboard;
 pub mod directory;
 pub mod extract;
+pub mod filters;
 pub mod groups;
 pub mod instance;
 pub mod lists;

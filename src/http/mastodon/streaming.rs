@@ -20,7 +20,7 @@ use tokio_stream::StreamExt;
 use super::extract::{authenticate, bearer_token, invalid_token, Query};
 use crate::convert::mastodon;
 use crate::domain::events::Event;
-use crate::domain::{announcements, blocks, lists, notifications, statuses};
+use crate::domain::{announcements, blocks, filters, lists, notifications, statuses};
 use crate::http::{ApiError, AppState};
 use crate::store::accounts::AccountRow;
 use crate::store::hidden::Hiding;
@@ -187,10 +187,18 @@ async fn render(
             if !shown {
                 return None;
             }
-            let view = statuses::views(&state.node, Some(viewer), &[*status_id])
-                .await
-                .ok()?
-                .pop()?;
+            // Filtered as the timeline the stream stands for is.
+            let context = match stream.name.as_str() {
+                "user" | "list" => Some(filters::Context::Home),
+                "direct" => None,
+                _ => Some(filters::Context::Public),
+            };
+            let view = match context {
+                Some(c) => statuses::views_in(&state.node, viewer, &[*status_id], c).await,
+                None => statuses::views(&state.node, Some(viewer), &[*status_id]).await,
+            }
+            .ok()?
+            .pop()?;
             // Not from (nor boosting) someone the viewer blocks or mutes, as in timelines.
             let hidden = blocks::hidden(&state.node, viewer, Hiding::Statuses)
                 .await
