@@ -202,10 +202,12 @@ pub enum ActivityKind {
     Block,
     Add,
     Remove,
+    /// A report, forwarded to the reported account's node.
+    Flag,
 }
 
 impl ActivityKind {
-    pub const ALL: [ActivityKind; 12] = [
+    pub const ALL: [ActivityKind; 13] = [
         ActivityKind::Follow,
         ActivityKind::Accept,
         ActivityKind::Reject,
@@ -218,6 +220,7 @@ impl ActivityKind {
         ActivityKind::Block,
         ActivityKind::Add,
         ActivityKind::Remove,
+        ActivityKind::Flag,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -234,6 +237,7 @@ impl ActivityKind {
             ActivityKind::Block => "Block",
             ActivityKind::Add => "Add",
             ActivityKind::Remove => "Remove",
+            ActivityKind::Flag => "Flag",
         }
     }
 
@@ -248,6 +252,8 @@ impl ActivityKind {
 pub enum Object {
     /// By reference.
     Id(String),
+    /// Several by reference (a Flag's account and statuses).
+    Ids(Vec<String>),
     Note(Box<Note>),
     Tombstone(Tombstone),
     /// An activity inside an activity (Undo of a Follow, Accept of a Follow, ...).
@@ -283,6 +289,9 @@ pub struct Activity {
     /// The collection an Add or Remove changes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// A Flag's comment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
 }
 
 impl Activity {
@@ -298,6 +307,7 @@ impl Activity {
             cc: vec![],
             published: None,
             target: None,
+            content: None,
         }
     }
 
@@ -491,6 +501,14 @@ pub fn parse_inbound(v: &Value) -> Result<Inbound, InboundError> {
             kind: type_of(o).map(String::from),
             value: o.clone(),
         },
+        // A Flag names the account and its statuses (Mastodon's shape).
+        Some(a @ Value::Array(items)) if kind == ActivityKind::Flag && !items.is_empty() => {
+            InboundObject::Embedded {
+                id: items.first().and_then(id_of).map(String::from),
+                kind: None,
+                value: a.clone(),
+            }
+        }
         _ => return Err(InboundError::NoObject(kind.as_str())),
     };
     Ok(Inbound {

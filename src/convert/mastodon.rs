@@ -14,9 +14,9 @@ use crate::store::social::MarkerRow;
 use crate::store::statuses::StatusRow;
 
 use super::views::{
-    AccountView, ContextView, CredentialView, FeaturedTagView, FilterResultView, InstanceLimits,
-    InstanceView, IssuedToken, NotificationView, PollView, RelationshipView, StatusEditView,
-    StatusSourceView, StatusView,
+    AccountView, AdminAccountView, AdminReportView, ContextView, CredentialView, FeaturedTagView,
+    FilterResultView, InstanceLimits, InstanceView, IssuedToken, NotificationView, PollView,
+    RelationshipView, ReportView, StatusEditView, StatusSourceView, StatusView,
 };
 
 /// `user` for local accounts, `user@domain` for remote ones.
@@ -530,6 +530,77 @@ pub fn notification(n: &NotificationView, urls: &NodeUrls) -> Value {
         "group_key": format!("ungrouped-{}", n.row.id),
         "account": account_view(&n.account, urls),
         "status": n.status.as_ref().map(|s| status(s, urls)),
+        "report": n.report.as_ref().map(|r| report(r, urls)),
+    })
+}
+
+fn id_strings(ids: &[i64]) -> Vec<String> {
+    ids.iter().map(|i| i.to_string()).collect()
+}
+
+/// Mastodon's Report, as its reporter sees it.
+pub fn report(r: &ReportView, urls: &NodeUrls) -> Value {
+    let row = &r.row;
+    json!({
+        "id": row.id.to_string(),
+        "action_taken": row.action_taken_at.is_some(),
+        "action_taken_at": row.action_taken_at.map(rfc3339_millis),
+        "category": row.category,
+        "comment": row.comment,
+        "forwarded": row.forwarded,
+        "created_at": rfc3339_millis(row.created_at),
+        "status_ids": (!row.status_ids.is_empty()).then(|| id_strings(&row.status_id_list())),
+        "rule_ids": (!row.rule_ids.is_empty()).then(|| id_strings(&row.rule_id_list())),
+        "target_account": account_view(&r.target, urls),
+    })
+}
+
+/// Mastodon's Admin::Account.
+pub fn admin_account(a: &AdminAccountView, urls: &NodeUrls) -> Value {
+    let row = &a.account.row;
+    let m = &a.moderation;
+    let role = row.effective_role();
+    json!({
+        "id": row.id.to_string(),
+        "username": row.username,
+        "domain": (!row.domain.is_empty()).then_some(&row.domain),
+        "created_at": rfc3339_millis(row.created_at),
+        "email": row.email.clone().unwrap_or_default(),
+        "ip": null,
+        "ips": [],
+        "locale": row.default_language.clone().unwrap_or_default(),
+        "invite_request": null,
+        "role": {"id": role, "name": role, "color": "", "permissions": "0", "highlighted": role != "user"},
+        "confirmed": true,
+        "approved": true,
+        "disabled": m.disabled,
+        "silenced": m.silenced,
+        "sensitized": m.sensitized,
+        "suspended": row.suspended,
+        "account": account_view(&a.account, urls),
+        "created_by_application_id": null,
+        "invited_by_account_id": null,
+    })
+}
+
+/// Mastodon's Admin::Report.
+pub fn admin_report(r: &AdminReportView, urls: &NodeUrls) -> Value {
+    let row = &r.row;
+    json!({
+        "id": row.id.to_string(),
+        "action_taken": row.action_taken_at.is_some(),
+        "action_taken_at": row.action_taken_at.map(rfc3339_millis),
+        "category": row.category,
+        "comment": row.comment,
+        "forwarded": row.forwarded,
+        "created_at": rfc3339_millis(row.created_at),
+        "updated_at": rfc3339_millis(row.updated_at),
+        "account": admin_account(&r.account, urls),
+        "target_account": admin_account(&r.target, urls),
+        "assigned_account": r.assigned.as_ref().map(|a| admin_account(a, urls)),
+        "action_taken_by_account": r.action_taken_by.as_ref().map(|a| admin_account(a, urls)),
+        "statuses": r.statuses.iter().map(|s| status(s, urls)).collect::<Vec<_>>(),
+        "rules": r.rules.iter().map(|(n, text)| json!({"id": n.to_string(), "text": text, "hint": ""})).collect::<Vec<_>>(),
     })
 }
 

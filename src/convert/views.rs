@@ -169,6 +169,35 @@ pub struct NotificationView {
     pub row: NotificationRow,
     pub account: AccountView,
     pub status: Option<StatusView>,
+    /// The report an `admin.report` or `report_resolved` notification is about.
+    pub report: Option<ReportView>,
+}
+
+/// A report as its reporter sees it.
+#[derive(Debug, Clone)]
+pub struct ReportView {
+    pub row: crate::store::reports::ReportRow,
+    pub target: AccountView,
+}
+
+/// An account as moderators see it.
+#[derive(Debug, Clone)]
+pub struct AdminAccountView {
+    pub account: AccountView,
+    pub moderation: crate::store::reports::ModerationRow,
+}
+
+/// A report as moderators see it.
+#[derive(Debug, Clone)]
+pub struct AdminReportView {
+    pub row: crate::store::reports::ReportRow,
+    pub account: AdminAccountView,
+    pub target: AdminAccountView,
+    pub assigned: Option<AdminAccountView>,
+    pub action_taken_by: Option<AdminAccountView>,
+    pub statuses: Vec<StatusView>,
+    /// The node's rules it names (number, text).
+    pub rules: Vec<(usize, String)>,
 }
 
 /// The viewer's relation to one account.

@@ -127,6 +127,7 @@ pub async fn follow_local(
         super::federation::outbound::deliveries_to(node, target, follower, &accept)
     };
     let note = NewNotification {
+        report_id: None,
         id: crate::ids::next_id(),
         account_id: target.id,
         from_account_id: follower.id,
@@ -227,6 +228,7 @@ pub async fn authorize(
         }
         None => (
             Some(NewNotification {
+                report_id: None,
                 id: crate::ids::next_id(),
                 account_id: viewer.id,
                 from_account_id: requester,

@@ -59,6 +59,19 @@ async fn local(node: &Node, login: &str, password: &str) -> Result<Option<Accoun
 
 /// The account a name and password log in to.
 pub async fn password(node: &Node, login: &str, password: &str) -> Result<AccountRow, LoginError> {
+    let account = checked_password(node, login, password).await?;
+    if sso::login_disabled(node, account.id).await? {
+        tracing::info!(account = %account.username, "login refused: disabled by a moderator");
+        return Err(SsoError::Disabled.into());
+    }
+    Ok(account)
+}
+
+async fn checked_password(
+    node: &Node,
+    login: &str,
+    password: &str,
+) -> Result<AccountRow, LoginError> {
     let login = login.trim();
     // NUL and other control characters are in no name and PostgreSQL refuses NUL outright;
     // an empty password would bind to LDAP anonymously.

@@ -24,6 +24,7 @@ pub mod oauth;
 pub mod pins;
 pub mod policy;
 pub mod polls;
+pub mod reports;
 pub mod scheduled;
 pub mod search;
 pub mod signer_keys;

@@ -17,6 +17,8 @@ pub const TYPES: &[&str] = &[
     "favourite",
     "poll",
     "update",
+    "admin.report",
+    "report_resolved",
 ];
 
 /// Notifications with their accounts and statuses; ones whose status the viewer can no longer
@@ -51,10 +53,18 @@ pub async fn views(
             },
             None => None,
         };
+        let report = match n.report_id {
+            Some(id) => match super::reports::own_report(node, id).await? {
+                Some(r) => Some(r),
+                None => continue,
+            },
+            None => None,
+        };
         out.push(NotificationView {
             row: n.clone(),
             account: account.clone(),
             status,
+            report,
         });
     }
     Ok(out)

@@ -291,6 +291,7 @@ pub async fn close_ended(node: &Node) -> Result<usize, DomainError> {
         let notifications: Vec<NewNotification> = told
             .into_iter()
             .map(|account_id| NewNotification {
+                report_id: None,
                 id: crate::ids::next_id(),
                 account_id,
                 from_account_id: author.id,

@@ -490,6 +490,13 @@ pub async fn post(
         reply_to.as_ref().map(StatusRow::audience),
     );
     let status_audience = Audience::new(visibility, locality);
+    // A moderator may have marked the author's media sensitive for good.
+    let forced_sensitive = !input.media_ids.is_empty()
+        && store
+            .moderation_of(&[author.id])
+            .await?
+            .get(&author.id)
+            .is_some_and(|m| m.sensitized);
     let content = render_html(node, &text, &mentioned);
     let id = crate::ids::next_id();
     let now = now_millis();
@@ -511,7 +518,8 @@ pub async fn post(
         content,
         spoiler_text: input.spoiler_text.trim().to_string(),
         sensitive: input.sensitive.unwrap_or(author.default_sensitive)
-            || !input.spoiler_text.trim().is_empty(),
+            || !input.spoiler_text.trim().is_empty()
+            || forced_sensitive,
         visibility,
         language: input
             .language
@@ -543,6 +551,7 @@ pub async fn post(
         .iter()
         .filter(|a| a.id != author.id && a.domain.is_empty() && !a.is_group)
         .map(|a| NewNotification {
+            report_id: None,
             id: crate::ids::next_id(),
             account_id: a.id,
             from_account_id: author.id,
@@ -660,6 +669,7 @@ pub async fn edit(
         .iter()
         .filter(|(_, a)| *a != author.id)
         .map(|(_, a)| NewNotification {
+            report_id: None,
             id: crate::ids::next_id(),
             account_id: *a,
             from_account_id: author.id,
@@ -875,6 +885,7 @@ pub async fn favourite(
         .ok_or(DomainError::NotFound("account"))?;
     if on {
         let note = (author.id != viewer.id && author.is_local()).then(|| NewNotification {
+            report_id: None,
             id: crate::ids::next_id(),
             account_id: author.id,
             from_account_id: viewer.id,
@@ -963,6 +974,7 @@ pub async fn reblog(
     home.push(viewer.id);
     // Followers who follow the original author already have it in their home.
     let notification = (target.account_id != viewer.id).then(|| NewNotification {
+        report_id: None,
         id: crate::ids::next_id(),
         account_id: target.account_id,
         from_account_id: viewer.id,

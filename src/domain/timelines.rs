@@ -80,6 +80,8 @@ pub async fn public(
         exclude_reblogs: true,
         only_media: q.only_media,
         hidden_for: Some(viewer.id),
+        // Accounts moderators limited reach only their followers.
+        limited_for: Some(viewer.id),
         ..Default::default()
     };
     let ids = node.store.list_statuses(&filter, page).await?;

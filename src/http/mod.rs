@@ -344,6 +344,47 @@ fn client_api(state: &AppState) -> Router<AppState> {
             get(admin::get_block).delete(admin::delete_block),
         )
         .route("/api/v1/admin/federation/audit", get(admin::audit))
+        .route("/api/v1/reports", post(reports::create))
+        .route("/api/v1/admin/reports", get(reports::admin_list))
+        .route(
+            "/api/v1/admin/reports/{id}",
+            get(reports::admin_get).put(reports::admin_update),
+        )
+        .route(
+            "/api/v1/admin/reports/{id}/assign_to_self",
+            post(reports::assign_to_self),
+        )
+        .route(
+            "/api/v1/admin/reports/{id}/unassign",
+            post(reports::unassign),
+        )
+        .route("/api/v1/admin/reports/{id}/resolve", post(reports::resolve))
+        .route("/api/v1/admin/reports/{id}/reopen", post(reports::reopen))
+        .route("/api/v1/admin/accounts", get(reports::admin_accounts))
+        .route("/api/v2/admin/accounts", get(reports::admin_accounts))
+        .route("/api/v1/admin/accounts/{id}", get(reports::admin_account))
+        .route("/api/v1/admin/accounts/{id}/action", post(reports::action))
+        .route("/api/v1/admin/accounts/{id}/enable", post(reports::enable))
+        .route(
+            "/api/v1/admin/accounts/{id}/unsilence",
+            post(reports::unsilence),
+        )
+        .route(
+            "/api/v1/admin/accounts/{id}/unsuspend",
+            post(reports::unsuspend),
+        )
+        .route(
+            "/api/v1/admin/accounts/{id}/unsensitive",
+            post(reports::unsensitive),
+        )
+        .route(
+            "/api/v1/admin/accounts/{id}/approve",
+            post(reports::approve_or_reject),
+        )
+        .route(
+            "/api/v1/admin/accounts/{id}/reject",
+            post(reports::approve_or_reject),
+        )
         .route("/api/v1/admin/insights", get(dashboard::insights))
         .route("/api/v1/admin/measures", post(dashboard::measures))
         .route("/api/v1/admin/dimensions", post(dashboard::dimensions))

@@ -158,18 +158,27 @@ async fn deliver(
 ) {
     let cfg = &node.config.federation;
     let attempts = d.attempts + 1;
-    let result = match node.store.account_by_id(d.signer_id).await {
-        Ok(Some(signer)) => match crate::domain::federation::outbound::signer_for(node, &signer) {
-            Ok(s) => node
-                .fed
-                .net
-                .post(&d.inbox, d.activity.as_bytes(), &s)
-                .await
-                .map_err(|e| (e.is_permanent(), e.to_string())),
-            Err(e) => Err((true, e.to_string())),
+    let (inbox, body) = (&d.inbox, d.activity.as_bytes());
+    let post = |signer| async move {
+        node.fed
+            .net
+            .post(inbox, body, signer)
+            .await
+            .map_err(|e| (e.is_permanent(), e.to_string()))
+    };
+    let result = match d.signer_id {
+        // The node's own actor (a forwarded report).
+        None => post(&node.fed.node_signer).await,
+        Some(id) => match node.store.account_by_id(id).await {
+            Ok(Some(signer)) => {
+                match crate::domain::federation::outbound::signer_for(node, &signer) {
+                    Ok(s) => post(&s).await,
+                    Err(e) => Err((true, e.to_string())),
+                }
+            }
+            Ok(None) => Err((true, "the signing account is gone".to_string())),
+            Err(e) => Err((false, e.to_string())),
         },
-        Ok(None) => Err((true, "the signing account is gone".to_string())),
-        Err(e) => Err((false, e.to_string())),
     };
     match result {
         Ok(()) => {

@@ -12,7 +12,8 @@ pub struct NewDelivery {
     pub peer: String,
     pub inbox: String,
     pub activity: String,
-    pub signer_id: i64,
+    /// The local account whose key signs it; `None`: the node's own actor.
+    pub signer_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -21,7 +22,7 @@ pub struct DeliveryRow {
     pub peer: String,
     pub inbox: String,
     pub activity: String,
-    pub signer_id: i64,
+    pub signer_id: Option<i64>,
     pub attempts: i64,
 }
 

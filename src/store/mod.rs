@@ -23,6 +23,7 @@ pub mod pins;
 pub mod policy;
 pub mod polls;
 pub mod profile_index;
+pub mod reports;
 pub mod scheduled;
 pub mod social;
 pub mod statuses;

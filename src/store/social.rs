@@ -17,6 +17,7 @@ pub struct NotificationRow {
     pub kind: String,
     pub status_id: Option<i64>,
     pub created_at: i64,
+    pub report_id: Option<i64>,
 }
 
 /// What `viewer` has to do with each of a set of accounts.
@@ -570,7 +571,7 @@ impl Store {
         let (cond, order, binds) = page.sql("id", n);
         conds.push(cond);
         let sql = format!(
-            "SELECT id, account_id, from_account_id, type, status_id, created_at FROM notifications \
+            "SELECT id, account_id, from_account_id, type, status_id, created_at, report_id FROM notifications \
              WHERE {} ORDER BY id {order} LIMIT {}",
             conds.join(" AND "),
             page.limit
@@ -593,7 +594,7 @@ impl Store {
         account: i64,
         id: i64,
     ) -> Result<Option<NotificationRow>, StoreError> {
-        let sql = "SELECT id, account_id, from_account_id, type, status_id, created_at \
+        let sql = "SELECT id, account_id, from_account_id, type, status_id, created_at, report_id \
                    FROM notifications WHERE account_id = $1 AND id = $2";
         let row = on_pool!(self, |pool| sqlx::query_as::<_, NotificationRow>(sql)
             .bind(account)

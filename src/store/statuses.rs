@@ -107,6 +107,8 @@ pub struct NewNotification {
     pub from_account_id: i64,
     pub kind: &'static str,
     pub status_id: Option<i64>,
+    /// The report it is about (`admin.report`, `report_resolved`).
+    pub report_id: Option<i64>,
 }
 
 /// Everything posting a status writes, in one transaction.
@@ -202,6 +204,9 @@ pub struct StatusFilter {
     /// Leave out statuses by (or boosting) accounts this viewer blocks, mutes or is blocked
     /// by.
     pub hidden_for: Option<i64>,
+    /// Leave out statuses by accounts moderators limited (silenced), unless this viewer
+    /// follows them.
+    pub limited_for: Option<i64>,
 }
 
 impl Store {
@@ -567,6 +572,14 @@ impl Store {
                 "s.account_id",
                 viewer,
                 super::now_millis(),
+            ));
+        }
+        if let Some(viewer) = filter.limited_for {
+            // An id, not text: safe to inline like the hidden-set condition.
+            conds.push(format!(
+                "NOT EXISTS (SELECT 1 FROM account_moderation lm WHERE lm.account_id = s.account_id \
+                 AND lm.silenced AND NOT EXISTS (SELECT 1 FROM follows lf \
+                 WHERE lf.account_id = {viewer} AND lf.target_account_id = s.account_id))"
             ));
         }
         let mut tag_bind = None;
@@ -992,8 +1005,8 @@ macro_rules! insert_notification {
         // Nothing is made for someone who does not hear from the sender: a block either
         // way, a mute with notifications, a block of the sender's node.
         sqlx::query(
-            "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, created_at) \
-             SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM blocks \
+            "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, created_at, report_id) \
+             SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM blocks \
                WHERE (account_id = $2 AND target_account_id = $3) OR (account_id = $3 AND target_account_id = $2)) \
              AND NOT EXISTS (SELECT 1 FROM mutes WHERE account_id = $2 AND target_account_id = $3 \
                AND notifications AND (expires_at IS NULL OR expires_at > $6)) \
@@ -1006,6 +1019,7 @@ macro_rules! insert_notification {
         .bind(n.kind)
         .bind(n.status_id)
         .bind($crate::store::now_millis())
+        .bind(n.report_id)
         .execute($executor)
         .await
         .map(|_| ())

@@ -47,6 +47,16 @@ fn per_peer(
     activity: &Activity,
     signer: i64,
 ) -> Vec<NewDelivery> {
+    per_peer_signed(node, targets, activity, Some(signer))
+}
+
+/// [`per_peer`], signed by `signer` or (`None`) by the node's own actor.
+fn per_peer_signed(
+    node: &Node,
+    targets: impl IntoIterator<Item = (String, String)>,
+    activity: &Activity,
+    signer: Option<i64>,
+) -> Vec<NewDelivery> {
     let mut by_peer: BTreeMap<String, String> = BTreeMap::new();
     for (domain, inbox) in targets {
         if !node.fed.net.allows(&domain) {
@@ -617,6 +627,15 @@ pub fn deliveries_to(
         return vec![];
     }
     per_peer(node, inbox_of(to), activity, from.id)
+}
+
+/// The delivery of an activity signed by the node's own actor to one remote account's node
+/// (a forwarded report: no person is named to the peer); none for a local account.
+pub fn deliveries_as_node(node: &Node, to: &AccountRow, activity: &Activity) -> Vec<NewDelivery> {
+    if to.is_local() {
+        return vec![];
+    }
+    per_peer_signed(node, inbox_of(to), activity, None)
 }
 
 /// Wakes the delivery worker after a change committed with deliveries (`wrote`).

@@ -105,6 +105,7 @@ pub(super) async fn receive(
     let mut home = node.store.follower_ids_showing_reblogs(actor.id).await?;
     home.sort_unstable();
     let notification = author.is_local().then(|| NewNotification {
+        report_id: None,
         id: crate::ids::next_id(),
         account_id: author.id,
         from_account_id: actor.id,

@@ -264,6 +264,7 @@ async fn store_note(
     let notifications: Vec<NewNotification> = notified
         .iter()
         .map(|a| NewNotification {
+            report_id: None,
             id: crate::ids::next_id(),
             account_id: *a,
             from_account_id: author.id,

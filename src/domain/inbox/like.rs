@@ -26,6 +26,7 @@ pub(super) async fn receive(
         .await?
         .ok_or(DomainError::NotFound("account"))?;
     let note = author.is_local().then(|| NewNotification {
+        report_id: None,
         id: crate::ids::next_id(),
         account_id: author.id,
         from_account_id: actor.id,

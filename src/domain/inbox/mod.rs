@@ -78,7 +78,8 @@ pub fn check_shape(activity: &Value, actor: &str) -> Result<Inbound, DomainError
         | ActivityKind::Announce
         | ActivityKind::Accept
         | ActivityKind::Reject
-        | ActivityKind::Block => Ok(()),
+        | ActivityKind::Block
+        | ActivityKind::Flag => Ok(()),
         ActivityKind::Undo => match object.kind() {
             Some("Follow" | "Like" | "Announce" | "Block") => Ok(()),
             // By reference: resolved against what this actor did, when it is acted on.
@@ -239,6 +240,7 @@ pub async fn receive(
         ActivityKind::Like => like::receive(node, actor, &inbound.raw).await,
         ActivityKind::Announce => announce::receive(node, actor, &inbound, ancestors).await,
         ActivityKind::Block => block::receive(node, actor, &inbound.raw).await,
+        ActivityKind::Flag => crate::domain::reports::receive_flag(node, actor, &inbound.raw).await,
         ActivityKind::Add => featured::receive(node, actor, &inbound, true).await,
         ActivityKind::Remove => featured::receive(node, actor, &inbound, false).await,
     }

@@ -97,6 +97,8 @@ pub enum SsoError {
     NoUsername(String, String),
     #[error("This account is suspended.")]
     Suspended,
+    #[error("Your login is currently disabled by a moderator of this node.")]
+    Disabled,
     #[error(transparent)]
     Domain(#[from] DomainError),
 }
@@ -188,8 +190,23 @@ fn roles_of<'a>(config: &'a Config, provider: Provider) -> RoleGroups<'a> {
 /// Lets a person the provider vouched for in: their account, created on the first login.
 /// Refused (and an existing account retired) outside the required group; refused without
 /// writing anything when the username is another account's.
+/// Is `account`'s login disabled by a moderator (`domain::reports`)?
+pub(crate) async fn login_disabled(node: &Node, account: i64) -> Result<bool, SsoError> {
+    Ok(node
+        .store
+        .moderation_of(&[account])
+        .await?
+        .get(&account)
+        .is_some_and(|m| m.disabled))
+}
+
 pub async fn sign_in(node: &Node, person: &Person) -> Result<AccountRow, SsoError> {
-    apply(node, person, true).await
+    let account = apply(node, person, true).await?;
+    if login_disabled(node, account.id).await? {
+        tracing::info!(account = %account.username, "login refused: disabled by a moderator");
+        return Err(SsoError::Disabled);
+    }
+    Ok(account)
 }
 
 /// [`sign_in`] for a login (`is_login`) or for the directory sync, which only refreshes.

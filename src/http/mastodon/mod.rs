@@ -14,6 +14,7 @@ pub mod lists;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
+pub mod reports;
 pub mod scheduled;
 pub mod search;
 pub mod statuses;

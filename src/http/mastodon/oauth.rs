@@ -339,7 +339,9 @@ fn sso_error_page(state: &AppState, lang: &str, e: SsoError) -> Response {
     let status = match &e {
         SsoError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         SsoError::Refused(_) => StatusCode::BAD_REQUEST,
-        SsoError::NotInRequiredGroup(_) | SsoError::Suspended => StatusCode::FORBIDDEN,
+        SsoError::NotInRequiredGroup(_) | SsoError::Suspended | SsoError::Disabled => {
+            StatusCode::FORBIDDEN
+        }
         SsoError::Collision(_) => StatusCode::CONFLICT,
         SsoError::NoUsername(..) => StatusCode::UNPROCESSABLE_ENTITY,
         SsoError::Domain(d) => {
