@@ -210,6 +210,7 @@ async fn posting_writes_one_queue_row_whatever_the_follower_count() {
     recipients.push(author);
     let new = NewStatus {
         poll: None,
+        conversation: None,
         row: StatusRow {
             id: status_id,
             account_id: author,

@@ -14,9 +14,9 @@ use crate::store::social::MarkerRow;
 use crate::store::statuses::StatusRow;
 
 use super::views::{
-    AccountView, AdminAccountView, AdminReportView, ContextView, CredentialView, FeaturedTagView,
-    FilterResultView, InstanceLimits, InstanceView, IssuedToken, NotificationView, PollView,
-    RelationshipView, ReportView, StatusEditView, StatusSourceView, StatusView,
+    AccountView, AdminAccountView, AdminReportView, ContextView, ConversationView, CredentialView,
+    FeaturedTagView, FilterResultView, InstanceLimits, InstanceView, IssuedToken, NotificationView,
+    PollView, RelationshipView, ReportView, StatusEditView, StatusSourceView, StatusView,
 };
 
 /// `user` for local accounts, `user@domain` for remote ones.
@@ -436,6 +436,16 @@ pub fn status(s: &StatusView, urls: &NodeUrls) -> Value {
         v["text"] = json!(text);
     }
     v
+}
+
+/// Mastodon's Conversation.
+pub fn conversation_entity(c: &ConversationView, urls: &NodeUrls) -> Value {
+    json!({
+        "id": c.row.conversation_id.to_string(),
+        "unread": c.row.unread,
+        "accounts": c.accounts.iter().map(|a| account_view(a, urls)).collect::<Vec<_>>(),
+        "last_status": status(&c.last_status, urls),
+    })
 }
 
 /// A direct status as the streaming API's `conversation` event: unread unless the viewer wrote it.

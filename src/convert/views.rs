@@ -173,6 +173,15 @@ pub struct NotificationView {
     pub report: Option<ReportView>,
 }
 
+/// One of the viewer's conversations (Mastodon's Conversation).
+#[derive(Debug, Clone)]
+pub struct ConversationView {
+    pub row: crate::store::conversations::ConversationRow,
+    pub last_status: StatusView,
+    /// The other participants.
+    pub accounts: Vec<AccountView>,
+}
+
 /// A report as its reporter sees it.
 #[derive(Debug, Clone)]
 pub struct ReportView {

@@ -138,6 +138,7 @@ pub async fn announce(node: &Node, status: &StatusRow) -> Result<(), DomainError
         super::federation::outbound::group_announce_deliveries(node, &row, &group, status).await?;
     let new = NewStatus {
         poll: None,
+        conversation: None,
         row,
         mentions: vec![],
         tags: vec![],

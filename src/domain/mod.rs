@@ -5,6 +5,7 @@ pub mod announcements;
 pub mod audience;
 pub mod blocks;
 pub mod console;
+pub mod conversations;
 pub mod dashboard;
 pub mod directory;
 pub mod events;

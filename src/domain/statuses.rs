@@ -559,6 +559,10 @@ pub async fn post(
             status_id: Some(id),
         })
         .collect();
+    let mut notifications = notifications;
+    notifications.extend(
+        status_notifications(node, author.id, id, visibility, &home, &mentioned_ids).await?,
+    );
     let parent = reply_to.clone();
     let deliveries = outbound(
         node,
@@ -572,8 +576,12 @@ pub async fn post(
         "Create",
     )
     .await?;
+    let conversation =
+        super::conversations::entry(node, visibility, id, author, reply_to.as_ref(), &mentioned)
+            .await?;
     let new = NewStatus {
         poll,
+        conversation,
         row,
         mentions: mentioned_ids.clone(),
         tags: tags.clone(),
@@ -608,6 +616,35 @@ pub async fn post(
     });
     node.hub.notified(&notifications);
     Ok(id)
+}
+
+/// `status` notifications of a new status for the followers who asked for them (`notify`)
+/// and whose home feed it enters; not for a direct status, nor for those it mentions (they
+/// hear of it as a mention).
+pub(crate) async fn status_notifications(
+    node: &Node,
+    author: i64,
+    status: i64,
+    visibility: Scope,
+    home: &[i64],
+    mentioned: &[i64],
+) -> Result<Vec<NewNotification>, DomainError> {
+    if visibility == Scope::Direct {
+        return Ok(vec![]);
+    }
+    let wanting = node.store.notified_follower_ids(author).await?;
+    Ok(wanting
+        .into_iter()
+        .filter(|f| *f != author && home.contains(f) && !mentioned.contains(f))
+        .map(|account_id| NewNotification {
+            id: crate::ids::next_id(),
+            account_id,
+            from_account_id: author,
+            kind: "status",
+            status_id: Some(status),
+            report_id: None,
+        })
+        .collect())
 }
 
 /// The locality of a status whose app said nothing: the node's `statuses.default_local_only`.
@@ -709,6 +746,7 @@ pub async fn edit(
     .await?;
     let new = NewStatus {
         poll: None,
+        conversation: None,
         row,
         mentions: mentioned.iter().map(|a| a.id).collect(),
         tags: tags.clone(),
@@ -1006,6 +1044,7 @@ pub async fn reblog(
         super::federation::outbound::announce_deliveries(node, &row, viewer, &target).await?;
     let new = NewStatus {
         poll: None,
+        conversation: None,
         row,
         mentions: vec![],
         tags: vec![],

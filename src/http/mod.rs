@@ -345,6 +345,12 @@ fn client_api(state: &AppState) -> Router<AppState> {
         )
         .route("/api/v1/admin/federation/audit", get(admin::audit))
         .route("/api/v1/reports", post(reports::create))
+        .route("/api/v1/conversations", get(conversations::list))
+        .route(
+            "/api/v1/conversations/{id}",
+            axum::routing::delete(conversations::remove),
+        )
+        .route("/api/v1/conversations/{id}/read", post(conversations::read))
         .route("/api/v1/admin/reports", get(reports::admin_list))
         .route(
             "/api/v1/admin/reports/{id}",

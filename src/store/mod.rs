@@ -6,6 +6,7 @@ pub mod announcements;
 pub mod backfill;
 pub mod blocks;
 pub mod console;
+pub mod conversations;
 pub mod deliveries;
 pub mod directory;
 pub mod fanout;

@@ -93,6 +93,17 @@ impl Store {
         Ok(ids)
     }
 
+    /// Local followers of `target` who asked to be notified of its posts (`notify`).
+    pub async fn notified_follower_ids(&self, target: i64) -> Result<Vec<i64>, StoreError> {
+        let sql = "SELECT f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id \
+                   WHERE f.target_account_id = $1 AND a.domain = '' AND f.notify";
+        let ids = on_pool!(self, |pool| sqlx::query_scalar::<_, i64>(sql)
+            .bind(target)
+            .fetch_all(pool)
+            .await)?;
+        Ok(ids)
+    }
+
     /// Local followers of `target` who want its reblogs in their feeds.
     pub async fn follower_ids_showing_reblogs(&self, target: i64) -> Result<Vec<i64>, StoreError> {
         let sql = "SELECT f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id \
@@ -698,5 +709,34 @@ impl Store {
             }
         });
         Ok(())
+    }
+}
+
+/// One's conversations are listed here, beside one's notifications (`store::conversations`
+/// holds the rest, and must not import `statuses`, which writes its entries).
+impl Store {
+    /// A page of `account`'s conversations, the most recently active first (paged by their
+    /// newest status, as Mastodon does).
+    pub async fn conversations(
+        &self,
+        account: i64,
+        page: &Page,
+    ) -> Result<Vec<super::conversations::ConversationRow>, StoreError> {
+        let (cond, order, binds) = page.sql("last_status_id", 2);
+        let sql = format!(
+            "SELECT {} FROM conversations WHERE account_id = $1 AND {cond} \
+             ORDER BY last_status_id {order} LIMIT {}",
+            super::conversations::COLUMNS,
+            page.limit
+        );
+        let rows = on_pool!(self, |pool| {
+            let mut q =
+                sqlx::query_as::<_, super::conversations::ConversationRow>(&sql).bind(account);
+            for b in &binds {
+                q = q.bind(b);
+            }
+            q.fetch_all(pool).await
+        })?;
+        Ok(page.finish(rows))
     }
 }

@@ -128,6 +128,8 @@ pub struct NewStatus {
     pub deliveries: Vec<NewDelivery>,
     /// Its poll, when it is one.
     pub poll: Option<super::polls::PollRow>,
+    /// A direct status's place in its conversation.
+    pub conversation: Option<super::conversations::NewConversationEntry>,
 }
 
 /// A page request in Mastodon's terms. `min_id` pages forward from a cursor, `since_id` returns
@@ -256,6 +258,9 @@ impl Store {
             }
             if let Some(poll) = &new.poll {
                 super::polls::insert_poll!(tx, poll)?;
+            }
+            if let Some(entry) = &new.conversation {
+                super::conversations::insert_conversation!(tx, entry, r.id, r.account_id)?;
             }
             for (name, display) in &new.tags {
                 sqlx::query("INSERT INTO tags (id, name, display, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING")

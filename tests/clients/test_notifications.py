@@ -126,3 +126,28 @@ def test_notification_pagination(node):
     ids = [n["id"] for p in pages for n in p]
     assert len(set(ids)) == 25
     assert [n["id"] for n in owner.api.fetch_previous(pages[1])] == [n["id"] for n in pages[0]]
+
+
+def test_status_notifications_for_follows_that_ask(node):
+    author = node.user("n_author")
+    keen = node.user("n_keen")
+    casual = node.user("n_casual")
+    keen.api.account_follow(author.id, notify=True)
+    casual.api.account_follow(author.id)
+    assert keen.api.account_relationships([author.id])[0]["notifying"] is True
+    public = author.api.status_post("news from the team")
+    private = author.api.status_post("for followers", visibility="private")
+    dm = author.api.status_post(f"@{keen.username} just you", visibility="direct")
+
+    def told(user):
+        return [n for n in user.api.notifications() if n["type"] == "status"]
+
+    assert wait_for(lambda: len(told(keen)) == 2)
+    assert {n["status"]["id"] for n in told(keen)} == {public["id"], private["id"]}
+    assert all(n["account"]["id"] == author.id for n in told(keen))
+    # The direct post is a mention, not a status notification; the casual follower hears nothing.
+    assert [n["status"]["id"] for n in keen.api.notifications() if n["type"] == "mention"] == [dm["id"]]
+    assert told(casual) == []
+    keen.api.account_follow(author.id, notify=False)
+    author.api.status_post("quieter now")
+    assert len(told(keen)) == 2

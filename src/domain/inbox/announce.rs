@@ -115,6 +115,7 @@ pub(super) async fn receive(
     let status_id = crate::ids::next_id();
     let new = NewStatus {
         poll: None,
+        conversation: None,
         row: StatusRow {
             id: status_id,
             account_id: actor.id,

@@ -272,6 +272,20 @@ async fn store_note(
             status_id: Some(id),
         })
         .collect();
+    let mut notifications = notifications;
+    if arrival == Arrival::News {
+        notifications.extend(
+            crate::domain::statuses::status_notifications(
+                node,
+                author.id,
+                id,
+                visibility,
+                &home,
+                &local_mentioned,
+            )
+            .await?,
+        );
+    }
     let tags: Vec<(String, String)> = note
         .hashtags
         .iter()
@@ -280,6 +294,15 @@ async fn store_note(
         .collect();
     let new = NewStatus {
         poll: convert::remote_poll(&note, id),
+        conversation: crate::domain::conversations::entry(
+            node,
+            visibility,
+            id,
+            author,
+            reply_to.as_ref(),
+            &mentioned,
+        )
+        .await?,
         row: convert::remote_status(
             &note,
             convert::RemoteStatusFacts {

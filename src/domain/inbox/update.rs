@@ -120,6 +120,7 @@ pub(super) async fn edit_note(
     .await?;
     let new = NewStatus {
         poll: None,
+        conversation: None,
         row,
         mentions: mention_ids,
         tags: note

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin;
 pub mod announcements;
 pub mod blocks;
+pub mod conversations;
 pub mod dashboard;
 pub mod directory;
 pub mod extract;

@@ -20,7 +20,9 @@ use tokio_stream::StreamExt;
 use super::extract::{authenticate, bearer_token, invalid_token, Query};
 use crate::convert::mastodon;
 use crate::domain::events::Event;
-use crate::domain::{announcements, blocks, filters, lists, notifications, statuses};
+use crate::domain::{
+    announcements, blocks, conversations, filters, lists, notifications, statuses,
+};
 use crate::http::{ApiError, AppState};
 use crate::store::accounts::AccountRow;
 use crate::store::hidden::Hiding;
@@ -207,6 +209,15 @@ async fn render(
                 return None;
             }
             if stream.name == "direct" {
+                // The viewer's conversation as the API lists it, when the status is in one.
+                if let Some(c) = conversations::of_status(&state.node, viewer, *status_id)
+                    .await
+                    .ok()
+                    .flatten()
+                {
+                    let entity = mastodon::conversation_entity(&c, &state.node.urls);
+                    return Some(("conversation".into(), entity.to_string()));
+                }
                 let conversation = mastodon::conversation(&view, viewer.id, &state.node.urls);
                 return Some(("conversation".into(), conversation.to_string()));
             }
