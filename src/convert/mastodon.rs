@@ -537,10 +537,37 @@ pub fn notification(n: &NotificationView, urls: &NodeUrls) -> Value {
         "id": n.row.id.to_string(),
         "type": n.row.kind,
         "created_at": rfc3339_millis(n.row.created_at),
-        "group_key": format!("ungrouped-{}", n.row.id),
+        "group_key": n.group_key,
         "account": account_view(&n.account, urls),
         "status": n.status.as_ref().map(|s| status(s, urls)),
         "report": n.report.as_ref().map(|r| report(r, urls)),
+    })
+}
+
+/// `/api/v2/notifications`: the groups, with the accounts and statuses they name.
+pub fn grouped_notifications(p: &super::views::GroupedPage, urls: &NodeUrls) -> Value {
+    let groups: Vec<Value> = p
+        .groups
+        .iter()
+        .map(|g| {
+            json!({
+                "group_key": g.key,
+                "notifications_count": g.count,
+                "type": g.kind,
+                "most_recent_notification_id": g.most_recent_id.to_string(),
+                "page_min_id": g.page_min_id.to_string(),
+                "page_max_id": g.page_max_id.to_string(),
+                "latest_page_notification_at": rfc3339_millis(g.latest_at),
+                "sample_account_ids": id_strings(&g.sample_account_ids),
+                "status_id": g.status_id.map(|s| s.to_string()),
+                "report": g.report.as_ref().map(|r| report(r, urls)),
+            })
+        })
+        .collect();
+    json!({
+        "accounts": accounts(&p.accounts, urls),
+        "statuses": statuses(&p.statuses, urls),
+        "notification_groups": groups,
     })
 }
 

@@ -171,6 +171,8 @@ pub struct NotificationView {
     pub status: Option<StatusView>,
     /// The report an `admin.report` or `report_resolved` notification is about.
     pub report: Option<ReportView>,
+    /// Its group in `/api/v2/notifications`.
+    pub group_key: String,
 }
 
 /// One of the viewer's conversations (Mastodon's Conversation).
@@ -180,6 +182,31 @@ pub struct ConversationView {
     pub last_status: StatusView,
     /// The other participants.
     pub accounts: Vec<AccountView>,
+}
+
+/// One group of notifications on a page.
+#[derive(Debug, Clone)]
+pub struct NotificationGroup {
+    pub key: String,
+    pub kind: String,
+    pub count: i64,
+    pub most_recent_id: i64,
+    pub page_min_id: i64,
+    pub page_max_id: i64,
+    pub latest_at: i64,
+    /// The newest first, a few.
+    pub sample_account_ids: Vec<i64>,
+    pub status_id: Option<i64>,
+    pub report: Option<ReportView>,
+}
+
+/// A page of grouped notifications with the accounts and statuses they name.
+#[derive(Debug, Clone, Default)]
+pub struct GroupedPage {
+    pub groups: Vec<NotificationGroup>,
+    pub accounts: Vec<AccountView>,
+    pub statuses: Vec<StatusView>,
+    pub keys: Option<(i64, i64)>,
 }
 
 /// A report as its reporter sees it.

@@ -272,6 +272,24 @@ fn client_api(state: &AppState) -> Router<AppState> {
         .route("/api/v1/bookmarks", get(timelines::bookmarks))
         .route("/api/v1/favourites", get(timelines::favourites))
         .route("/api/v1/notifications", get(notifications::list))
+        .route(
+            "/api/v1/notifications/unread_count",
+            get(notifications::unread_count),
+        )
+        .route("/api/v2/notifications", get(notifications::grouped))
+        .route(
+            "/api/v2/notifications/unread_count",
+            get(notifications::unread_count),
+        )
+        .route("/api/v2/notifications/{key}", get(notifications::group))
+        .route(
+            "/api/v2/notifications/{key}/accounts",
+            get(notifications::group_accounts),
+        )
+        .route(
+            "/api/v2/notifications/{key}/dismiss",
+            post(notifications::dismiss_group),
+        )
         .route("/api/v1/notifications/clear", post(notifications::clear))
         .route("/api/v1/notifications/{id}", get(notifications::get))
         .route(
