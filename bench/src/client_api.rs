@@ -31,6 +31,8 @@ pub struct Results {
     /// Home p50 at c=1 for viewers who block 20 and mute 20 of the accounts they follow, and
     /// for the same viewers before (the big database only).
     pub hidden: Option<(Stats, Stats)>,
+    /// Home p50 for viewers with no filters, then with five filters of three keywords each.
+    pub filtered: Option<(Stats, Stats)>,
     pub fanout_rows: i64,
     pub fanout_rows_per_s: f64,
     pub drain_seconds: f64,
@@ -173,6 +175,7 @@ pub async fn run(
     }
     if opts.light_heavy {
         r.hidden = Some(hidden_home(ctx, &db, &node.base, seeded).await?);
+        r.filtered = Some(filtered_home(ctx, &db, &node.base, seeded).await?);
     }
     if opts.posting {
         let before = db.scalar("SELECT COUNT(*) FROM home_feed", &[]).await?;
@@ -263,6 +266,60 @@ async fn hidden_home(ctx: &Ctx, db: &Db, base: &str, seeded: &Seeded) -> Result<
     db.exec("DELETE FROM blocks WHERE id > 8000000000000000", &[])
         .await?;
     db.exec("DELETE FROM mutes WHERE id > 8000000000000000", &[])
+        .await?;
+    Ok((before, after))
+}
+
+/// The home timeline of 200 viewers, then the same after each has five `warn` filters on the
+/// home context with three keywords each (one of them a common word, so statuses do match and
+/// carry `filtered`); the filters are removed again afterwards.
+async fn filtered_home(ctx: &Ctx, db: &Db, base: &str, seeded: &Seeded) -> Result<(Stats, Stats)> {
+    let viewers: Vec<(i64, String)> = seeded
+        .accounts
+        .iter()
+        .copied()
+        .zip(seeded.tokens.iter().cloned())
+        .take(200)
+        .collect();
+    let tokens = Arc::new(viewers.iter().map(|v| v.1.clone()).collect::<Vec<_>>());
+    let measure = || {
+        load::run(
+            1,
+            ctx.window(0.3),
+            ctx.window(2.0),
+            load::get(home_url(base, ""), tokens.clone()),
+        )
+    };
+    let before = measure().await;
+    let mut id = 8_100_000_000_000_000i64;
+    let words = ["the", "quarterly", "offsite", "budget", "zebra"];
+    for (viewer, _) in &viewers {
+        for (f, word) in words.iter().enumerate() {
+            id += 1;
+            let filter = id;
+            db.exec(
+                "INSERT INTO filters (id, account_id, title, context, action, expires_at, created_at) \
+                 VALUES ($1, $2, $3, 'home', 'warn', NULL, 0)",
+                &[V::I(filter), V::I(*viewer), V::S(format!("bench filter {f}"))],
+            )
+            .await?;
+            for k in 0..3 {
+                id += 1;
+                let keyword = if k == 0 {
+                    word.to_string()
+                } else {
+                    format!("{word}{k}x")
+                };
+                db.exec(
+                    "INSERT INTO filter_keywords (id, filter_id, keyword, whole_word) VALUES ($1, $2, $3, TRUE)",
+                    &[V::I(id), V::I(filter), V::S(keyword)],
+                )
+                .await?;
+            }
+        }
+    }
+    let after = measure().await;
+    db.exec("DELETE FROM filters WHERE id > 8100000000000000", &[])
         .await?;
     Ok((before, after))
 }

@@ -365,7 +365,26 @@ async fn bench(args: Args) -> Result<bool> {
                     "drain_seconds": res.drain_seconds, "startup_ms": res.startup_ms, "idle_rss_kib": res.idle_rss_kib,
                     "peak_rss_kib": res.peak_rss_kib, "db_bytes": res.db_bytes,
                     "hidden": res.hidden.as_ref().map(|(b, a)| json!({"before": b.json(), "after": a.json()})),
+                    "filtered": res.filtered.as_ref().map(|(b, a)| json!({"before": b.json(), "after": a.json()})),
                 }));
+                if let Some((before, after)) = &res.filtered {
+                    let (pb, pa) = (before.p(50.0), after.p(50.0));
+                    rep.check(
+                        &format!("B2 {bname} {}", spec.statuses),
+                        "home p50, c=1, viewers with 5 filters of 3 keywords (warn, home)",
+                        ms(pa),
+                        format!("same viewers with none {}", ms(pb)),
+                        pa / pb,
+                        "<= 1.3",
+                        pa <= 1.3 * pb,
+                    );
+                    if before.errors + after.errors > 0 {
+                        wrong.push(format!(
+                            "{name}: {} failed timeline requests with filters",
+                            before.errors + after.errors
+                        ));
+                    }
+                }
                 if let Some((before, after)) = &res.hidden {
                     let (pb, pa) = (before.p(50.0), after.p(50.0));
                     rep.check(
