@@ -222,27 +222,36 @@ pub async fn run(
     Ok(r)
 }
 
-/// The home timeline of 200 viewers, then the same after each blocks 20 and mutes 20 of the
-/// accounts it follows (their rows stay in the feed and are left out when read); the blocks
-/// and mutes are removed again afterwards.
-async fn hidden_home(ctx: &Ctx, db: &Db, base: &str, seeded: &Seeded) -> Result<(Stats, Stats)> {
-    let viewers: Vec<(i64, String)> = seeded
+/// The first 200 seeded viewers (account id, token), whose home feeds the before/after rows
+/// (B1, B2) read.
+fn viewers(seeded: &Seeded) -> Vec<(i64, String)> {
+    seeded
         .accounts
         .iter()
         .copied()
         .zip(seeded.tokens.iter().cloned())
         .take(200)
-        .collect();
+        .collect()
+}
+
+/// Their home timelines at c=1.
+async fn viewers_home(ctx: &Ctx, base: &str, viewers: &[(i64, String)]) -> Stats {
     let tokens = Arc::new(viewers.iter().map(|v| v.1.clone()).collect::<Vec<_>>());
-    let measure = || {
-        load::run(
-            1,
-            ctx.window(0.3),
-            ctx.window(2.0),
-            load::get(home_url(base, ""), tokens.clone()),
-        )
-    };
-    let before = measure().await;
+    load::run(
+        1,
+        ctx.window(0.3),
+        ctx.window(2.0),
+        load::get(home_url(base, ""), tokens),
+    )
+    .await
+}
+
+/// The home timeline of 200 viewers, then the same after each blocks 20 and mutes 20 of the
+/// accounts it follows (their rows stay in the feed and are left out when read); the blocks
+/// and mutes are removed again afterwards.
+async fn hidden_home(ctx: &Ctx, db: &Db, base: &str, seeded: &Seeded) -> Result<(Stats, Stats)> {
+    let viewers = viewers(seeded);
+    let before = viewers_home(ctx, base, &viewers).await;
     let mut id = 8_000_000_000_000_000i64;
     for (viewer, _) in &viewers {
         let followed = db
@@ -262,7 +271,7 @@ async fn hidden_home(ctx: &Ctx, db: &Db, base: &str, seeded: &Seeded) -> Result<
                 .await?;
         }
     }
-    let after = measure().await;
+    let after = viewers_home(ctx, base, &viewers).await;
     db.exec("DELETE FROM blocks WHERE id > 8000000000000000", &[])
         .await?;
     db.exec("DELETE FROM mutes WHERE id > 8000000000000000", &[])
@@ -274,23 +283,8 @@ async fn hidden_home(ctx: &Ctx, db: &Db, base: &str, seeded: &Seeded) -> Result<
 /// home context with three keywords each (one of them a common word, so statuses do match and
 /// carry `filtered`); the filters are removed again afterwards.
 async fn filtered_home(ctx: &Ctx, db: &Db, base: &str, seeded: &Seeded) -> Result<(Stats, Stats)> {
-    let viewers: Vec<(i64, String)> = seeded
-        .accounts
-        .iter()
-        .copied()
-        .zip(seeded.tokens.iter().cloned())
-        .take(200)
-        .collect();
-    let tokens = Arc::new(viewers.iter().map(|v| v.1.clone()).collect::<Vec<_>>());
-    let measure = || {
-        load::run(
-            1,
-            ctx.window(0.3),
-            ctx.window(2.0),
-            load::get(home_url(base, ""), tokens.clone()),
-        )
-    };
-    let before = measure().await;
+    let viewers = viewers(seeded);
+    let before = viewers_home(ctx, base, &viewers).await;
     let mut id = 8_100_000_000_000_000i64;
     let words = ["the", "quarterly", "offsite", "budget", "zebra"];
     for (viewer, _) in &viewers {
@@ -318,7 +312,7 @@ async fn filtered_home(ctx: &Ctx, db: &Db, base: &str, seeded: &Seeded) -> Resul
             }
         }
     }
-    let after = measure().await;
+    let after = viewers_home(ctx, base, &viewers).await;
     db.exec("DELETE FROM filters WHERE id > 8100000000000000", &[])
         .await?;
     Ok((before, after))

@@ -367,41 +367,15 @@ async fn bench(args: Args) -> Result<bool> {
                     "hidden": res.hidden.as_ref().map(|(b, a)| json!({"before": b.json(), "after": a.json()})),
                     "filtered": res.filtered.as_ref().map(|(b, a)| json!({"before": b.json(), "after": a.json()})),
                 }));
-                if let Some((before, after)) = &res.filtered {
-                    let (pb, pa) = (before.p(50.0), after.p(50.0));
-                    rep.check(
-                        &format!("B2 {bname} {}", spec.statuses),
-                        "home p50, c=1, viewers with 5 filters of 3 keywords (warn, home)",
-                        ms(pa),
-                        format!("same viewers with none {}", ms(pb)),
-                        pa / pb,
-                        "<= 1.3",
-                        pa <= 1.3 * pb,
-                    );
-                    if before.errors + after.errors > 0 {
-                        wrong.push(format!(
-                            "{name}: {} failed timeline requests with filters",
-                            before.errors + after.errors
-                        ));
-                    }
+                if let Some(pair) = &res.filtered {
+                    let what = "home p50, c=1, viewers with 5 filters of 3 keywords (warn, home)";
+                    let id = format!("B2 {bname} {}", spec.statuses);
+                    check_before_after(&mut rep, &mut wrong, &id, what, pair, &name, "filters");
                 }
-                if let Some((before, after)) = &res.hidden {
-                    let (pb, pa) = (before.p(50.0), after.p(50.0));
-                    rep.check(
-                        &format!("B1 {bname} {}", spec.statuses),
-                        "home p50, c=1, viewers blocking 20 and muting 20 they follow",
-                        ms(pa),
-                        format!("same viewers with none {}", ms(pb)),
-                        pa / pb,
-                        "<= 1.3",
-                        pa <= 1.3 * pb,
-                    );
-                    if before.errors + after.errors > 0 {
-                        wrong.push(format!(
-                            "{name}: {} failed timeline requests with blocks",
-                            before.errors + after.errors
-                        ));
-                    }
+                if let Some(pair) = &res.hidden {
+                    let what = "home p50, c=1, viewers blocking 20 and muting 20 they follow";
+                    let id = format!("B1 {bname} {}", spec.statuses);
+                    check_before_after(&mut rep, &mut wrong, &id, what, pair, &name, "blocks");
                 }
                 if res.home_c1.errors + res.home_c64.errors + res.page5_c1.errors > 0 {
                     wrong.push(format!(
@@ -1113,4 +1087,33 @@ async fn strip_size(bin: &Path, dir: &Path) -> Option<u64> {
         .success();
     ok.then(|| std::fs::metadata(&out).ok().map(|m| m.len()))
         .flatten()
+}
+
+/// A client-phase row comparing the same viewers' home p50 with a feature in use (`after`)
+/// and without (`before`): within 1.3 x, and no failed request.
+fn check_before_after(
+    rep: &mut Report,
+    wrong: &mut Vec<String>,
+    id: &str,
+    what: &str,
+    (before, after): &(load::Stats, load::Stats),
+    run: &str,
+    feature: &str,
+) {
+    let (pb, pa) = (before.p(50.0), after.p(50.0));
+    rep.check(
+        id,
+        what,
+        ms(pa),
+        format!("same viewers with none {}", ms(pb)),
+        pa / pb,
+        "<= 1.3",
+        pa <= 1.3 * pb,
+    );
+    if before.errors + after.errors > 0 {
+        wrong.push(format!(
+            "{run}: {} failed timeline requests with {feature}",
+            before.errors + after.errors
+        ));
+    }
 }
