@@ -30,6 +30,7 @@ const SECTIONS: &[&str] = &[
     "ldap",
     "instance",
     "insights",
+    "push",
 ];
 /// `FIKA_*` variables that are not settings: the configuration file's path, and the test
 /// suites', benchmark's and deployment scripts' own (see README, "Configuration"). Anything else
@@ -79,6 +80,7 @@ pub struct Config {
     pub oidc: OidcConfig,
     pub ldap: LdapConfig,
     pub insights: InsightsConfig,
+    pub push: PushConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -346,6 +348,43 @@ impl Default for InsightsConfig {
     }
 }
 
+/// Web Push (`/api/v1/push/subscription`): notifications sent to the push services of staff's
+/// phones and browsers.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PushConfig {
+    /// Whether pushes are sent at all (subscriptions are still kept when off).
+    pub enabled: bool,
+    /// Accept `http://` push endpoints (tests only: push services are HTTPS).
+    pub allow_http: bool,
+    /// Accept push endpoints on loopback, private and link-local addresses. Off, a
+    /// subscription cannot make the node POST into its own network; on for a company push
+    /// gateway on an internal address (and in tests).
+    pub allow_private_addresses: bool,
+    /// Attempts per push before it is given up; retries wait `retry_base_seconds` doubled
+    /// each time.
+    pub max_attempts: u32,
+    pub retry_base_seconds: u64,
+    pub timeout_seconds: u64,
+    /// The VAPID `sub` claim push services may contact the sysadmins by: `mailto:` or an
+    /// `https:` URL. Empty: the node's own URL.
+    pub contact: String,
+}
+
+impl Default for PushConfig {
+    fn default() -> Self {
+        PushConfig {
+            enabled: true,
+            allow_http: false,
+            allow_private_addresses: false,
+            max_attempts: 6,
+            retry_base_seconds: 30,
+            timeout_seconds: 10,
+            contact: String::new(),
+        }
+    }
+}
+
 /// Who may create groups over the API (`fika admin group create` is always allowed).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
@@ -568,6 +607,7 @@ impl Default for Config {
             oidc: OidcConfig::default(),
             ldap: LdapConfig::default(),
             insights: InsightsConfig::default(),
+            push: PushConfig::default(),
             groups: GroupsConfig::default(),
             console: ConsoleConfig::default(),
             instance: InstanceConfig::default(),
@@ -700,6 +740,22 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "insights.threshold",
                 message: "must be at least 1".into(),
+            });
+        }
+        if self.push.max_attempts == 0 || self.push.timeout_seconds == 0 {
+            return Err(ConfigError::Invalid {
+                key: "push.max_attempts",
+                message: "push.max_attempts and push.timeout_seconds must be at least 1".into(),
+            });
+        }
+        let contact = &self.push.contact;
+        if !(contact.is_empty()
+            || contact.starts_with("mailto:")
+            || contact.starts_with("https://"))
+        {
+            return Err(ConfigError::Invalid {
+                key: "push.contact",
+                message: "must be a mailto: or https: URL".into(),
             });
         }
         if self.insights.interval_seconds == 0 {

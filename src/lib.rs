@@ -14,3 +14,4 @@ pub mod names;
 pub mod net;
 pub mod server;
 pub mod store;
+pub mod webpush;

@@ -79,6 +79,7 @@ pub async fn offline_node(store: Store, config: Config) -> anyhow::Result<crate:
     let urls = NodeUrls::new(config.public_scheme(&domain), &domain)
         .with_context(|| format!("building the public URL from domain {domain:?}"))?;
     let fed = federation_setup(&store, &config, &urls).await?;
+    let push = push_setup(&store, &config, &urls).await?;
     let sso = Arc::new(
         crate::domain::sso::Sso::new(&config)
             .map_err(|e| anyhow::anyhow!("setting up company login: {e}"))?,
@@ -92,6 +93,7 @@ pub async fn offline_node(store: Store, config: Config) -> anyhow::Result<crate:
         fanout_wake: Default::default(),
         activity: Default::default(),
         sso,
+        push,
     })
 }
 
@@ -111,6 +113,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
 
     let fed = federation_setup(&store, &config, &urls).await?;
+    let push = push_setup(&store, &config, &urls).await?;
     let sso = Arc::new(
         crate::domain::sso::Sso::new(&config)
             .map_err(|e| anyhow::anyhow!("setting up company login: {e}"))?,
@@ -129,6 +132,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             fanout_wake: Default::default(),
             activity: Default::default(),
             sso,
+            push,
         },
         // Authorized fetch is always on: see fika_federation::policy.
         read_policy: ReadPolicy::SignedPeersOnly,
@@ -175,6 +179,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         stop_rx.clone(),
     ));
     let polls = tokio::spawn(crate::jobs::polls::run(state.node.clone(), stop_rx.clone()));
+    let pushes = tokio::spawn(crate::jobs::push::run(state.node.clone(), stop_rx.clone()));
     let app = http::router(state);
     // Trailing slashes must be trimmed before routing, so the layer wraps the whole router.
     let app = tower::Layer::layer(
@@ -237,6 +242,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if let Err(e) = polls.await {
         tracing::error!(error = %e, "the polls worker failed");
     }
+    if let Err(e) = pushes.await {
+        tracing::error!(error = %e, "the Web Push worker failed");
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -269,6 +277,28 @@ async fn federation_setup(
     Ok(Arc::new(crate::domain::federation::fed::Fed::new(
         net, signer,
     )))
+}
+
+/// Web Push: the node's VAPID key (made on first start) and the push client.
+async fn push_setup(
+    store: &Store,
+    config: &Config,
+    urls: &NodeUrls,
+) -> anyhow::Result<Arc<crate::webpush::WebPush>> {
+    let (private, _) = store
+        .node_key_numbered(crate::store::federation::NodeKey::Vapid, || {
+            crate::webpush::generate_key().unwrap_or_default()
+        })
+        .await?;
+    let contact = if config.push.contact.is_empty() {
+        urls.base.to_string()
+    } else {
+        config.push.contact.clone()
+    };
+    let user_agent = format!("fika/{} (+{})", env!("CARGO_PKG_VERSION"), urls.base);
+    let push = crate::webpush::WebPush::new(&private, &config.push, contact, &user_agent)
+        .map_err(|e| anyhow::anyhow!("the VAPID key is unusable: {e}"))?;
+    Ok(Arc::new(push))
 }
 
 /// On SQLite one process uses the database, so work leased when the node last stopped was that

@@ -40,6 +40,13 @@ fn image_url(urls: &NodeUrls, path: &str, fallback: &str) -> String {
     }
 }
 
+/// The account's avatar: the remote one, the uploaded one, or the default.
+pub fn avatar(row: &AccountRow, urls: &NodeUrls) -> String {
+    row.avatar_url
+        .clone()
+        .unwrap_or_else(|| image_url(urls, &row.avatar_path, "/static/avatar.png"))
+}
+
 /// Mastodon reports account creation as midnight UTC of that day.
 fn created_day(ms: i64) -> String {
     let day = ms - ms.rem_euclid(86_400_000);
@@ -53,10 +60,7 @@ pub fn account(row: &AccountRow, counts: &AccountCounts, urls: &NodeUrls) -> Val
             json!({"name": name, "value": crate::convert::text::escape(&value), "verified_at": null})
         })
         .collect();
-    let avatar = row
-        .avatar_url
-        .clone()
-        .unwrap_or_else(|| image_url(urls, &row.avatar_path, "/static/avatar.png"));
+    let avatar = avatar(row, urls);
     let header = row
         .header_url
         .clone()
@@ -684,7 +688,7 @@ const INSTANCE_DESCRIPTION: &str = "A fika node: the internal social network of 
 fn instance_configuration(limits: &InstanceLimits, urls: &NodeUrls) -> Value {
     json!({
         "urls": {"streaming": streaming_base(urls), "status": null},
-        "vapid": {"public_key": ""},
+        "vapid": {"public_key": limits.vapid_key},
         "accounts": {
             "max_featured_tags": crate::store::directory::MAX_FEATURED_TAGS,
             "max_pinned_statuses": limits.max_pinned_statuses,
@@ -885,7 +889,7 @@ pub fn markers(rows: &[MarkerRow]) -> Value {
 }
 
 /// A registered OAuth application; its credentials only right after registration.
-pub fn application(app: &AppRow, with_secret: bool) -> Value {
+pub fn application(app: &AppRow, with_secret: bool, vapid_key: &str) -> Value {
     let uris: Vec<&str> = app.redirect_uris.split('\n').collect();
     let scopes: Vec<&str> = app.scopes.split(' ').collect();
     let mut v = json!({
@@ -895,7 +899,7 @@ pub fn application(app: &AppRow, with_secret: bool) -> Value {
         "scopes": scopes,
         "redirect_uri": app.redirect_uris,
         "redirect_uris": uris,
-        "vapid_key": "",
+        "vapid_key": vapid_key,
     });
     if with_secret {
         v["client_id"] = json!(app.client_id);
@@ -1124,6 +1128,26 @@ pub fn suggestion(
         "source": source,
         "sources": [sources],
         "account": self::account(&account.row, &account.counts, urls),
+    })
+}
+
+/// Mastodon's WebPushSubscription.
+pub fn push_subscription(row: &crate::store::push::PushSubscriptionRow, server_key: &str) -> Value {
+    let alerts: serde_json::Map<String, Value> = crate::store::push::ALERTS
+        .iter()
+        .map(|kind| {
+            let on = row.alerts.contains(&format!(",{kind},"));
+            (kind.to_string(), Value::Bool(on))
+        })
+        .collect();
+    json!({
+        "id": row.id.to_string(),
+        "endpoint": row.endpoint,
+        // Always RFC 8291 (aes128gcm) with VAPID, never the legacy drafts.
+        "standard": true,
+        "alerts": alerts,
+        "policy": row.policy,
+        "server_key": server_key,
     })
 }
 

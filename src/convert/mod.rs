@@ -5,6 +5,7 @@ pub mod activitypub;
 pub mod mastodon;
 pub mod text;
 pub mod views;
+pub mod webpush;
 
 use url::Url;
 

@@ -277,7 +277,7 @@ pub struct InstanceView {
 }
 
 /// The limits apps adapt their compose screens to.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct InstanceLimits {
     pub max_characters: usize,
     pub max_media_attachments: usize,
@@ -293,6 +293,8 @@ pub struct InstanceLimits {
     /// Seconds.
     pub poll_min_expiration: i64,
     pub poll_max_expiration: i64,
+    /// The node's VAPID public key (Web Push).
+    pub vapid_key: String,
 }
 
 /// One week of this node's own figures, for the insights page.

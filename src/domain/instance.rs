@@ -36,6 +36,7 @@ pub async fn describe(node: &Node) -> Result<InstanceView, DomainError> {
             poll_max_characters_per_option: super::polls::MAX_OPTION_CHARS,
             poll_min_expiration: super::polls::min_expiration(node),
             poll_max_expiration: super::polls::MAX_EXPIRATION,
+            vapid_key: node.push.public_key().to_string(),
         },
         rules: rules(node),
     })

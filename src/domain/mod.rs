@@ -25,6 +25,7 @@ pub mod oauth;
 pub mod pins;
 pub mod policy;
 pub mod polls;
+pub mod push;
 pub mod reports;
 pub mod scheduled;
 pub mod search;
@@ -56,6 +57,8 @@ pub struct Node {
     pub sso: Arc<sso::Sso>,
     /// Accounts already noted active today by this process (`insights::note_activity`).
     pub activity: Arc<insights::ActivitySeen>,
+    /// Web Push: the node's VAPID key and the client for push services.
+    pub push: Arc<crate::webpush::WebPush>,
 }
 
 use crate::store::StoreError;

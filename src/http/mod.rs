@@ -195,6 +195,13 @@ fn client_api(state: &AppState) -> Router<AppState> {
         )
         .route("/api/v1/statuses/{id}/reblog", post(statuses::reblog))
         .route("/api/v1/statuses/{id}/unreblog", post(statuses::unreblog))
+        .route(
+            "/api/v1/push/subscription",
+            get(push::get)
+                .post(push::create)
+                .put(push::update)
+                .delete(push::delete),
+        )
         .route("/api/v1/scheduled_statuses", get(scheduled::list))
         .route(
             "/api/v1/scheduled_statuses/{id}",

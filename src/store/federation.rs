@@ -32,6 +32,15 @@ pub struct RemoteAccount {
     pub featured_tags: Vec<(String, String)>,
 }
 
+/// The node's own key pairs, by their row in `node_keys`.
+#[derive(Debug, Clone, Copy)]
+pub enum NodeKey {
+    /// RSA: the node actor's HTTP signatures.
+    Signing = 1,
+    /// P-256: VAPID (RFC 8292), identifying the node to Web Push services.
+    Vapid = 2,
+}
+
 impl Store {
     /// Inserts or refreshes a remote actor (keyed by its AP id) with its featured tags and
     /// search document, in one transaction; returns the stored row.
@@ -186,8 +195,19 @@ impl Store {
         &self,
         make: impl FnOnce() -> (String, String),
     ) -> Result<(String, String), StoreError> {
-        let sql = "SELECT private_key_pem, public_key_pem FROM node_keys WHERE id = 1";
+        self.node_key_numbered(NodeKey::Signing, make).await
+    }
+
+    /// One of the node's own key pairs (PEM), made by `make` the first time it is asked for.
+    pub async fn node_key_numbered(
+        &self,
+        which: NodeKey,
+        make: impl FnOnce() -> (String, String),
+    ) -> Result<(String, String), StoreError> {
+        let id = which as i64;
+        let sql = "SELECT private_key_pem, public_key_pem FROM node_keys WHERE id = $1";
         let existing = on_pool!(self, |pool| sqlx::query_as::<_, (String, String)>(sql)
+            .bind(id)
             .fetch_optional(pool)
             .await)?;
         if let Some(k) = existing {
@@ -196,16 +216,18 @@ impl Store {
         let (private, public) = make();
         on_pool!(self, |pool| {
             sqlx::query(
-            "INSERT INTO node_keys (id, private_key_pem, public_key_pem, created_at) VALUES (1, $1, $2, $3) ON CONFLICT DO NOTHING"
+            "INSERT INTO node_keys (id, private_key_pem, public_key_pem, created_at) VALUES ($4, $1, $2, $3) ON CONFLICT DO NOTHING"
         )
         .bind(&private)
         .bind(&public)
         .bind(super::now_millis())
+        .bind(id)
         .execute(pool)
         .await
         .map(|_| ())
         })?;
         let k = on_pool!(self, |pool| sqlx::query_as::<_, (String, String)>(sql)
+            .bind(id)
             .fetch_one(pool)
             .await)?;
         Ok(k)

@@ -24,6 +24,7 @@ pub mod pins;
 pub mod policy;
 pub mod polls;
 pub mod profile_index;
+pub mod push;
 pub mod reports;
 pub mod scheduled;
 pub mod social;

@@ -523,7 +523,7 @@ impl Store {
     }
 
     pub async fn insert_notification(&self, n: &NewNotification) -> Result<(), StoreError> {
-        on_pool!(self, |pool| insert_notification!(pool, n))?;
+        in_tx!(self, |tx| insert_notification!(&mut *tx, n))?;
         Ok(())
     }
 

@@ -1026,6 +1026,22 @@ macro_rules! insert_notification {
         .bind($crate::store::now_millis())
         .bind(n.report_id)
         .execute($executor)
+        .await?;
+        // Its Web Push, for each of the recipient's subscriptions that asks for this type
+        // from this sender (policy: all, people followed, followers).
+        sqlx::query(
+            "INSERT INTO web_pushes (subscription_id, notification_id, attempts, next_attempt_at) \
+             SELECT p.id, n.id, 0, n.created_at FROM notifications n \
+             JOIN push_subscriptions p ON p.account_id = n.account_id \
+             WHERE n.id = $1 AND p.alerts LIKE '%,' || n.type || ',%' \
+             AND (p.policy = 'all' \
+               OR (p.policy = 'followed' AND EXISTS (SELECT 1 FROM follows f \
+                   WHERE f.account_id = n.account_id AND f.target_account_id = n.from_account_id)) \
+               OR (p.policy = 'follower' AND EXISTS (SELECT 1 FROM follows f \
+                   WHERE f.account_id = n.from_account_id AND f.target_account_id = n.account_id)))",
+        )
+        .bind(n.id)
+        .execute($executor)
         .await
         .map(|_| ())
     }};

@@ -16,6 +16,8 @@ use crate::store::oauth::TokenRow;
 /// A request with a valid access token (user or app-only).
 pub struct Auth {
     pub token: TokenRow,
+    /// The token as the app sent it (Web Push payloads carry it back).
+    pub bearer: String,
     pub scopes: Scopes,
     pub account: Option<AccountRow>,
 }
@@ -48,6 +50,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Auth, ApiErro
         .await?
         .ok_or_else(invalid_token)?;
     Ok(Auth {
+        bearer: token.to_string(),
         token: found.token,
         scopes: found.scopes,
         account: found.account,
@@ -167,6 +170,17 @@ where
         serde_html_form::from_bytes(&bytes)
             .map(Body)
             .map_err(|e| ApiError::unprocessable(format!("Validation failed: {e}")))
+    }
+}
+
+/// A boolean parameter as forms and JSON spell it.
+pub fn truthy(v: &str) -> Result<bool, ApiError> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "1" | "on" | "yes" => Ok(true),
+        "false" | "0" | "off" | "no" | "" => Ok(false),
+        other => Err(ApiError::unprocessable(format!(
+            "Validation failed: {other:?} is not a boolean"
+        ))),
     }
 }
 

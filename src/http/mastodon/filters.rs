@@ -7,20 +7,10 @@ use axum::extract::{Path, State};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::extract::{parse_id, Auth, Pairs};
+use super::extract::{parse_id, truthy, Auth, Pairs};
 use crate::convert::mastodon;
 use crate::domain::filters::{self, FilterInput, KeywordInput, V1Input};
 use crate::http::{ApiError, AppState};
-
-fn truthy(v: &str) -> Result<bool, ApiError> {
-    match v.to_ascii_lowercase().as_str() {
-        "true" | "1" | "on" | "yes" => Ok(true),
-        "false" | "0" | "off" | "no" | "" => Ok(false),
-        other => Err(ApiError::unprocessable(format!(
-            "Validation failed: {other:?} is not a boolean"
-        ))),
-    }
-}
 
 fn flag(p: &Pairs, name: &str) -> Result<Option<bool>, ApiError> {
     p.get(name).map(truthy).transpose()

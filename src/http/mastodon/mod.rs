@@ -15,6 +15,7 @@ pub mod lists;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
+pub mod push;
 pub mod reports;
 pub mod scheduled;
 pub mod search;

@@ -75,7 +75,11 @@ pub async fn create_app(
         website: form.website,
     };
     let app = oauth::register_app(&state.node, input).await?;
-    Ok(Json(mastodon::application(&app, true)))
+    Ok(Json(mastodon::application(
+        &app,
+        true,
+        state.node.push.public_key(),
+    )))
 }
 
 pub async fn verify_app(
@@ -85,7 +89,11 @@ pub async fn verify_app(
     let app = oauth::app(&state.node, auth.token.app_id)
         .await?
         .ok_or_else(super::extract::invalid_token)?;
-    Ok(Json(mastodon::application(&app, false)))
+    Ok(Json(mastodon::application(
+        &app,
+        false,
+        state.node.push.public_key(),
+    )))
 }
 
 pub async fn server_metadata(State(state): State<AppState>) -> Json<Value> {
