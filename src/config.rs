@@ -366,6 +366,11 @@ pub struct PushConfig {
     pub max_attempts: u32,
     pub retry_base_seconds: u64,
     pub timeout_seconds: u64,
+    /// Whether payloads carry the app's access token, as Mastodon's do (apps use it to tell
+    /// their logins apart). On, the node keeps the token of each login with a subscription,
+    /// the one exception to tokens being stored only as digests; off, it keeps none and apps
+    /// that need it cannot tell which of their logins a push is for.
+    pub send_access_token: bool,
     /// The VAPID `sub` claim push services may contact the sysadmins by: `mailto:` or an
     /// `https:` URL. Empty: the node's own URL.
     pub contact: String,
@@ -380,6 +385,7 @@ impl Default for PushConfig {
             max_attempts: 6,
             retry_base_seconds: 30,
             timeout_seconds: 10,
+            send_access_token: true,
             contact: String::new(),
         }
     }

@@ -5,7 +5,8 @@ CREATE TABLE push_subscriptions (
     id            BIGINT PRIMARY KEY NOT NULL,
     token_id      BIGINT NOT NULL UNIQUE REFERENCES oauth_tokens (id) ON DELETE CASCADE,
     account_id    BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-    -- sent in every payload, as Mastodon does, so the app knows which of its logins it is for
+    -- sent in every payload, as Mastodon does, so the app knows which of its logins it is for:
+    -- the one token kept as itself, not as a digest (empty with push.send_access_token off)
     access_token  TEXT   NOT NULL,
     endpoint      TEXT   NOT NULL,
     -- base64url, as the app sent them: the user agent's P-256 key and its auth secret

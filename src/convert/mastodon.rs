@@ -645,6 +645,51 @@ pub fn admin_report(r: &AdminReportView, urls: &NodeUrls) -> Value {
     })
 }
 
+/// Mastodon's NotificationPolicy (v2: accept, filter or drop per kind of sender).
+pub fn notification_policy(p: &crate::convert::views::NotificationPolicyView) -> Value {
+    json!({
+        "for_not_following": p.row.for_not_following,
+        "for_not_followers": p.row.for_not_followers,
+        "for_new_accounts": p.row.for_new_accounts,
+        "for_private_mentions": p.row.for_private_mentions,
+        "for_limited_accounts": p.row.for_limited_accounts,
+        "summary": {
+            "pending_requests_count": p.pending_requests,
+            "pending_notifications_count": p.pending_notifications,
+        },
+    })
+}
+
+/// The v1 shape of the same: filtered or not (a drop counts as filtered).
+pub fn notification_policy_v1(p: &crate::convert::views::NotificationPolicyView) -> Value {
+    let filters = |answer: &str| answer != "accept";
+    json!({
+        "filter_not_following": filters(&p.row.for_not_following),
+        "filter_not_followers": filters(&p.row.for_not_followers),
+        "filter_new_accounts": filters(&p.row.for_new_accounts),
+        "filter_private_mentions": filters(&p.row.for_private_mentions),
+        "summary": {
+            "pending_requests_count": p.pending_requests,
+            "pending_notifications_count": p.pending_notifications,
+        },
+    })
+}
+
+/// Mastodon's NotificationRequest (its count is a string, as Mastodon sends it).
+pub fn notification_request(
+    r: &crate::convert::views::NotificationRequestView,
+    urls: &NodeUrls,
+) -> Value {
+    json!({
+        "id": r.row.id.to_string(),
+        "created_at": rfc3339_millis(r.row.created_at),
+        "updated_at": rfc3339_millis(r.row.updated_at),
+        "account": account_view(&r.account, urls),
+        "notifications_count": r.row.notifications_count.to_string(),
+        "last_status": r.last_status.as_ref().map(|s| status(s, urls)),
+    })
+}
+
 pub fn notifications(views: &[NotificationView], urls: &NodeUrls) -> Vec<Value> {
     views.iter().map(|n| notification(n, urls)).collect()
 }
@@ -748,7 +793,7 @@ pub fn instance_v2(i: &InstanceView, urls: &NodeUrls) -> Value {
         "languages": ["en"],
         "configuration": instance_configuration(&i.limits, urls),
         "registrations": {"enabled": false, "approval_required": true, "message": null, "url": null},
-        "api_versions": {"mastodon": 1},
+        "api_versions": {"mastodon": 2},
         "contact": {"email": "", "account": contact_account(i, urls)},
         "rules": instance_rules(&i.rules),
     })

@@ -422,3 +422,19 @@ pub struct ScheduledView {
     pub params: ScheduledParams,
     pub media: Vec<MediaRow>,
 }
+
+/// A user's notification policy, with what waits in its requests.
+#[derive(Debug, Clone)]
+pub struct NotificationPolicyView {
+    pub row: crate::store::notification_policy::NotificationPolicyRow,
+    pub pending_requests: i64,
+    pub pending_notifications: i64,
+}
+
+/// A notification request: the sender and their latest status.
+#[derive(Debug, Clone)]
+pub struct NotificationRequestView {
+    pub row: crate::store::notification_policy::NotificationRequestRow,
+    pub account: AccountView,
+    pub last_status: Option<StatusView>,
+}

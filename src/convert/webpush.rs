@@ -37,8 +37,8 @@ fn shorten(text: &str, max: usize) -> String {
     out
 }
 
-/// Mastodon's push payload for one notification; `access_token` tells the app which of its
-/// logins it is for.
+/// Mastodon's push payload for one notification; `access_token` (left out when empty) tells
+/// the app which of its logins it is for.
 pub fn payload(n: &NotificationView, access_token: &str, urls: &NodeUrls) -> Value {
     let from = &n.account.row;
     let name = if from.display_name.trim().is_empty() {
@@ -57,8 +57,7 @@ pub fn payload(n: &NotificationView, access_token: &str, urls: &NodeUrls) -> Val
         }
         None => format!("@{}", acct(from)),
     };
-    json!({
-        "access_token": access_token,
+    let mut payload = json!({
         "preferred_locale": "en",
         // A string: these ids do not fit a JavaScript number.
         "notification_id": n.row.id.to_string(),
@@ -66,7 +65,11 @@ pub fn payload(n: &NotificationView, access_token: &str, urls: &NodeUrls) -> Val
         "icon": avatar(from, urls),
         "title": title(&n.row.kind, name),
         "body": shorten(&body, MAX_BODY_CHARS),
-    })
+    });
+    if !access_token.is_empty() {
+        payload["access_token"] = json!(access_token);
+    }
+    payload
 }
 
 #[cfg(test)]

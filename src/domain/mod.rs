@@ -20,6 +20,7 @@ pub mod instance;
 pub mod lists;
 pub mod login;
 pub mod media;
+pub mod notification_requests;
 pub mod notifications;
 pub mod oauth;
 pub mod pins;

@@ -79,6 +79,8 @@ pub struct ListQuery {
     pub exclude_types: Vec<String>,
     /// Only notifications from this account.
     pub account: Option<i64>,
+    /// Also those the notification policy filtered (Mastodon's `include_filtered`).
+    pub include_filtered: bool,
 }
 
 /// One page of the viewer's notifications, with the cursors of the rows read (also when some
@@ -97,7 +99,14 @@ pub async fn list(
 ) -> Result<NotificationPage, DomainError> {
     let rows = node
         .store
-        .notifications(viewer.id, &q.types, &q.exclude_types, q.account, page)
+        .notifications(
+            viewer.id,
+            &q.types,
+            &q.exclude_types,
+            q.account,
+            q.include_filtered,
+            page,
+        )
         .await?;
     let keys = rows.first().zip(rows.last()).map(|(a, b)| (a.id, b.id));
     Ok(NotificationPage {
@@ -216,7 +225,14 @@ pub async fn grouped(
     };
     let rows = node
         .store
-        .notifications(viewer.id, &q.types, &q.exclude_types, q.account, &window)
+        .notifications(
+            viewer.id,
+            &q.types,
+            &q.exclude_types,
+            q.account,
+            q.include_filtered,
+            &window,
+        )
         .await?;
     let grouped: Vec<&str> = grouped_types.iter().map(String::as_str).collect();
     let shown = views(node, viewer, &rows).await?;
@@ -264,7 +280,7 @@ async fn group_rows(
     };
     let rows = node
         .store
-        .notifications(viewer.id, &[], &[], None, &recent)
+        .notifications(viewer.id, &[], &[], None, false, &recent)
         .await?;
     let mine: Vec<NotificationRow> = rows
         .into_iter()
@@ -351,7 +367,14 @@ pub async fn unread_count(
     };
     let rows = node
         .store
-        .notifications(viewer.id, &q.types, &q.exclude_types, q.account, &page)
+        .notifications(
+            viewer.id,
+            &q.types,
+            &q.exclude_types,
+            q.account,
+            false,
+            &page,
+        )
         .await?;
     Ok(rows.len() as i64)
 }

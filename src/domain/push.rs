@@ -92,7 +92,11 @@ pub async fn subscribe(
         id: crate::ids::next_id(),
         token_id: token.id,
         account_id: account.id,
-        access_token: bearer.to_string(),
+        access_token: if node.config.push.send_access_token {
+            bearer.to_string()
+        } else {
+            String::new()
+        },
         endpoint: endpoint.to_string(),
         p256dh: input.p256dh.trim().to_string(),
         auth: input.auth.trim().to_string(),

@@ -298,6 +298,42 @@ fn client_api(state: &AppState) -> Router<AppState> {
             post(notifications::dismiss_group),
         )
         .route("/api/v1/notifications/clear", post(notifications::clear))
+        .route(
+            "/api/v2/notifications/policy",
+            get(notification_requests::policy).patch(notification_requests::change_policy),
+        )
+        .route(
+            "/api/v1/notifications/policy",
+            get(notification_requests::policy_v1).put(notification_requests::change_policy_v1),
+        )
+        .route(
+            "/api/v1/notifications/requests",
+            get(notification_requests::list),
+        )
+        .route(
+            "/api/v1/notifications/requests/merged",
+            get(notification_requests::merged),
+        )
+        .route(
+            "/api/v1/notifications/requests/accept",
+            post(notification_requests::accept_many),
+        )
+        .route(
+            "/api/v1/notifications/requests/dismiss",
+            post(notification_requests::dismiss_many),
+        )
+        .route(
+            "/api/v1/notifications/requests/{id}",
+            get(notification_requests::get),
+        )
+        .route(
+            "/api/v1/notifications/requests/{id}/accept",
+            post(notification_requests::accept),
+        )
+        .route(
+            "/api/v1/notifications/requests/{id}/dismiss",
+            post(notification_requests::dismiss),
+        )
         .route("/api/v1/notifications/{id}", get(notifications::get))
         .route(
             "/api/v1/notifications/{id}/dismiss",

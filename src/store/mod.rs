@@ -19,6 +19,7 @@ pub mod inbox;
 pub mod insights;
 pub mod lists;
 pub mod media;
+pub mod notification_policy;
 pub mod oauth;
 pub mod pins;
 pub mod policy;

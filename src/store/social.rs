@@ -533,6 +533,7 @@ impl Store {
         types: &[String],
         exclude: &[String],
         from_account: Option<i64>,
+        include_filtered: bool,
         page: &Page,
     ) -> Result<Vec<NotificationRow>, StoreError> {
         // Notifications from someone hidden now (blocked, muted with notifications, on a
@@ -554,6 +555,9 @@ impl Store {
         let mut n = 2;
         if let Some(from) = from_account {
             conds.push(format!("from_account_id = {from}"));
+        }
+        if !include_filtered {
+            conds.push("NOT filtered".to_string());
         }
         if !types.is_empty() {
             let p: Vec<String> = types
@@ -606,7 +610,7 @@ impl Store {
         id: i64,
     ) -> Result<Option<NotificationRow>, StoreError> {
         let sql = "SELECT id, account_id, from_account_id, type, status_id, created_at, report_id \
-                   FROM notifications WHERE account_id = $1 AND id = $2";
+                   FROM notifications WHERE account_id = $1 AND id = $2 AND NOT filtered";
         let row = on_pool!(self, |pool| sqlx::query_as::<_, NotificationRow>(sql)
             .bind(account)
             .bind(id)

@@ -1002,48 +1002,114 @@ impl Store {
     }
 }
 
+/// Accounts created less than this long ago are "new" to the notification policy.
+pub const NEW_ACCOUNT_MS: i64 = 30 * 24 * 3600 * 1000;
+
+/// What the recipient's notification policy makes of a notification: `accept`, `filter` or
+/// `drop`. Binds: $1 recipient, $2 sender, $3 type, $4 status, $5 the "new account" cut-off.
+/// The harshest of the policy's answers for what applies wins; a sender the recipient
+/// accepted a request from is always accepted, and so are the types the policy does not
+/// apply to (`status` from a follow with `notify`, polls, moderation). Without a policy row the
+/// defaults hold (accept, but filter accounts moderators limited).
+pub const POLICY_VERDICT_SQL: &str = "WITH pol AS ( \
+       SELECT COALESCE(MAX(p.for_not_following), 'accept') AS nf, \
+              COALESCE(MAX(p.for_not_followers), 'accept') AS nfr, \
+              COALESCE(MAX(p.for_new_accounts), 'accept') AS na, \
+              COALESCE(MAX(p.for_private_mentions), 'accept') AS pm, \
+              COALESCE(MAX(p.for_limited_accounts), 'filter') AS la \
+       FROM notification_policies p WHERE p.account_id = $1), \
+     facts AS (SELECT \
+       NOT EXISTS (SELECT 1 FROM follows f WHERE f.account_id = $1 AND f.target_account_id = $2) AS not_following, \
+       NOT EXISTS (SELECT 1 FROM follows f WHERE f.account_id = $2 AND f.target_account_id = $1) AS not_follower, \
+       EXISTS (SELECT 1 FROM accounts a WHERE a.id = $2 AND a.created_at > $5) AS new_account, \
+       EXISTS (SELECT 1 FROM statuses s WHERE s.id = $4 AND $3 = 'mention' AND s.visibility = 'direct' \
+         AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id <> $1)) AS private_mention, \
+       EXISTS (SELECT 1 FROM account_moderation m WHERE m.account_id = $2 AND m.silenced) AS limited) \
+     SELECT CASE \
+       WHEN $1 = $2 OR $3 NOT IN ('mention', 'reblog', 'favourite', 'follow', 'update') OR EXISTS (SELECT 1 FROM notification_permissions np \
+         WHERE np.account_id = $1 AND np.from_account_id = $2) THEN 'accept' \
+       WHEN (nf = 'drop' AND not_following) OR (nfr = 'drop' AND not_follower) \
+         OR (na = 'drop' AND new_account) OR (pm = 'drop' AND private_mention AND not_following) \
+         OR (la = 'drop' AND limited) THEN 'drop' \
+       WHEN (nf = 'filter' AND not_following) OR (nfr = 'filter' AND not_follower) \
+         OR (na = 'filter' AND new_account) OR (pm = 'filter' AND private_mention AND not_following) \
+         OR (la = 'filter' AND limited) THEN 'filter' \
+       ELSE 'accept' END FROM pol, facts";
+
 /// Inserts a notification on any connection or transaction of either backend (a macro, so
-/// each backend's arm gets its own monomorphic query).
+/// each backend's arm gets its own monomorphic query), as the recipient's notification policy
+/// has it: dropped, filtered into the sender's request, or in the list with its Web Pushes.
 macro_rules! insert_notification {
     ($executor:expr, $n:expr) => {{
         let n: &$crate::store::statuses::NewNotification = $n;
-        // Nothing is made for someone who does not hear from the sender: a block either
-        // way, a mute with notifications, a block of the sender's node.
-        sqlx::query(
-            "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, created_at, report_id) \
-             SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM blocks \
-               WHERE (account_id = $2 AND target_account_id = $3) OR (account_id = $3 AND target_account_id = $2)) \
-             AND NOT EXISTS (SELECT 1 FROM mutes WHERE account_id = $2 AND target_account_id = $3 \
-               AND notifications AND (expires_at IS NULL OR expires_at > $6)) \
-             AND NOT EXISTS (SELECT 1 FROM domain_blocks d JOIN accounts a ON a.domain = d.domain \
-               WHERE d.account_id = $2 AND a.id = $3)",
-        )
-        .bind(n.id)
-        .bind(n.account_id)
-        .bind(n.from_account_id)
-        .bind(n.kind)
-        .bind(n.status_id)
-        .bind($crate::store::now_millis())
-        .bind(n.report_id)
-        .execute($executor)
-        .await?;
-        // Its Web Push, for each of the recipient's subscriptions that asks for this type
-        // from this sender (policy: all, people followed, followers).
-        sqlx::query(
-            "INSERT INTO web_pushes (subscription_id, notification_id, attempts, next_attempt_at) \
-             SELECT p.id, n.id, 0, n.created_at FROM notifications n \
-             JOIN push_subscriptions p ON p.account_id = n.account_id \
-             WHERE n.id = $1 AND p.alerts LIKE '%,' || n.type || ',%' \
-             AND (p.policy = 'all' \
-               OR (p.policy = 'followed' AND EXISTS (SELECT 1 FROM follows f \
-                   WHERE f.account_id = n.account_id AND f.target_account_id = n.from_account_id)) \
-               OR (p.policy = 'follower' AND EXISTS (SELECT 1 FROM follows f \
-                   WHERE f.account_id = n.from_account_id AND f.target_account_id = n.account_id)))",
-        )
-        .bind(n.id)
-        .execute($executor)
-        .await
-        .map(|_| ())
+        let now = $crate::store::now_millis();
+        let verdict: String = sqlx::query_scalar($crate::store::statuses::POLICY_VERDICT_SQL)
+            .bind(n.account_id)
+            .bind(n.from_account_id)
+            .bind(n.kind)
+            .bind(n.status_id)
+            .bind(now - $crate::store::statuses::NEW_ACCOUNT_MS)
+            .fetch_one($executor)
+            .await?;
+        let filtered = verdict == "filter";
+        if verdict != "drop" {
+            // Nothing is made for someone who does not hear from the sender: a block either
+            // way, a mute with notifications, a block of the sender's node.
+            let made = sqlx::query(
+                "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, created_at, report_id, filtered) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE NOT EXISTS (SELECT 1 FROM blocks \
+                   WHERE (account_id = $2 AND target_account_id = $3) OR (account_id = $3 AND target_account_id = $2)) \
+                 AND NOT EXISTS (SELECT 1 FROM mutes WHERE account_id = $2 AND target_account_id = $3 \
+                   AND notifications AND (expires_at IS NULL OR expires_at > $6)) \
+                 AND NOT EXISTS (SELECT 1 FROM domain_blocks d JOIN accounts a ON a.domain = d.domain \
+                   WHERE d.account_id = $2 AND a.id = $3)",
+            )
+            .bind(n.id)
+            .bind(n.account_id)
+            .bind(n.from_account_id)
+            .bind(n.kind)
+            .bind(n.status_id)
+            .bind(now)
+            .bind(n.report_id)
+            .bind(filtered)
+            .execute($executor)
+            .await?
+            .rows_affected()
+                > 0;
+            if made && filtered {
+                sqlx::query(
+                    "INSERT INTO notification_requests (id, account_id, from_account_id, last_status_id, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (account_id, from_account_id) DO UPDATE \
+                     SET last_status_id = COALESCE(excluded.last_status_id, notification_requests.last_status_id), \
+                     updated_at = excluded.updated_at",
+                )
+                .bind($crate::ids::next_id())
+                .bind(n.account_id)
+                .bind(n.from_account_id)
+                .bind(n.status_id)
+                .bind(now)
+                .execute($executor)
+                .await?;
+            } else if made {
+                // Its Web Push, for each of the recipient's subscriptions that asks for this
+                // type from this sender (policy: all, people followed, followers).
+                sqlx::query(
+                    "INSERT INTO web_pushes (subscription_id, notification_id, attempts, next_attempt_at) \
+                     SELECT p.id, n.id, 0, n.created_at FROM notifications n \
+                     JOIN push_subscriptions p ON p.account_id = n.account_id \
+                     WHERE n.id = $1 AND p.alerts LIKE '%,' || n.type || ',%' \
+                     AND (p.policy = 'all' \
+                       OR (p.policy = 'followed' AND EXISTS (SELECT 1 FROM follows f \
+                           WHERE f.account_id = n.account_id AND f.target_account_id = n.from_account_id)) \
+                       OR (p.policy = 'follower' AND EXISTS (SELECT 1 FROM follows f \
+                           WHERE f.account_id = n.from_account_id AND f.target_account_id = n.account_id)))",
+                )
+                .bind(n.id)
+                .execute($executor)
+                .await?;
+            }
+        }
+        Ok::<(), sqlx::Error>(())
     }};
 }
 pub(crate) use insert_notification;

@@ -13,6 +13,7 @@ pub mod groups;
 pub mod instance;
 pub mod lists;
 pub mod media;
+pub mod notification_requests;
 pub mod notifications;
 pub mod oauth;
 pub mod push;

@@ -7,7 +7,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::extract::{flex_id, parse_id, Auth, Query};
+use super::extract::{flex_bool, flex_id, parse_id, Auth, Query};
 use super::{paginated, query_pairs, PageParams};
 use crate::convert::mastodon;
 use crate::domain::notifications;
@@ -23,6 +23,8 @@ pub struct ListQuery {
     exclude_types: Vec<String>,
     #[serde(default, deserialize_with = "flex_id")]
     account_id: Option<String>,
+    #[serde(default, deserialize_with = "flex_bool")]
+    include_filtered: Option<bool>,
 }
 
 pub async fn list(
@@ -33,11 +35,7 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let me = auth.user("read:notifications")?;
     let page = q.page.page(40, 80)?;
-    let query = notifications::ListQuery {
-        account: q.account_id.as_deref().map(parse_id).transpose()?,
-        types: q.types,
-        exclude_types: q.exclude_types,
-    };
+    let query = domain_query(q)?;
     let list = notifications::list(&state.node, me, &query, &page).await?;
     let items = mastodon::notifications(&list.notifications, &state.node.urls);
     Ok(paginated(
@@ -88,6 +86,7 @@ fn domain_query(q: ListQuery) -> Result<notifications::ListQuery, ApiError> {
         account: q.account_id.as_deref().map(parse_id).transpose()?,
         types: q.types,
         exclude_types: q.exclude_types,
+        include_filtered: q.include_filtered.unwrap_or(false),
     })
 }
 
