@@ -431,7 +431,7 @@ pub fn status(s: &StatusView, urls: &NodeUrls) -> Value {
         v["favourited"] = json!(m.favourited);
         v["reblogged"] = json!(m.reblogged);
         v["bookmarked"] = json!(m.bookmarked);
-        v["muted"] = json!(false);
+        v["muted"] = json!(m.muted);
         if let Some(pinned) = m.pinned {
             v["pinned"] = json!(pinned);
         }

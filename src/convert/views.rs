@@ -82,6 +82,8 @@ pub struct ViewerMarks {
     pub bookmarked: bool,
     /// Only for the viewer's own statuses (Mastodon leaves `pinned` out otherwise).
     pub pinned: Option<bool>,
+    /// The viewer muted this status's thread (set on the status muted and the thread's root).
+    pub muted: bool,
 }
 
 /// One status as one viewer sees it.

@@ -35,6 +35,7 @@ pub mod sso;
 pub mod statuses;
 pub mod tags;
 pub mod text;
+pub mod thread_mutes;
 pub mod timelines;
 
 use std::sync::Arc;

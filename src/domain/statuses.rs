@@ -249,6 +249,7 @@ pub async fn views(
                 reblogged: marked.reblogged.contains(&row.id),
                 bookmarked: marked.bookmarked.contains(&row.id),
                 pinned: (row.account_id == v.id).then(|| marked.pinned.contains(&row.id)),
+                muted: marked.muted.contains(&row.id),
             }),
             reblog: reblog.map(Box::new),
             source_text: None,

@@ -210,6 +210,8 @@ fn client_api(state: &AppState) -> Router<AppState> {
                 .delete(scheduled::cancel),
         )
         .route("/api/v1/statuses/{id}/pin", post(statuses::pin))
+        .route("/api/v1/statuses/{id}/mute", post(statuses::mute))
+        .route("/api/v1/statuses/{id}/unmute", post(statuses::unmute))
         .route("/api/v1/polls/{id}", get(statuses::poll))
         .route("/api/v1/polls/{id}/votes", post(statuses::vote))
         .route("/api/v1/statuses/{id}/unpin", post(statuses::unpin))

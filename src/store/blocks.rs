@@ -17,6 +17,11 @@ const SEVER: [&str; 5] = [
      AND type IN ('follow', 'follow_request')",
 ];
 
+/// The ancestors-or-self of status `$2` as `up(id, parent, depth)`, for `WITH RECURSIVE`.
+const THREAD_UP: &str = "up(id, parent, depth) AS (SELECT id, in_reply_to_id, 0 FROM statuses \
+     WHERE id = $2 UNION ALL SELECT s.id, s.in_reply_to_id, up.depth + 1 FROM statuses s \
+     JOIN up ON s.id = up.parent WHERE up.depth < 200)";
+
 impl Store {
     /// `account` blocks `target`: follows and requests between them end both ways, with
     /// the deliveries (a Block to a remote target) in the same transaction. `ap_id` is a
@@ -156,6 +161,33 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map(|_| ())?);
+        Ok(())
+    }
+
+    /// Mutes the thread of `status` for `account` (muted: true to mute, false to unmute the
+    /// whole thread). The thread is known by its root, the highest ancestor the node holds.
+    pub async fn mute_thread(
+        &self,
+        account: i64,
+        status: i64,
+        muted: bool,
+    ) -> Result<(), StoreError> {
+        let root =
+            format!("(WITH RECURSIVE {THREAD_UP} SELECT id FROM up ORDER BY depth DESC LIMIT 1)");
+        let sql = if muted {
+            format!(
+                "INSERT INTO thread_mutes (account_id, root_id, status_id) \
+                 SELECT $1, {root}, $2 ON CONFLICT DO NOTHING"
+            )
+        } else {
+            format!("DELETE FROM thread_mutes WHERE account_id = $1 AND root_id = {root}")
+        };
+        in_tx!(self, |tx| sqlx::query(&sql)
+            .bind(account)
+            .bind(status)
+            .execute(&mut *tx)
+            .await
+            .map(|_| ())?);
         Ok(())
     }
 

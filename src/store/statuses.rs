@@ -187,6 +187,8 @@ pub struct MarkedIds {
     pub reblogged: HashSet<i64>,
     pub bookmarked: HashSet<i64>,
     pub pinned: HashSet<i64>,
+    /// Muted threads: the statuses muted and their roots.
+    pub muted: HashSet<i64>,
     /// The answers (positions) chosen in each poll voted on.
     pub votes: HashMap<i64, Vec<i32>>,
 }
@@ -402,7 +404,9 @@ impl Store {
              UNION ALL SELECT CAST(1 AS BIGINT), reblog_of_id FROM statuses WHERE account_id = $1 AND reblog_of_id IN ({list}) \
              UNION ALL SELECT CAST(2 AS BIGINT), status_id FROM bookmarks WHERE account_id = $1 AND status_id IN ({list}) \
              UNION ALL SELECT CAST(3 AS BIGINT), status_id FROM status_pins WHERE account_id = $1 AND status_id IN ({list}) \
-             UNION ALL SELECT CAST(4 + choice AS BIGINT), status_id FROM poll_votes WHERE account_id = $1 AND status_id IN ({list})"
+             UNION ALL SELECT CAST(4 + choice AS BIGINT), status_id FROM poll_votes WHERE account_id = $1 AND status_id IN ({list}) \
+             UNION ALL SELECT CAST(-1 AS BIGINT), status_id FROM thread_mutes WHERE account_id = $1 AND status_id IN ({list}) \
+             UNION ALL SELECT CAST(-1 AS BIGINT), root_id FROM thread_mutes WHERE account_id = $1 AND root_id IN ({list})"
         );
         let found: Vec<(i64, i64)> = on_pool!(self, |pool| {
             let mut q = sqlx::query_as(&sql).bind(account);
@@ -418,6 +422,7 @@ impl Store {
                 1 => marks.reblogged.insert(id),
                 2 => marks.bookmarked.insert(id),
                 3 => marks.pinned.insert(id),
+                -1 => marks.muted.insert(id),
                 // A vote: its kind is 4 plus the answer's position.
                 choice => {
                     marks.votes.entry(id).or_default().push((choice - 4) as i32);
@@ -1007,11 +1012,12 @@ pub const NEW_ACCOUNT_MS: i64 = 30 * 24 * 3600 * 1000;
 
 /// What the recipient's notification policy makes of a notification: `accept`, `filter` or
 /// `drop`. Binds: $1 recipient, $2 sender, $3 type, $4 status, $5 the "new account" cut-off.
-/// The harshest of the policy's answers for what applies wins; a sender the recipient
-/// accepted a request from is always accepted, and so are the types the policy does not
-/// apply to (`status` from a follow with `notify`, polls, moderation). Without a policy row the
+/// A notification about a status in a thread the recipient muted is dropped. Otherwise the
+/// harshest of the policy's answers for what applies wins; a sender the recipient accepted a
+/// request from is always accepted, and so are the types the policy does not apply to
+/// (`status` from a follow with `notify`, polls, moderation). Without a policy row the
 /// defaults hold (accept, but filter accounts moderators limited).
-pub const POLICY_VERDICT_SQL: &str = "WITH pol AS ( \
+pub const POLICY_VERDICT_SQL: &str = "WITH RECURSIVE pol AS ( \
        SELECT COALESCE(MAX(p.for_not_following), 'accept') AS nf, \
               COALESCE(MAX(p.for_not_followers), 'accept') AS nfr, \
               COALESCE(MAX(p.for_new_accounts), 'accept') AS na, \
@@ -1024,8 +1030,14 @@ pub const POLICY_VERDICT_SQL: &str = "WITH pol AS ( \
        EXISTS (SELECT 1 FROM accounts a WHERE a.id = $2 AND a.created_at > $5) AS new_account, \
        EXISTS (SELECT 1 FROM statuses s WHERE s.id = $4 AND $3 = 'mention' AND s.visibility = 'direct' \
          AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id <> $1)) AS private_mention, \
-       EXISTS (SELECT 1 FROM account_moderation m WHERE m.account_id = $2 AND m.silenced) AS limited) \
+       EXISTS (SELECT 1 FROM account_moderation m WHERE m.account_id = $2 AND m.silenced) AS limited), \
+     up(id, parent, depth) AS (SELECT id, in_reply_to_id, 0 FROM statuses WHERE id = $4 \
+       UNION ALL SELECT s.id, s.in_reply_to_id, up.depth + 1 FROM statuses s JOIN up ON s.id = up.parent \
+       WHERE up.depth < 200) \
      SELECT CASE \
+       WHEN EXISTS (SELECT 1 FROM thread_mutes tm WHERE tm.account_id = $1) \
+         AND EXISTS (SELECT 1 FROM up JOIN thread_mutes tm ON tm.root_id = up.id WHERE tm.account_id = $1) \
+         THEN 'drop' \
        WHEN $1 = $2 OR $3 NOT IN ('mention', 'reblog', 'favourite', 'follow', 'update') OR EXISTS (SELECT 1 FROM notification_permissions np \
          WHERE np.account_id = $1 AND np.from_account_id = $2) THEN 'accept' \
        WHEN (nf = 'drop' AND not_following) OR (nfr = 'drop' AND not_follower) \

@@ -304,6 +304,27 @@ pub async fn unbookmark(
 }
 
 /// `POST /api/v1/statuses/:id/pin`: pin one's own status to one's profile.
+/// `POST /api/v1/statuses/:id/mute`: no more notifications about this conversation.
+pub async fn mute(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("write:mutes")?;
+    let view = crate::domain::thread_mutes::mute(&state.node, me, parse_id(&id)?, true).await?;
+    Ok(Json(mastodon::status(&view, &state.node.urls)))
+}
+
+pub async fn unmute(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = auth.user("write:mutes")?;
+    let view = crate::domain::thread_mutes::mute(&state.node, me, parse_id(&id)?, false).await?;
+    Ok(Json(mastodon::status(&view, &state.node.urls)))
+}
+
 pub async fn pin(
     State(state): State<AppState>,
     auth: Auth,
