@@ -32,6 +32,8 @@ pub enum Event {
     AnnouncementReaction { id: i64, name: String, count: i64 },
     /// Withdrawn (`announcement.delete`).
     AnnouncementDelete { id: i64 },
+    /// The account's filters changed (`filters_changed`, on its `user` streams).
+    FiltersChanged { account_id: i64 },
 }
 
 #[derive(Clone)]

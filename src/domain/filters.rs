@@ -144,6 +144,14 @@ fn title_text(t: Option<&str>) -> Result<String, DomainError> {
     }
 }
 
+/// Tells the viewer's open streams that their filters changed (`filters_changed`), so apps
+/// read them again.
+fn changed(node: &Node, viewer: &AccountRow) {
+    node.hub.publish(super::events::Event::FiltersChanged {
+        account_id: viewer.id,
+    });
+}
+
 pub async fn list(node: &Node, viewer: &AccountRow) -> Result<Vec<FilterSet>, DomainError> {
     Ok(node.store.filters_of(viewer.id).await?)
 }
@@ -186,6 +194,7 @@ pub async fn create(
         statuses: vec![],
     };
     node.store.insert_filter(&set).await?;
+    changed(node, viewer);
     get(node, viewer, id).await
 }
 
@@ -239,12 +248,16 @@ pub async fn update(
         }
     }
     node.store.update_filter(&filter, &changes).await?;
+    changed(node, viewer);
     get(node, viewer, id).await
 }
 
 pub async fn delete(node: &Node, viewer: &AccountRow, id: i64) -> Result<(), DomainError> {
     match node.store.delete_filter(viewer.id, id).await? {
-        true => Ok(()),
+        true => {
+            changed(node, viewer);
+            Ok(())
+        }
         false => Err(DomainError::NotFound("filter")),
     }
 }
@@ -289,6 +302,7 @@ pub async fn add_keyword(
         ..Default::default()
     };
     node.store.update_filter(&set.filter, &changes).await?;
+    changed(node, viewer);
     Ok(row)
 }
 
@@ -313,12 +327,14 @@ pub async fn update_keyword(
         ..Default::default()
     };
     node.store.update_filter(&set.filter, &changes).await?;
+    changed(node, viewer);
     Ok(row)
 }
 
 pub async fn delete_keyword(node: &Node, viewer: &AccountRow, id: i64) -> Result<(), DomainError> {
     let (_, k) = find_keyword(node, viewer, id).await?;
     node.store.delete_keyword(&k, false).await?;
+    changed(node, viewer);
     Ok(())
 }
 
@@ -358,7 +374,10 @@ pub async fn add_status(
         status_id: status.id,
     };
     match node.store.insert_filter_status(&row).await? {
-        true => Ok(row),
+        true => {
+            changed(node, viewer);
+            Ok(row)
+        }
         false => invalid("Status has already been taken"),
     }
 }
@@ -366,6 +385,7 @@ pub async fn add_status(
 pub async fn delete_status(node: &Node, viewer: &AccountRow, id: i64) -> Result<(), DomainError> {
     let row = find_status(node, viewer, id).await?;
     node.store.delete_filter_status(row.id).await?;
+    changed(node, viewer);
     Ok(())
 }
 
@@ -463,6 +483,7 @@ pub async fn update_v1(
 pub async fn delete_v1(node: &Node, viewer: &AccountRow, id: i64) -> Result<(), DomainError> {
     let (_, k) = find_keyword(node, viewer, id).await?;
     node.store.delete_keyword(&k, true).await?;
+    changed(node, viewer);
     Ok(())
 }
 

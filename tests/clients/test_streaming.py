@@ -102,3 +102,36 @@ def test_user_stream_delivers_updates_and_notifications(pair):
     finally:
         handle.close()
     assert handle.closed
+
+
+def test_the_user_stream_says_when_filters_change(node):
+    """`filters_changed`, with no payload, as Mastodon.py expects it; only for their owner."""
+    alice, bob = node.user(), node.user()
+
+    class Filters(Recorder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.filters_changed = 0
+
+        def on_filters_changed(self):
+            with self.lock:
+                self.filters_changed += 1
+
+    mine = Filters()
+    handle = alice.api.stream_user(mine, run_async=True)
+    try:
+        assert wait_for(lambda: handle.connection is not None or mine.errors, timeout=10)
+        time.sleep(0.3)
+        # Someone else's change is not alice's business.
+        bob.api.create_filter_v2("Theirs", context=["home"], filter_action="warn", keywords_attributes=[{"keyword": "x"}])
+        f = alice.api.create_filter_v2(
+            "Spoilers", context=["home"], filter_action="warn", keywords_attributes=[{"keyword": "finale"}]
+        )
+        assert wait_for(lambda: mine.filters_changed >= 1, timeout=10), mine.errors
+        alice.api.delete_filter_v2(f["id"])
+        assert wait_for(lambda: mine.filters_changed >= 2, timeout=10), mine.errors
+        time.sleep(0.3)
+        assert mine.filters_changed == 2
+        assert not mine.errors, mine.errors
+    finally:
+        handle.close()

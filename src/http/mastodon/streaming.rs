@@ -132,6 +132,9 @@ impl Stream {
             Event::AnnouncementReaction { .. } | Event::AnnouncementDelete { .. } => {
                 return self.name == "user"
             }
+            Event::FiltersChanged { account_id } => {
+                return *account_id == viewer && self.name == "user"
+            }
             Event::Status { audience, .. } | Event::Delete { audience, .. } => audience,
         };
         let media_ok = !self.name.ends_with(":media") || audience.with_media;
@@ -163,6 +166,9 @@ impl Stream {
         }
     }
 }
+
+/// The payload of an event that has none.
+const NO_PAYLOAD: &str = "undefined";
 
 /// Renders an event for one viewer: (event name, payload string). `None` when the viewer may
 /// not see it (the visibility rules decide, as everywhere).
@@ -245,6 +251,9 @@ async fn render(
             json!({"name": name, "count": count, "announcement_id": id.to_string()}).to_string(),
         )),
         Event::AnnouncementDelete { id } => Some(("announcement.delete".into(), id.to_string())),
+        // No payload, as Mastodon's streaming server sends it: `undefined` over SSE, and left
+        // out of a WebSocket frame (see `NO_PAYLOAD`). Apps read their filters again.
+        Event::FiltersChanged { .. } => Some(("filters_changed".into(), NO_PAYLOAD.into())),
     }
 }
 
@@ -346,7 +355,10 @@ async fn run_socket(
                             continue;
                         }
                         if let Some((name, payload)) = render(&state, &viewer, &event, &stream).await {
-                            let frame = json!({"stream": stream.label(), "event": name, "payload": payload});
+                            let mut frame = json!({"stream": stream.label(), "event": name, "payload": payload});
+                            if payload == NO_PAYLOAD {
+                                frame.as_object_mut().map(|f| f.remove("payload"));
+                            }
                             if socket.send(Message::Text(frame.to_string().into())).await.is_err() {
                                 return;
                             }
