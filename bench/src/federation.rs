@@ -1247,3 +1247,163 @@ async fn token_for(site: &Site, name: &str, password: &str, scopes: &str) -> Res
         .map(String::from)
         .ok_or_else(|| anyhow!("no token for {name}: {token}"))
 }
+
+pub struct PushSizes {
+    /// Mentions posted to the subscribed user, each a notification and a push.
+    pub mentions: usize,
+}
+
+pub struct PushResults {
+    /// Mentions posted per second (8 at a time).
+    pub posted_per_s: f64,
+    /// Pushes received per second over the same burst, from the first post to the last push.
+    pub pushed_per_s: f64,
+    /// From the last post until its push arrived.
+    pub lag_after_last_ms: f64,
+    /// Plain POSTs of a push's size to the same receiver, 32 at a time: the receiver's ceiling.
+    pub raw_posts_per_s: f64,
+    pub received: usize,
+}
+
+/// A push service on loopback: counts POSTs that carry an encrypted body and a VAPID token.
+async fn push_receiver(port: u16, count: Arc<AtomicUsize>) -> Result<()> {
+    use axum::http::{HeaderMap, StatusCode};
+    let app = axum::Router::new().route(
+        "/push/{id}",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let count = count.clone();
+            async move {
+                let encrypted = headers
+                    .get("content-encoding")
+                    .is_some_and(|v| v == "aes128gcm");
+                let vapid = headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.starts_with("vapid t="));
+                if encrypted && vapid && body.len() > 86 {
+                    count.fetch_add(1, Ordering::Relaxed);
+                }
+                StatusCode::CREATED
+            }
+        }),
+    );
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(())
+}
+
+/// A user agent's keys as a browser makes them: a P-256 point and a 16-byte secret (base64url).
+fn user_agent_keys() -> Result<(String, String)> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let encode = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
+    let group = openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1)?;
+    let key = openssl::ec::EcKey::generate(&group)?;
+    let mut ctx = openssl::bn::BigNumContext::new()?;
+    let point = key.public_key().to_bytes(
+        &group,
+        openssl::ec::PointConversionForm::UNCOMPRESSED,
+        &mut ctx,
+    )?;
+    let mut auth = [0u8; 16];
+    openssl::rand::rand_bytes(&mut auth)?;
+    Ok((encode(&point), encode(&auth)))
+}
+
+/// W1: a burst of mentions to a user with a Web Push subscription; do the pushes keep up?
+pub async fn push_run(ctx: &Ctx, sizes: &PushSizes) -> Result<PushResults> {
+    let mut a = new_site(ctx, "push", "a");
+    let env = vec![
+        ("FIKA_PUSH_ALLOW_HTTP".to_string(), "true".to_string()),
+        (
+            "FIKA_PUSH_ALLOW_PRIVATE_ADDRESSES".to_string(),
+            "true".to_string(),
+        ),
+    ];
+    start_with(ctx, &mut a, "[]", env).await?;
+    let count = Arc::new(AtomicUsize::new(0));
+    let port = free_port();
+    push_receiver(port, count.clone()).await?;
+    let base = format!("http://127.0.0.1:{}", a.listen_port);
+    let c = http();
+
+    // The receiver's ceiling: plain POSTs of a push's size, 32 at a time.
+    let body = vec![7u8; 400];
+    let raw_n = sizes.mentions.max(100);
+    let started = Instant::now();
+    futures_util::stream::iter(0..raw_n)
+        .map(|i| {
+            let (c, body) = (c.clone(), body.clone());
+            async move {
+                c.post(format!("http://127.0.0.1:{port}/push/raw{i}"))
+                    .body(body)
+                    .send()
+                    .await
+            }
+        })
+        .buffer_unordered(32)
+        .for_each(|_| async {})
+        .await;
+    let raw_posts_per_s = raw_n as f64 / started.elapsed().as_secs_f64();
+
+    let pushee = user_with(ctx, &a, "pushee", "read write follow push").await?;
+    let poster = user(ctx, &a, "poster").await?;
+    let (p256dh, auth) = user_agent_keys()?;
+    let sub: Value = c
+        .post(format!("{base}/api/v1/push/subscription"))
+        .bearer_auth(&pushee)
+        .json(
+            &json!({"subscription": {"endpoint": format!("http://127.0.0.1:{port}/push/pushee"),
+                      "keys": {"p256dh": p256dh, "auth": auth}},
+                      "data": {"alerts": {"mention": true}, "policy": "all"}}),
+        )
+        .send()
+        .await?
+        .json()
+        .await?;
+    if sub["alerts"]["mention"] != true {
+        bail!("the push subscription was not made: {sub}");
+    }
+    let before = count.load(Ordering::Relaxed);
+    let started = Instant::now();
+    let errors = Arc::new(AtomicUsize::new(0));
+    futures_util::stream::iter(0..sizes.mentions)
+        .map(|i| {
+            let (c, poster, base, errors) =
+                (c.clone(), poster.clone(), base.clone(), errors.clone());
+            async move {
+                let r = c
+                    .post(format!("{base}/api/v1/statuses"))
+                    .bearer_auth(&poster)
+                    .json(&json!({"status": format!("@pushee burst {i}")}))
+                    .send()
+                    .await;
+                if !r.is_ok_and(|r| r.status().is_success()) {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        })
+        .buffer_unordered(8)
+        .for_each(|_| async {})
+        .await;
+    let posted = started.elapsed();
+    let want = before + sizes.mentions - errors.load(Ordering::Relaxed);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count.load(Ordering::Relaxed) < want && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let pushed = started.elapsed();
+    let received = count.load(Ordering::Relaxed) - before;
+    if let Some(p) = a.proc.take() {
+        p.stop().await;
+    }
+    Ok(PushResults {
+        posted_per_s: sizes.mentions as f64 / posted.as_secs_f64(),
+        pushed_per_s: received as f64 / pushed.as_secs_f64(),
+        lag_after_last_ms: (pushed - posted).as_secs_f64() * 1000.0,
+        raw_posts_per_s,
+        received,
+    })
+}

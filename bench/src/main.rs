@@ -971,6 +971,43 @@ async fn bench(args: Args) -> Result<bool> {
         );
     }
 
+    // Web Push: a burst of mentions to a subscribed user.
+    if !skip("push") {
+        let sizes = federation::PushSizes {
+            mentions: if args.smoke { 40 } else { 400 },
+        };
+        eprintln!(
+            "[push] {} mentions to a user with a Web Push subscription",
+            sizes.mentions
+        );
+        let p = federation::push_run(&ctx, &sizes).await?;
+        rep.check(
+            "W1",
+            "pushes delivered per second during a burst of mentions (8 posting at once)",
+            per_s(p.pushed_per_s),
+            format!(
+                "mentions posted {} (the receiver takes {} plain POSTs)",
+                per_s(p.posted_per_s),
+                per_s(p.raw_posts_per_s)
+            ),
+            p.pushed_per_s / p.posted_per_s,
+            ">= 0.8, all delivered",
+            p.pushed_per_s >= 0.8 * p.posted_per_s && p.received == sizes.mentions,
+        );
+        if p.received != sizes.mentions {
+            wrong.push(format!(
+                "push: {} of {} pushes arrived",
+                p.received, sizes.mentions
+            ));
+        }
+        rep.set(
+            "push",
+            json!({"mentions": sizes.mentions, "received": p.received, "posted_per_s": p.posted_per_s,
+            "pushed_per_s": p.pushed_per_s, "lag_after_last_ms": p.lag_after_last_ms,
+            "raw_posts_per_s": p.raw_posts_per_s}),
+        );
+    }
+
     // Phase 7: insights.
     if !skip("insights") {
         let sizes = insights::Sizes {

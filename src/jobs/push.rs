@@ -1,14 +1,17 @@
-//! The Web Push worker: twice a second it claims the pushes that are due (leased, so a round
-//! never sends one twice), sends them at once, and records each outcome: sent, retried with
-//! backoff, given up after `push.max_attempts` or on a 4xx, or the subscription dropped when
-//! the push service answers 404 or 410. The queue is in the database, so what a stop leaves
-//! is sent after the next start (when its lease ends).
+//! The Web Push worker: when a notification is written, and twice a second for retries (at
+//! once while batches come full), it claims the pushes that are due (leased, so a round never
+//! sends one twice), sends them at once, and records each outcome: sent, retried with backoff,
+//! given up after `push.max_attempts` or on a 4xx, or the subscription dropped when the push
+//! service answers 404 or 410. The queue is in the database, so what a stop leaves is sent
+//! after the next start (when its lease ends).
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use tokio::task::JoinSet;
 
+use crate::domain::events::Event;
 use crate::domain::{push, Node};
 use crate::jobs::delivery::backoff_ms;
 use crate::store::now_millis;
@@ -21,26 +24,58 @@ const BATCH: i64 = 32;
 const LEASE_MS: i64 = 2 * 60 * 1000;
 
 pub async fn run(node: Node, mut stop: watch::Receiver<bool>) {
+    // A notification written (published after its commit, with its pushes) wakes the worker.
+    let mut events = node.hub.subscribe();
+    let mut full = false;
     loop {
-        tokio::select! {
-            _ = stop.wait_for(|s| *s) => return,
-            _ = tokio::time::sleep(POLL) => {}
+        // A full batch means more may be waiting: go on at once; otherwise wait for a
+        // notification or a little while (retries fall due on their own).
+        if !full {
+            tokio::select! {
+                _ = stop.wait_for(|s| *s) => return,
+                _ = tokio::time::sleep(POLL) => {}
+                _ = notified(&mut events) => {}
+            }
+        } else if *stop.borrow() {
+            return;
         }
         if !node.config.push.enabled {
+            full = false;
             continue;
         }
         // A round finishes its sends before the stop is looked at again.
         match round(&node).await {
-            Ok(0) => {}
-            Ok(n) => tracing::debug!(sent = n, "pushes sent"),
-            Err(e) => tracing::warn!(error = %e, "cannot read the push queue"),
+            Ok((claimed, sent)) => {
+                full = claimed == BATCH as usize;
+                if sent > 0 {
+                    tracing::debug!(sent, "pushes sent");
+                }
+            }
+            Err(e) => {
+                full = false;
+                tracing::warn!(error = %e, "cannot read the push queue");
+            }
         }
     }
 }
 
-async fn round(node: &Node) -> Result<usize, crate::store::StoreError> {
+/// Resolves when a notification is published (or events were missed: one may be among them).
+async fn notified(events: &mut broadcast::Receiver<Arc<Event>>) {
+    loop {
+        match events.recv().await {
+            Ok(e) if matches!(*e, Event::Notification { .. }) => return,
+            Ok(_) => {}
+            Err(broadcast::error::RecvError::Lagged(_)) => return,
+            Err(broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
+        }
+    }
+}
+
+/// One round: (pushes claimed, pushes sent).
+async fn round(node: &Node) -> Result<(usize, usize), crate::store::StoreError> {
     let now = now_millis();
     let due = node.store.claim_pushes(now, now + LEASE_MS, BATCH).await?;
+    let claimed = due.len();
     let mut sends = JoinSet::new();
     for p in due {
         let node = node.clone();
@@ -50,7 +85,7 @@ async fn round(node: &Node) -> Result<usize, crate::store::StoreError> {
     while let Some(done) = sends.join_next().await {
         sent += usize::from(done.unwrap_or(false));
     }
-    Ok(sent)
+    Ok((claimed, sent))
 }
 
 /// Sends one push and records what became of it; true when it was sent.
