@@ -107,7 +107,7 @@ pub fn account(row: &AccountRow, counts: &AccountCounts, urls: &NodeUrls) -> Val
         "roles": [],
         "fields": fields,
         "suspended": row.suspended.then_some(true),
-        "limited": null,
+        "limited": counts.limited.then_some(true),
         "memorial": null,
         "moved": null,
     })

@@ -69,9 +69,13 @@ pub fn parse_time(at: &str, now: i64, lead_seconds: u64) -> Result<i64, DomainEr
     Ok(when)
 }
 
+fn params_of_row(row: &ScheduledRow) -> Result<Params, DomainError> {
+    serde_json::from_str(&row.params)
+        .map_err(|e| DomainError::Internal(format!("scheduled status {}: {e}", row.id)))
+}
+
 async fn view(node: &Node, row: ScheduledRow) -> Result<ScheduledView, DomainError> {
-    let params: Params = serde_json::from_str(&row.params)
-        .map_err(|e| DomainError::Internal(format!("scheduled status {}: {e}", row.id)))?;
+    let params = params_of_row(&row)?;
     let media = node.store.media_by_ids(&params.media_ids).await?;
     Ok(ScheduledView { row, params, media })
 }
@@ -123,11 +127,29 @@ pub async fn list(
     viewer: &AccountRow,
     page: &Page,
 ) -> Result<Vec<ScheduledView>, DomainError> {
-    let mut out = Vec::new();
-    for row in node.store.scheduled_page(viewer.id, page).await? {
-        out.push(view(node, row).await?);
-    }
-    Ok(out)
+    let rows = node.store.scheduled_page(viewer.id, page).await?;
+    let params = rows
+        .iter()
+        .map(params_of_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    // The page's attachments in one query, not one per scheduled status.
+    let ids: Vec<i64> = params
+        .iter()
+        .flat_map(|p| p.media_ids.iter().copied())
+        .collect();
+    let media = node.store.media_by_ids(&ids).await?;
+    Ok(rows
+        .into_iter()
+        .zip(params)
+        .map(|(row, params)| {
+            let media = params
+                .media_ids
+                .iter()
+                .filter_map(|id| media.iter().find(|m| m.id == *id).cloned())
+                .collect();
+            ScheduledView { row, params, media }
+        })
+        .collect())
 }
 
 /// Moves a scheduled status to `at`.

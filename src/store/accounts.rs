@@ -219,6 +219,9 @@ pub struct AccountCounts {
     pub statuses: i64,
     /// Milliseconds of the newest status, if any.
     pub last_status_at: Option<i64>,
+    /// Moderators limited (silenced) the account. Not a count, but read with them in the one
+    /// query an account's figures take.
+    pub limited: bool,
 }
 
 /// Profile changes; `None` leaves a column as it is.
@@ -320,18 +323,19 @@ impl Store {
         let list = super::placeholders(1, ids.len());
         let sql = format!(
             "SELECT a.id, COALESCE(st.followers_count, 0), COALESCE(st.following_count, 0), \
-               COALESCE(st.statuses_count, 0), st.last_status_at \
+               COALESCE(st.statuses_count, 0), st.last_status_at, COALESCE(m.silenced, FALSE) \
              FROM accounts a LEFT JOIN account_stats st ON st.account_id = a.id \
+             LEFT JOIN account_moderation m ON m.account_id = a.id \
              WHERE a.id IN ({list})"
         );
-        let rows: Vec<(i64, i64, i64, i64, Option<i64>)> = on_pool!(self, |pool| {
+        let rows: Vec<(i64, i64, i64, i64, Option<i64>, bool)> = on_pool!(self, |pool| {
             let mut q = sqlx::query_as(&sql);
             for id in ids {
                 q = q.bind(id);
             }
             q.fetch_all(pool).await
         })?;
-        for (id, followers, following, statuses, last) in rows {
+        for (id, followers, following, statuses, last, limited) in rows {
             out.insert(
                 id,
                 AccountCounts {
@@ -339,6 +343,7 @@ impl Store {
                     following,
                     statuses,
                     last_status_at: last,
+                    limited,
                 },
             );
         }

@@ -23,18 +23,15 @@ impl Store {
         deliveries: &[NewDelivery],
     ) -> Result<Pinned, StoreError> {
         Ok(in_tx!(self, |tx| {
-            let held: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM status_pins WHERE account_id = $1 AND status_id = $2",
+            // (this status pinned, all the account's pins) in one query.
+            let (held, count): (i64, i64) = sqlx::query_as(
+                "SELECT COALESCE(SUM(CASE WHEN status_id = $2 THEN 1 ELSE 0 END), 0), COUNT(*) \
+                 FROM status_pins WHERE account_id = $1",
             )
             .bind(account)
             .bind(status)
             .fetch_one(&mut *tx)
             .await?;
-            let count: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM status_pins WHERE account_id = $1")
-                    .bind(account)
-                    .fetch_one(&mut *tx)
-                    .await?;
             if held > 0 {
                 Pinned::AlreadyPinned
             } else if limit.is_some_and(|l| count >= l) {

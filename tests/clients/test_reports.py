@@ -113,8 +113,15 @@ def test_moderating_an_account(office):
     assert mod.api.admin_account(loud.id)["silenced"] is True
     assert mod.api.admin_report(report["id"])["action_taken"] is True
     assert [a["id"] for a in mod.api.admin_accounts_v2(status="silenced")] == [loud.id]
+    # The Account entity says so, as apps show it; and a limited account's mention of someone
+    # who does not follow it waits in a request (the default notification policy).
+    assert stranger.api.account(loud.id)["limited"] is True
+    loud.api.status_post(f"@{stranger.username} have you seen my offer?")
+    assert [r["account"]["id"] for r in stranger.api.notification_requests()] == [loud.id]
+    assert stranger.api.notifications(types=["mention"]) == []
     mod.api.admin_account_unsilence(loud.id)
     assert on_public(stranger)
+    assert stranger.api.account(loud.id).get("limited") in (None, False)
 
     # Sensitive: media posts become sensitive, now and later.
     mod.api.admin_account_moderate(loud.id, action="sensitive")
