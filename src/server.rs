@@ -24,6 +24,50 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// The SQLite file a database URL names, if it names one (not PostgreSQL, not in memory).
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:" && !url.contains("mode=memory")).then(|| path.into())
+}
+
+/// SQLite is one writer in one process: a second `fika serve` on the same file would send
+/// deliveries twice and take each other's leases. The first takes an exclusive lock on
+/// `FILE.lock`, and another is refused with a clear message. (The CLI does not take it: its
+/// commands run beside the server.)
+fn claim_sqlite(config: &Config) -> anyhow::Result<Option<std::fs::File>> {
+    let Some(db) = sqlite_file(&config.database_url()) else {
+        return Ok(None);
+    };
+    let mut lock_path = db.clone().into_os_string();
+    lock_path.push(".lock");
+    let lock_path = std::path::PathBuf::from(lock_path);
+    if let Some(dir) = lock_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating the data directory {}", dir.display()))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("opening {}", lock_path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another fika serve is already running on the SQLite database {} (it holds {}): \
+             SQLite serves one process; run several processes on PostgreSQL",
+            db.display(),
+            lock_path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", lock_path.display()))
+        }
+    }
+}
+
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for messages and logs.
 pub fn redact_password(url: &str) -> String {
     match url::Url::parse(url) {
@@ -99,6 +143,8 @@ pub async fn offline_node(store: Store, config: Config) -> anyhow::Result<crate:
 
 /// Runs the node until SIGTERM or SIGINT.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    // Held until the process ends; the OS lets go of it if the process dies.
+    let _single_process = claim_sqlite(&config)?;
     let store = open_store(&config).await?;
     let listener = TcpListener::bind(config.server.listen)
         .await

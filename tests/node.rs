@@ -548,3 +548,56 @@ async fn metrics_for_monitoring() {
         .unwrap();
     assert_eq!(r.status(), 403);
 }
+
+#[tokio::test]
+async fn a_second_server_on_the_same_sqlite_file_is_refused() {
+    let db = TestDb::new();
+    if !db.url.starts_with("sqlite") {
+        return; // PostgreSQL takes several processes (issue 16).
+    }
+    let _first = Node::start(&db);
+    let err_path = db.data_dir().join("second-serve.log");
+    let mut second = common::base_command()
+        .arg("serve")
+        .envs(db.env())
+        .env("FIKA_SERVER_LISTEN", format!("127.0.0.1:{}", free_port()))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .expect("run a second fika serve");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = second.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = second.kill();
+            panic!("a second fika serve on the same SQLite file kept running");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(!status.success(), "the second server should not start");
+    let stderr = std::fs::read_to_string(&err_path).unwrap();
+    assert!(
+        stderr.contains("another fika serve is already running"),
+        "{stderr}"
+    );
+    // The CLI still works beside the running server.
+    let cli = common::base_command()
+        .args(["admin", "create-user", "beside", "--password-stdin"])
+        .envs(db.env())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(b"beside-a-running-server\n")?;
+            c.wait()
+        })
+        .expect("run the CLI");
+    assert!(cli.success());
+}
