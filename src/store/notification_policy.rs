@@ -47,6 +47,11 @@ const REQUEST_COLUMNS: &str = "r.id, r.account_id, r.from_account_id, r.last_sta
      r.created_at, r.updated_at, (SELECT COUNT(*) FROM notifications n WHERE n.account_id = \
      r.account_id AND n.from_account_id = r.from_account_id AND n.filtered) AS notifications_count";
 
+/// A request still waiting: some of its notifications are left (a block, a deleted status or
+/// clearing the notifications may have taken them all).
+const REQUEST_PENDING: &str = "EXISTS (SELECT 1 FROM notifications n WHERE n.account_id = \
+     r.account_id AND n.from_account_id = r.from_account_id AND n.filtered)";
+
 impl Store {
     pub async fn notification_policy(
         &self,
@@ -95,10 +100,11 @@ impl Store {
         &self,
         account: i64,
     ) -> Result<(i64, i64), StoreError> {
-        let counts = on_pool!(self, |pool| sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM notification_requests WHERE account_id = $1), \
-             (SELECT COUNT(*) FROM notifications WHERE account_id = $1 AND filtered)"
-        )
+        let counts = on_pool!(self, |pool| sqlx::query_as(&format!(
+            "SELECT (SELECT COUNT(*) FROM notification_requests r WHERE r.account_id = $1 \
+                 AND {REQUEST_PENDING}), \
+                 (SELECT COUNT(*) FROM notifications WHERE account_id = $1 AND filtered)"
+        ))
         .bind(account)
         .fetch_one(pool)
         .await)?;
@@ -115,7 +121,8 @@ impl Store {
         let (cond, order, binds) = page.sql("r.id", 2);
         let sql = format!(
             "SELECT {REQUEST_COLUMNS} FROM notification_requests r \
-             WHERE r.account_id = $1 AND {cond} ORDER BY r.id {order} LIMIT {}",
+             WHERE r.account_id = $1 AND {REQUEST_PENDING} AND {cond} \
+             ORDER BY r.id {order} LIMIT {}",
             page.limit
         );
         let rows = on_pool!(self, |pool| {
@@ -135,7 +142,7 @@ impl Store {
     ) -> Result<Option<NotificationRequestRow>, StoreError> {
         let sql = format!(
             "SELECT {REQUEST_COLUMNS} FROM notification_requests r \
-             WHERE r.account_id = $1 AND r.id = $2"
+             WHERE r.account_id = $1 AND r.id = $2 AND {REQUEST_PENDING}"
         );
         Ok(on_pool!(self, |pool| sqlx::query_as(&sql)
             .bind(account)

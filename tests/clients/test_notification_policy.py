@@ -107,6 +107,13 @@ def test_filtered_notifications_are_not_counted_as_unread(node):
     )
     assert r.status_code == 200 and r.json()["count"] == 0, r.text
     assert alice.api.notifications_policy()["summary"]["pending_notifications_count"] == 2
+    # Clearing the notifications takes the filtered ones, and their request with them.
+    alice.api.notifications_clear()
+    assert alice.api.notification_requests() == []
+    assert alice.api.notifications_policy()["summary"] == {
+        "pending_requests_count": 0,
+        "pending_notifications_count": 0,
+    }
 
 
 def test_the_v1_policy_and_bad_answers(node):
