@@ -353,7 +353,8 @@ impl Default for InsightsConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct PushConfig {
-    /// Whether pushes are sent at all (subscriptions are still kept when off).
+    /// Whether pushes are sent at all (subscriptions are still kept when off, and what would
+    /// have been pushed is dropped).
     pub enabled: bool,
     /// Accept `http://` push endpoints (tests only: push services are HTTPS).
     pub allow_http: bool,

@@ -40,7 +40,13 @@ pub async fn run(node: Node, mut stop: watch::Receiver<bool>) {
             return;
         }
         if !node.config.push.enabled {
+            // Nothing is sent, so nothing is kept for later: the queue would only grow.
             full = false;
+            match node.store.clear_pushes().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(dropped = n, "push.enabled is off: queued pushes dropped"),
+                Err(e) => tracing::warn!(error = %e, "cannot clear the push queue"),
+            }
             continue;
         }
         // A round finishes its sends before the stop is looked at again.

@@ -165,6 +165,16 @@ impl Store {
         Ok(due)
     }
 
+    /// Drops every queued push (sending is turned off); returns how many.
+    pub async fn clear_pushes(&self) -> Result<u64, StoreError> {
+        Ok(on_writer!(self, |pool| sqlx::query(
+            "DELETE FROM web_pushes"
+        )
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?)
+    }
+
     pub async fn push_done(&self, subscription: i64, notification: i64) -> Result<(), StoreError> {
         on_writer!(self, |pool| sqlx::query(
             "DELETE FROM web_pushes WHERE subscription_id = $1 AND notification_id = $2"

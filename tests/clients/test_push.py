@@ -279,3 +279,25 @@ def test_bad_subscriptions_are_refused_and_nothing_is_written(push_node, node, r
     with pytest.raises(MastodonAPIError) as e:
         reader.push_subscription_set(receiver.url("/ok/x"), good_keys)
     assert e.value.args[1] == 403
+
+
+def test_a_node_with_push_off_keeps_subscriptions_and_sends_nothing(receiver):
+    n = start_node(
+        extra_env={
+            "FIKA_PUSH_ENABLED": "false",
+            "FIKA_PUSH_ALLOW_HTTP": "true",
+            "FIKA_PUSH_ALLOW_PRIVATE_ADDRESSES": "true",
+        }
+    )
+    _live_nodes.append(n)
+    try:
+        alice, bob = n.user(), n.user()
+        path = f"/ok/off-{alice.username}"
+        subscribe(alice, receiver.url(path), mention_events=True)
+        bob.api.status_post(f"@{alice.username} nobody will be paged")
+        assert alice.api.notifications(types=["mention"])
+        time.sleep(1.5)
+        assert receiver.on(path) == []
+        assert alice.api.push_subscription()["alerts"]["mention"] is True
+    finally:
+        finish_node(n)
