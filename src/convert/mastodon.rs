@@ -1181,7 +1181,7 @@ pub fn push_subscription(row: &crate::store::push::PushSubscriptionRow, server_k
     let alerts: serde_json::Map<String, Value> = crate::store::push::ALERTS
         .iter()
         .map(|kind| {
-            let on = row.alerts.contains(&format!(",{kind},"));
+            let on = crate::store::push::alert_on(&row.alerts, kind);
             (kind.to_string(), Value::Bool(on))
         })
         .collect();

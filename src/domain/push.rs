@@ -12,7 +12,7 @@ use crate::store::oauth::TokenRow;
 use crate::store::push::{DuePush, PushSubscriptionRow};
 use crate::webpush::PushError;
 
-pub use crate::store::push::ALERTS;
+pub use crate::store::push::{alert_on, ALERTS};
 
 /// Whose notifications are pushed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,10 +57,6 @@ pub fn alerts_column(on: &[String]) -> String {
         out.push(',');
     }
     out
-}
-
-pub fn alert_on(column: &str, kind: &str) -> bool {
-    column.contains(&format!(",{kind},"))
 }
 
 /// A subscription as the app sent it.

@@ -33,6 +33,11 @@ pub const ALERTS: &[&str] = &[
     "admin.report",
 ];
 
+/// Does a stored `alerts` column ask for `kind`?
+pub fn alert_on(column: &str, kind: &str) -> bool {
+    column.contains(&format!(",{kind},"))
+}
+
 const COLUMNS: &str =
     "id, token_id, account_id, access_token, endpoint, p256dh, auth, alerts, policy, created_at";
 
