@@ -148,6 +148,17 @@ impl Store {
              p.access_token, p.endpoint, p.p256dh, p.auth \
              FROM web_pushes w JOIN push_subscriptions p ON p.id = w.subscription_id \
              WHERE w.next_attempt_at <= $1 ORDER BY w.next_attempt_at, w.notification_id LIMIT $2";
+        // Most rounds find nothing: look first without the writer (SQLite's one writer is
+        // what posting waits for), and lease in a transaction only when something is due.
+        let any: Option<i64> = on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT subscription_id FROM web_pushes WHERE next_attempt_at <= $1 LIMIT 1"
+        )
+        .bind(now)
+        .fetch_optional(pool)
+        .await)?;
+        if any.is_none() {
+            return Ok(Vec::new());
+        }
         let due: Vec<DuePush> = in_tx!(self, |tx| {
             let due: Vec<DuePush> = sqlx::query_as(select)
                 .bind(now)
